@@ -1,0 +1,1 @@
+"""Thin entry points: the `nimbostack` command and its subcommands."""

@@ -1,0 +1,97 @@
+"""The all-in-one cloud of `nimbostack up`: every service in one process."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import time
+from pathlib import Path
+
+from nimbostack.cmd.clouds import cloud_entry, write_clouds
+from nimbostack.cmd.services import SERVICES, ServiceSpec
+from nimbostack.core.service import Runtime, Service
+from nimbostack.identity.bootstrap import Account, CatalogEntry, bootstrap
+from nimbostack.identity.service import IdentityService
+
+LOG = logging.getLogger("nimbostack.up")
+
+
+def secret_file(path: Path) -> str:
+    """Read a generated secret, creating it (mode 600) on first use."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(18)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+class Cloud:
+    """Starts identity, bootstraps it, then every other service; writes clouds.yaml."""
+
+    def __init__(self, runtime: Runtime, specs: list[ServiceSpec] | None = None) -> None:
+        self.runtime = runtime
+        self.specs = specs or SERVICES
+        self.services: list[Service] = []
+        self.admin_password = secret_file(runtime.data_dir / "admin-password")
+        self.demo_password = secret_file(runtime.data_dir / "demo-password")
+
+    def catalog(self) -> list[CatalogEntry]:
+        return [
+            CatalogEntry(s.catalog_type, s.catalog_name, self.runtime.url(s.name, s.path))
+            for s in self.specs
+        ]
+
+    async def start(self) -> None:
+        started = time.perf_counter()
+        identity = next(s for s in self.specs if s.name == "identity").load(self.runtime)
+        assert isinstance(identity, IdentityService)
+        state = await identity.prepare()
+        accounts = [
+            Account("admin", self.admin_password, "admin", "admin", system=True),
+            Account("demo", self.demo_password, "demo", "member"),
+        ]
+        await bootstrap(state, accounts, self.catalog(), self.runtime.conf.DEFAULT.region)
+        await identity.start()
+        self.services.append(identity)
+        for spec in self.specs:
+            if spec.name == "identity":
+                continue
+            service = spec.load(self.runtime)
+            await service.start()
+            self.services.append(service)
+        self.write_clouds()
+        elapsed = time.perf_counter() - started
+        self._write_status(elapsed)
+        LOG.info("cloud ready in %.2f s", elapsed)
+
+    def write_clouds(self, user_file: Path | None = None) -> None:
+        rt = self.runtime
+        auth_url = rt.url("identity", "/v3")
+        region = rt.conf.DEFAULT.region
+        clouds = {
+            "nimbostack": cloud_entry(auth_url, "admin", self.admin_password, "admin", region),
+            "nimbostack-demo": cloud_entry(auth_url, "demo", self.demo_password, "demo", region),
+        }
+        if user_file is None and not os.environ.get("NIMBOSTACK_NO_USER_CLOUDS"):
+            user_file = Path.home() / ".config" / "openstack" / "clouds.yaml"
+        write_clouds(rt.data_dir / "clouds.yaml", clouds, user_file)
+
+    def _write_status(self, elapsed: float) -> None:
+        status = {
+            "pid": os.getpid(),
+            "started_in_seconds": round(elapsed, 3),
+            "services": {s.name: self.runtime.url(s.name) for s in self.services},
+        }
+        (self.runtime.data_dir / "status.json").write_text(json.dumps(status, indent=2))
+
+    async def stop(self) -> None:
+        for service in reversed(self.services):
+            await service.stop()
+        self.services.clear()
+        status = self.runtime.data_dir / "status.json"
+        status.unlink(missing_ok=True)

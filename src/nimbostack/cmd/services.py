@@ -1,0 +1,49 @@
+"""The registry of services: how to build each one and where it sits in the catalog."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from nimbostack.core.service import Runtime, Service
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One service: its class, its catalog type and name, and its endpoint path."""
+
+    name: str
+    target: str  # "module:Class"
+    catalog_type: str
+    catalog_name: str
+    path: str = ""
+
+    def load(self, runtime: Runtime) -> Service:
+        module, _, cls_name = self.target.partition(":")
+        cls = getattr(importlib.import_module(module), cls_name)
+        service = cls(runtime)
+        assert isinstance(service, Service)
+        return service
+
+    def import_options(self) -> None:
+        importlib.import_module(self.target.partition(":")[0])
+
+
+SERVICES: list[ServiceSpec] = [
+    ServiceSpec("identity", "nimbostack.identity.service:IdentityService", "identity",
+                "keystone", "/v3"),
+]
+
+
+def by_name(name: str) -> ServiceSpec:
+    for spec in SERVICES:
+        if spec.name == name:
+            return spec
+    known = ", ".join(s.name for s in SERVICES)
+    raise KeyError(f"unknown service {name!r} (known: {known})")
+
+
+def import_all_options() -> None:
+    """Import every service module so its options are registered (for config and sample)."""
+    for spec in SERVICES:
+        spec.import_options()

@@ -1,0 +1,1 @@
+"""Shared foundation: config, context, errors, API framework, auth, db, rpc. Imports no service."""

@@ -1,0 +1,1 @@
+"""Authentication (token validation) and authorization (policy) for every API."""

@@ -1,0 +1,35 @@
+"""Applies a service's Alembic migrations at start-up, without an env.py per service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.environment import EnvironmentContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData, create_engine, pool
+
+from nimbostack.core.db.engine import _sqlite_pragmas, normalize_url
+
+
+def upgrade(url: str, migrations: Path, metadata: MetaData, revision: str = "head") -> None:
+    """Bring the database at ``url`` up to ``revision`` (blocking; call it in a thread)."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(migrations))
+    script = ScriptDirectory.from_config(config)
+    engine = create_engine(normalize_url(url, sync=True), poolclass=pool.NullPool)
+    if url.startswith("sqlite"):
+        from sqlalchemy import event
+
+        event.listen(engine, "connect", _sqlite_pragmas)
+
+    def do_upgrade(rev: Any, _context: Any) -> Any:
+        return script._upgrade_revs(revision, rev)
+
+    with engine.begin() as conn:
+        env = EnvironmentContext(config, script, fn=do_upgrade)
+        env.configure(connection=conn, target_metadata=metadata, render_as_batch=True)
+        with env.begin_transaction():
+            env.run_migrations()
+    engine.dispose()

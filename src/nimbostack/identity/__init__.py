@@ -1,0 +1,1 @@
+"""Identity (Keystone v3): users, projects, roles, the catalog and tokens."""

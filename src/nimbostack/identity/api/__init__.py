@@ -1,0 +1,1 @@
+"""Identity's REST API: the route table and one module per resource."""

@@ -1,0 +1,1 @@
+"""Tokens: the encrypted format, the key repository, issuing, validating and revoking."""

@@ -1,0 +1,196 @@
+"""A real `nimbostack up` in a subprocess, on free ports, with helpers to drive it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from nimbostack.cmd.services import SERVICES
+
+VENV_BIN = Path(sys.executable).parent
+OPENSTACK = str(VENV_BIN / "openstack")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Account:
+    user: str
+    password: str
+    project: str
+    project_id: str = ""
+    user_id: str = ""
+
+
+@dataclass
+class RunningCloud:
+    """A cloud started by the test suite; stop() ends it."""
+
+    data_dir: Path
+    env: dict[str, str]
+    ports: dict[str, int]
+    proc: subprocess.Popen[bytes] | None = None
+    _tokens: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, data_dir: Path, extra_env: dict[str, str] | None = None) -> RunningCloud:
+        ports = {spec.name: free_port() for spec in SERVICES}
+        env = dict(os.environ)
+        env.update(
+            {
+                "HOME": str(data_dir / "home"),
+                "NIMBOSTACK_DATA_DIR": str(data_dir),
+                "NIMBOSTACK_NO_USER_CLOUDS": "1",
+                "NIMBOSTACK_IDENTITY__PASSWORD_HASH_ROUNDS": "4",
+                "OS_CLIENT_CONFIG_FILE": str(data_dir / "clouds.yaml"),
+            }
+        )
+        env.update({f"NIMBOSTACK_{name.upper()}__PORT": str(p) for name, p in ports.items()})
+        env.update(extra_env or {})
+        cloud = cls(data_dir=data_dir, env=env, ports=ports)
+        log = (data_dir / "up.log").open("wb")
+        data_dir.mkdir(parents=True, exist_ok=True)
+        cloud.proc = subprocess.Popen(
+            [str(VENV_BIN / "nimbostack"), "up"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        cloud.wait_ready()
+        return cloud
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        status = self.data_dir / "status.json"
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"nimbostack up exited: {self.log_tail()}")
+            if status.exists():
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"nimbostack up not ready in {timeout}s: {self.log_tail()}")
+
+    def log_tail(self, lines: int = 40) -> str:
+        path = self.data_dir / "up.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    # -- addresses and credentials -------------------------------------------------
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    @property
+    def auth_url(self) -> str:
+        return f"{self.url('identity')}/v3"
+
+    def password(self, user: str) -> str:
+        return (self.data_dir / f"{user}-password").read_text().strip()
+
+    @property
+    def admin(self) -> Account:
+        return Account("admin", self.password("admin"), "admin")
+
+    @property
+    def demo(self) -> Account:
+        return Account("demo", self.password("demo"), "demo")
+
+    def token(self, user: str, password: str, project: str | None = None,
+              system: bool = False) -> str:
+        key = f"{user}/{password}/{project}/{system}"
+        if key not in self._tokens:
+            self._tokens[key] = self.issue_token(user, password, project, system)
+        return self._tokens[key]
+
+    def issue_token(self, user: str, password: str, project: str | None = None,
+                    system: bool = False) -> str:
+        scope: dict[str, Any] | None = None
+        if project:
+            scope = {"project": {"name": project, "domain": {"id": "default"}}}
+        elif system:
+            scope = {"system": {"all": True}}
+        auth: dict[str, Any] = {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {"name": user, "domain": {"id": "default"}, "password": password}
+                },
+            }
+        }
+        if scope:
+            auth["scope"] = scope
+        resp = httpx.post(f"{self.auth_url}/auth/tokens", json={"auth": auth}, timeout=30)
+        assert resp.status_code == 201, resp.text
+        return resp.headers["X-Subject-Token"]
+
+    def admin_token(self) -> str:
+        return self.token("admin", self.password("admin"), "admin")
+
+    def project_token(self, user: str, password: str, project: str) -> str:
+        return self.token(user, password, project)
+
+    def make_project_user(self, prefix: str, role: str = "member") -> Account:
+        """A fresh project with a fresh user holding ``role`` on it (via the REST API)."""
+        name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+        headers = {"X-Auth-Token": self.admin_token()}
+        base = self.auth_url
+        project = httpx.post(f"{base}/projects", headers=headers,
+                             json={"project": {"name": name, "domain_id": "default"}})
+        assert project.status_code == 201, project.text
+        password = uuid.uuid4().hex
+        user = httpx.post(f"{base}/users", headers=headers, json={"user": {
+            "name": name, "domain_id": "default", "password": password}})
+        assert user.status_code == 201, user.text
+        roles = httpx.get(f"{base}/roles", headers=headers, params={"name": role})
+        role_id = roles.json()["roles"][0]["id"]
+        pid, uid = project.json()["project"]["id"], user.json()["user"]["id"]
+        grant = httpx.put(f"{base}/projects/{pid}/users/{uid}/roles/{role_id}", headers=headers)
+        assert grant.status_code == 204, grant.text
+        return Account(name, password, name, project_id=pid, user_id=uid)
+
+    # -- the unmodified openstack CLI ----------------------------------------------
+    def cli_raw(self, *args: str, cloud: str = "nimbostack", account: Account | None = None,
+                check: bool = True) -> subprocess.CompletedProcess[str]:
+        if account is None:
+            auth = ["--os-cloud", cloud]
+        else:
+            auth = [
+                "--os-auth-url", self.auth_url, "--os-identity-api-version", "3",
+                "--os-username", account.user, "--os-password", account.password,
+                "--os-project-name", account.project, "--os-user-domain-name", "Default",
+                "--os-project-domain-name", "Default",
+            ]
+        env = {k: v for k, v in self.env.items() if not k.startswith("OS_") or k ==
+               "OS_CLIENT_CONFIG_FILE"}
+        result = subprocess.run([OPENSTACK, *auth, *args], env=env, capture_output=True,
+                                text=True, timeout=120, check=False)
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"openstack {' '.join(args)} failed ({result.returncode}): {result.stderr}"
+            )
+        return result
+
+    def cli(self, *args: str, cloud: str = "nimbostack", account: Account | None = None) -> Any:
+        """Run the CLI with ``-f json`` and parse its output."""
+        result = self.cli_raw(*args, "-f", "json", cloud=cloud, account=account)
+        return json.loads(result.stdout) if result.stdout.strip() else None
