@@ -60,8 +60,9 @@ def main() -> None:
     code = code.replace("    # ### end Alembic commands ###", "").rstrip()
     path = migrations / "versions" / f"{rev}_{message.replace(' ', '_')}.py"
     path.write_text(
-        TEMPLATE.format(message=message.capitalize(), rev=rev, down=head,
-                        down_repr=repr(head), body=code)
+        TEMPLATE.format(
+            message=message.capitalize(), rev=rev, down=head, down_repr=repr(head), body=code
+        )
     )
     print(path)
 

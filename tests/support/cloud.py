@@ -115,15 +115,17 @@ class RunningCloud:
     def demo(self) -> Account:
         return Account("demo", self.password("demo"), "demo")
 
-    def token(self, user: str, password: str, project: str | None = None,
-              system: bool = False) -> str:
+    def token(
+        self, user: str, password: str, project: str | None = None, system: bool = False
+    ) -> str:
         key = f"{user}/{password}/{project}/{system}"
         if key not in self._tokens:
             self._tokens[key] = self.issue_token(user, password, project, system)
         return self._tokens[key]
 
-    def issue_token(self, user: str, password: str, project: str | None = None,
-                    system: bool = False) -> str:
+    def issue_token(
+        self, user: str, password: str, project: str | None = None, system: bool = False
+    ) -> str:
         scope: dict[str, Any] | None = None
         if project:
             scope = {"project": {"name": project, "domain": {"id": "default"}}}
@@ -154,12 +156,18 @@ class RunningCloud:
         name = f"{prefix}-{uuid.uuid4().hex[:8]}"
         headers = {"X-Auth-Token": self.admin_token()}
         base = self.auth_url
-        project = httpx.post(f"{base}/projects", headers=headers,
-                             json={"project": {"name": name, "domain_id": "default"}})
+        project = httpx.post(
+            f"{base}/projects",
+            headers=headers,
+            json={"project": {"name": name, "domain_id": "default"}},
+        )
         assert project.status_code == 201, project.text
         password = uuid.uuid4().hex
-        user = httpx.post(f"{base}/users", headers=headers, json={"user": {
-            "name": name, "domain_id": "default", "password": password}})
+        user = httpx.post(
+            f"{base}/users",
+            headers=headers,
+            json={"user": {"name": name, "domain_id": "default", "password": password}},
+        )
         assert user.status_code == 201, user.text
         roles = httpx.get(f"{base}/roles", headers=headers, params={"name": role})
         role_id = roles.json()["roles"][0]["id"]
@@ -169,21 +177,47 @@ class RunningCloud:
         return Account(name, password, name, project_id=pid, user_id=uid)
 
     # -- the unmodified openstack CLI ----------------------------------------------
-    def cli_raw(self, *args: str, cloud: str = "nimbostack", account: Account | None = None,
-                check: bool = True) -> subprocess.CompletedProcess[str]:
-        if account is None:
+    def cli_raw(
+        self,
+        *args: str,
+        cloud: str = "nimbostack",
+        account: Account | None = None,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess[str]:
+        if account is None and cloud:
             auth = ["--os-cloud", cloud]
+        elif account is None:
+            auth = ["--os-auth-url", self.auth_url, "--os-identity-api-version", "3"]
         else:
             auth = [
-                "--os-auth-url", self.auth_url, "--os-identity-api-version", "3",
-                "--os-username", account.user, "--os-password", account.password,
-                "--os-project-name", account.project, "--os-user-domain-name", "Default",
-                "--os-project-domain-name", "Default",
+                "--os-auth-url",
+                self.auth_url,
+                "--os-identity-api-version",
+                "3",
+                "--os-username",
+                account.user,
+                "--os-password",
+                account.password,
+                "--os-project-name",
+                account.project,
+                "--os-user-domain-name",
+                "Default",
+                "--os-project-domain-name",
+                "Default",
             ]
-        env = {k: v for k, v in self.env.items() if not k.startswith("OS_") or k ==
-               "OS_CLIENT_CONFIG_FILE"}
-        result = subprocess.run([OPENSTACK, *auth, *args], env=env, capture_output=True,
-                                text=True, timeout=120, check=False)
+        env = {
+            k: v
+            for k, v in self.env.items()
+            if not k.startswith("OS_") or k == "OS_CLIENT_CONFIG_FILE"
+        }
+        result = subprocess.run(
+            [OPENSTACK, *auth, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         if check and result.returncode != 0:
             raise AssertionError(
                 f"openstack {' '.join(args)} failed ({result.returncode}): {result.stderr}"

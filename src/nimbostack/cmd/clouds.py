@@ -9,8 +9,9 @@ from typing import Any
 import yaml
 
 
-def cloud_entry(auth_url: str, user: str, password: str, project: str,
-                region: str) -> dict[str, Any]:
+def cloud_entry(
+    auth_url: str, user: str, password: str, project: str, region: str
+) -> dict[str, Any]:
     return {
         "auth": {
             "auth_url": auth_url,

@@ -7,12 +7,21 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
+
+import uvloop
 
 from nimbostack.cmd import services as registry
 from nimbostack.core import config
 from nimbostack.core.errors import ConfigError
 from nimbostack.core.service import Runtime, default_data_dir
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop: the stock loop serves HTTP an order of magnitude slower here."""
+    uvloop.run(main)
 
 
 def _runtime(args: argparse.Namespace) -> Runtime:
@@ -49,7 +58,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     async def main() -> None:
         await _run_until_signal(_start_and_report(cloud, runtime), cloud.stop)
 
-    asyncio.run(main())
+    _run(main())
     print("nimbostack: stopped")
     return 0
 
@@ -79,7 +88,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     async def main() -> None:
         await _run_until_signal(service.start(), service.stop)
 
-    asyncio.run(main())
+    _run(main())
     return 0
 
 
@@ -118,17 +127,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="run the whole cloud in one process").set_defaults(func=cmd_up)
     serve = sub.add_parser("serve", help="run one service on its own")
-    serve.add_argument("role", help="service to run: " + ", ".join(s.name for s in registry.SERVICES))
+    serve.add_argument(
+        "role", help="service to run: " + ", ".join(s.name for s in registry.SERVICES)
+    )
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("status", help="what is running and healthy").set_defaults(func=cmd_status)
     cfg = sub.add_parser("config", help="configuration tools")
     cfg_sub = cfg.add_subparsers(dest="config_command", required=True)
     cfg_sub.add_parser("sample", help="print a commented sample").set_defaults(
-        func=cmd_config_sample)
+        func=cmd_config_sample
+    )
     ident = sub.add_parser("identity", help="identity tools")
     ident_sub = ident.add_subparsers(dest="identity_command", required=True)
     ident_sub.add_parser("rotate-keys", help="rotate the token keys").set_defaults(
-        func=cmd_rotate_keys)
+        func=cmd_rotate_keys
+    )
     return parser
 
 

@@ -30,8 +30,9 @@ class ServiceSpec:
 
 
 SERVICES: list[ServiceSpec] = [
-    ServiceSpec("identity", "nimbostack.identity.service:IdentityService", "identity",
-                "keystone", "/v3"),
+    ServiceSpec(
+        "identity", "nimbostack.identity.service:IdentityService", "identity", "keystone", "/v3"
+    ),
 ]
 
 

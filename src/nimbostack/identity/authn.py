@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import time
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select, update
@@ -55,7 +55,9 @@ async def _find_user(session: AsyncSession, ref: dict[str, Any]) -> User | None:
     if "id" in ref:
         return await session.get(User, ref["id"])
     if "name" not in ref or "domain" not in ref:
-        raise BadRequest("Invalid input for field 'user': an id, or a name and a domain is required")
+        raise BadRequest(
+            "Invalid input for field 'user': an id, or a name and a domain is required"
+        )
     domain = await find_domain(session, ref["domain"])
     return await session.scalar(
         select(User).where(User.name == ref["name"], User.domain_id == domain.id)
@@ -68,7 +70,10 @@ async def by_password(state: IdentityState, session: AsyncSession, ref: dict[str
     user = await _find_user(session, ref)
     password = await current_password(session, user.id) if user else None
     ok = await verify_password_async(
-        str(ref.get("password", "")), password.password_hash if password else _dummy_hash(state.conf.identity.password_hash_rounds)
+        str(ref.get("password", "")),
+        password.password_hash
+        if password
+        else _dummy_hash(state.conf.identity.password_hash_rounds),
     )
     if user is None or password is None:
         raise Unauthorized(UNAUTHORIZED)
@@ -87,9 +92,7 @@ async def by_password(state: IdentityState, session: AsyncSession, ref: dict[str
     if not user.enabled:
         raise Unauthorized(UNAUTHORIZED)
     if password.expires_at is not None and password.expires_at <= now:
-        raise Unauthorized(
-            f"The password is expired and needs to be changed for user: {user.id}."
-        )
+        raise Unauthorized(f"The password is expired and needs to be changed for user: {user.id}.")
     user.failed_auth_count = 0
     user.last_active_at = now
     return user.id
@@ -125,10 +128,14 @@ async def by_app_cred(
         acred = await session.get(ApplicationCredential, ref["id"])
     elif "name" in ref and "user" in ref:
         user = await _find_user(session, ref["user"])
-        acred = None if user is None else await session.scalar(
-            select(ApplicationCredential).where(
-                ApplicationCredential.user_id == user.id,
-                ApplicationCredential.name == ref["name"],
+        acred = (
+            None
+            if user is None
+            else await session.scalar(
+                select(ApplicationCredential).where(
+                    ApplicationCredential.user_id == user.id,
+                    ApplicationCredential.name == ref["name"],
+                )
             )
         )
     else:
@@ -136,7 +143,10 @@ async def by_app_cred(
             "Invalid input for field 'application_credential': an id, or a name and a user "
             "is required"
         )
-    ok = await verify_password_async(secret, acred.secret_hash if acred else _dummy_hash(state.conf.identity.password_hash_rounds))
+    ok = await verify_password_async(
+        secret,
+        acred.secret_hash if acred else _dummy_hash(state.conf.identity.password_hash_rounds),
+    )
     if acred is None or not ok:
         raise Unauthorized(UNAUTHORIZED)
     if acred.expires_at is not None and acred.expires_at <= time.time():

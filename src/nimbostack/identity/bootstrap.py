@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,8 +54,15 @@ def _new_id() -> str:
 
 async def _domain(session: AsyncSession) -> None:
     if await session.get(Domain, DEFAULT_DOMAIN) is None:
-        session.add(Domain(id=DEFAULT_DOMAIN, name="Default", description="The default domain",
-                           enabled=True, extra={}))
+        session.add(
+            Domain(
+                id=DEFAULT_DOMAIN,
+                name="Default",
+                description="The default domain",
+                enabled=True,
+                extra={},
+            )
+        )
         await session.flush()
 
 
@@ -69,7 +77,7 @@ async def _role(session: AsyncSession, name: str) -> Role:
 
 async def _roles(session: AsyncSession) -> dict[str, Role]:
     roles = {name: await _role(session, name) for name in (*ROLE_CHAIN, "service")}
-    for prior, implied in zip(ROLE_CHAIN, ROLE_CHAIN[1:], strict=False):
+    for prior, implied in pairwise(ROLE_CHAIN):
         key = (roles[prior].id, roles[implied].id)
         if await session.get(ImpliedRole, key) is None:
             session.add(ImpliedRole(prior_role_id=key[0], implied_role_id=key[1]))
@@ -81,8 +89,16 @@ async def _project(session: AsyncSession, name: str) -> Project:
         select(Project).where(Project.name == name, Project.domain_id == DEFAULT_DOMAIN)
     )
     if project is None:
-        project = Project(id=_new_id(), name=name, domain_id=DEFAULT_DOMAIN, parent_id=DEFAULT_DOMAIN,
-                          description=f"Bootstrap project {name}", tags=[], options={}, extra={})
+        project = Project(
+            id=_new_id(),
+            name=name,
+            domain_id=DEFAULT_DOMAIN,
+            parent_id=DEFAULT_DOMAIN,
+            description=f"Bootstrap project {name}",
+            tags=[],
+            options={},
+            extra={},
+        )
         session.add(project)
         await session.flush()
     return project
@@ -91,20 +107,31 @@ async def _project(session: AsyncSession, name: str) -> Project:
 async def _grant(session: AsyncSession, kind: str, actor: str, target: str, role: Role) -> None:
     key = (kind, actor, target, role.id, False)
     if await session.get(Assignment, key) is None:
-        session.add(Assignment(type=kind, actor_id=actor, target_id=target, role_id=role.id,
-                               inherited=False))
+        session.add(
+            Assignment(
+                type=kind, actor_id=actor, target_id=target, role_id=role.id, inherited=False
+            )
+        )
 
 
-async def _account(state: IdentityState, session: AsyncSession, acct: Account,
-                   roles: dict[str, Role]) -> None:
+async def _account(
+    state: IdentityState, session: AsyncSession, acct: Account, roles: dict[str, Role]
+) -> None:
     project = await _project(session, acct.project)
     user = await session.scalar(
         select(User).where(User.name == acct.user, User.domain_id == DEFAULT_DOMAIN)
     )
     if user is None:
-        user = User(id=_new_id(), name=acct.user, domain_id=DEFAULT_DOMAIN, enabled=True,
-                    default_project_id=project.id, options={}, extra={},
-                    created_at=utcnow().timestamp())
+        user = User(
+            id=_new_id(),
+            name=acct.user,
+            domain_id=DEFAULT_DOMAIN,
+            enabled=True,
+            default_project_id=project.id,
+            options={},
+            extra={},
+            created_at=utcnow().timestamp(),
+        )
         session.add(user)
         await session.flush()
     if await current_password(session, user.id) is None:
@@ -120,19 +147,35 @@ async def _catalog(session: AsyncSession, region: str, entries: Sequence[Catalog
     for entry in entries:
         svc = await session.scalar(select(CatalogService).where(CatalogService.type == entry.type))
         if svc is None:
-            svc = CatalogService(id=_new_id(), type=entry.type, name=entry.name, enabled=True,
-                                 description="", extra={})
+            svc = CatalogService(
+                id=_new_id(),
+                type=entry.type,
+                name=entry.name,
+                enabled=True,
+                description="",
+                extra={},
+            )
             session.add(svc)
             await session.flush()
-        existing = (await session.scalars(
-            select(Endpoint).where(Endpoint.service_id == svc.id))).all()
+        existing = (
+            await session.scalars(select(Endpoint).where(Endpoint.service_id == svc.id))
+        ).all()
         for ep in existing:
             ep.url = entry.url
         have = {ep.interface for ep in existing}
         for interface in ("public", "internal", "admin"):
             if interface not in have:
-                session.add(Endpoint(id=_new_id(), service_id=svc.id, interface=interface,
-                                     url=entry.url, region_id=region, enabled=True, extra={}))
+                session.add(
+                    Endpoint(
+                        id=_new_id(),
+                        service_id=svc.id,
+                        interface=interface,
+                        url=entry.url,
+                        region_id=region,
+                        enabled=True,
+                        extra={},
+                    )
+                )
 
 
 async def bootstrap(

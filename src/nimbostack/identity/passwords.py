@@ -57,4 +57,4 @@ def check_password_rules(secret: str, rules: Section) -> None:
 def expiry_for_new_password(rules: Section, now: float | None = None) -> float | None:
     if not rules.password_expires_days:
         return None
-    return (now or time.time()) + rules.password_expires_days * 86400
+    return float((now or time.time()) + rules.password_expires_days * 86400)

@@ -33,8 +33,9 @@ async def _project(session: AsyncSession, ref: dict[str, Any]) -> Project:
             select(Project).where(Project.name == ref["name"], Project.domain_id == domain.id)
         )
     else:
-        raise BadRequest("Invalid input for field 'scope.project': an id, or a name and a "
-                         "domain is required")
+        raise BadRequest(
+            "Invalid input for field 'scope.project': an id, or a name and a domain is required"
+        )
     if project is None or not project.enabled:
         raise Unauthorized("The request you have made requires authentication.")
     await find_domain(session, {"id": project.domain_id})
@@ -54,8 +55,7 @@ async def resolve(session: AsyncSession, who: Authenticated, ref: Any) -> Scope:
     if "project" in ref:
         project = await _project(session, ref["project"])
         if not await effective_roles(session, who.user_id, project_id=project.id):
-            raise Unauthorized(NO_ROLES.format(user=who.user_id, what="project",
-                                               target=project.id))
+            raise Unauthorized(NO_ROLES.format(user=who.user_id, what="project", target=project.id))
         return Scope(project_id=project.id)
     if "domain" in ref:
         domain = await find_domain(session, ref["domain"])

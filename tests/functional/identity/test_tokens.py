@@ -8,10 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.support.cloud import RunningCloud
 
 from nimbostack.identity.tokens.formats import TokenPayload, new_audit_id, seal
 from nimbostack.identity.tokens.keys import KeyRepository
-from tests.support.cloud import RunningCloud
 
 
 def _auth(user: str, password: str, scope: Any = None) -> dict[str, Any]:
@@ -55,8 +55,10 @@ def test_project_scoped_token_has_roles_and_catalog(cloud: RunningCloud) -> None
 
 
 def test_nocatalog_and_unscoped(cloud: RunningCloud) -> None:
-    resp = httpx.post(f"{cloud.auth_url}/auth/tokens?nocatalog",
-                      json=_auth("admin", cloud.password("admin"), "unscoped"))
+    resp = httpx.post(
+        f"{cloud.auth_url}/auth/tokens?nocatalog",
+        json=_auth("admin", cloud.password("admin"), "unscoped"),
+    )
     assert resp.status_code == 201
     body = resp.json()["token"]
     assert "catalog" not in body and "roles" not in body and "project" not in body
@@ -79,8 +81,12 @@ def test_default_project_scope_when_no_scope_given(cloud: RunningCloud) -> None:
 def test_rescope_with_token_method_keeps_audit_chain(cloud: RunningCloud) -> None:
     first = _post(cloud, _auth("admin", cloud.password("admin"), "unscoped"))
     token = first.headers["X-Subject-Token"]
-    body = {"auth": {"identity": {"methods": ["token"], "token": {"id": token}},
-                     "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}
+    body = {
+        "auth": {
+            "identity": {"methods": ["token"], "token": {"id": token}},
+            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}},
+        }
+    }
     second = _post(cloud, body)
     assert second.status_code == 201
     t2 = second.json()["token"]
@@ -106,11 +112,13 @@ def test_validate_check_and_revoke(cloud: RunningCloud) -> None:
     admin = cloud.admin_token()
     token = cloud.issue_token("demo", cloud.password("demo"), "demo")
     assert _validate(cloud, admin, token).status_code == 200
-    head = httpx.head(f"{cloud.auth_url}/auth/tokens",
-                      headers={"X-Auth-Token": admin, "X-Subject-Token": token})
+    head = httpx.head(
+        f"{cloud.auth_url}/auth/tokens", headers={"X-Auth-Token": admin, "X-Subject-Token": token}
+    )
     assert head.status_code == 200
-    gone = httpx.delete(f"{cloud.auth_url}/auth/tokens",
-                        headers={"X-Auth-Token": token, "X-Subject-Token": token})
+    gone = httpx.delete(
+        f"{cloud.auth_url}/auth/tokens", headers={"X-Auth-Token": token, "X-Subject-Token": token}
+    )
     assert gone.status_code == 204
     assert _validate(cloud, admin, token).status_code == 404
     refused = httpx.get(f"{cloud.auth_url}/auth/catalog", headers={"X-Auth-Token": token})
@@ -134,13 +142,18 @@ def test_tampered_token_is_refused(cloud: RunningCloud) -> None:
 
 def _forge(cloud: RunningCloud, **fields: Any) -> str:
     keys = KeyRepository(Path(cloud.data_dir) / "identity" / "fernet-keys").load()
-    admin_id = httpx.get(f"{cloud.auth_url}/auth/tokens", headers={
-        "X-Auth-Token": cloud.admin_token(), "X-Subject-Token": cloud.admin_token()
-    }).json()["token"]["user"]["id"]
+    admin_id = httpx.get(
+        f"{cloud.auth_url}/auth/tokens",
+        headers={"X-Auth-Token": cloud.admin_token(), "X-Subject-Token": cloud.admin_token()},
+    ).json()["token"]["user"]["id"]
     now = time.time()
-    base: dict[str, Any] = {"user_id": admin_id, "methods": ("password",),
-                            "expires_at": now + 60, "issued_at": now,
-                            "audit_ids": (new_audit_id(),)}
+    base: dict[str, Any] = {
+        "user_id": admin_id,
+        "methods": ("password",),
+        "expires_at": now + 60,
+        "issued_at": now,
+        "audit_ids": (new_audit_id(),),
+    }
     base.update(fields)
     return seal(TokenPayload(**base), keys)
 
@@ -160,15 +173,19 @@ def test_expired_token_is_refused(cloud: RunningCloud) -> None:
         (b"{not json", "Malformed JSON"),
         (b'{"auth": {}}', "identity"),
         (b'{"auth": {"identity": {"methods": "password"}}}', "methods"),
-        (b'{"auth": {"identity": {"methods": ["password"], "password": {"user": '
-         b'{"name": "' + b"x" * 300 + b'", "password": "p"}}}}}', "name"),
+        (
+            b'{"auth": {"identity": {"methods": ["password"], "password": {"user": '
+            b'{"name": "' + b"x" * 300 + b'", "password": "p"}}}}}',
+            "name",
+        ),
     ],
 )
 def test_bad_auth_bodies_are_400_naming_the_field(
     cloud: RunningCloud, raw: bytes, needle: str
 ) -> None:
-    resp = httpx.post(f"{cloud.auth_url}/auth/tokens", content=raw,
-                      headers={"Content-Type": "application/json"})
+    resp = httpx.post(
+        f"{cloud.auth_url}/auth/tokens", content=raw, headers={"Content-Type": "application/json"}
+    )
     assert resp.status_code == 400
     assert needle in resp.json()["error"]["message"]
 

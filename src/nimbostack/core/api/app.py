@@ -129,8 +129,10 @@ async def _run(route: Route, settings: ApiSettings, http: Request, ctx: RequestC
         return _error_response(settings, err, ctx.request_id)
     except Exception:
         LOG.exception("%s: unexpected error in %s %s", settings.service, http.method, route.path)
-        err = ApiError("An unexpected error prevented the server from fulfilling your request.")
-        return _error_response(settings, err, ctx.request_id)
+        internal = ApiError(
+            "An unexpected error prevented the server from fulfilling your request."
+        )
+        return _error_response(settings, internal, ctx.request_id)
 
 
 def build_app(routes: Sequence[Route], settings: ApiSettings) -> Starlette:
@@ -148,14 +150,16 @@ def build_app(routes: Sequence[Route], settings: ApiSettings) -> Starlette:
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         request_id = new_request_id()
-        err: ApiError
+        routing_error: ApiError
         if exc.status_code == 405:
-            err = MethodNotAllowed("The method specified is not allowed for this resource.")
+            routing_error = MethodNotAllowed(
+                "The method specified is not allowed for this resource."
+            )
         elif exc.status_code == 404:
-            err = NotFound("The resource could not be found.")
+            routing_error = NotFound("The resource could not be found.")
         else:
-            err = ApiError(str(exc.detail))
-            err.status = exc.status_code
-        return _error_response(settings, err, request_id)
+            routing_error = ApiError(str(exc.detail))
+            routing_error.status = exc.status_code
+        return _error_response(settings, routing_error, request_id)
 
     return Starlette(routes=starlette_routes, exception_handlers={HTTPException: http_error})

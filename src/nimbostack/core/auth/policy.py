@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import yaml
 
 from nimbostack.core.context import RequestContext
 from nimbostack.core.errors import ConfigError
-
 
 
 def _tokenize(text: str) -> list[str]:
@@ -52,8 +51,7 @@ class RuleDefault:
     operations: tuple[str, ...] = ()
 
 
-class Check(Protocol):
-    def __call__(self, target: dict[str, Any], creds: dict[str, Any], enf: Enforcer) -> bool: ...
+Check = Callable[[dict[str, Any], dict[str, Any], "Enforcer"], bool]
 
 
 def _lookup(data: dict[str, Any], dotted: str) -> Any:

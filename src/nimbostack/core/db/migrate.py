@@ -8,13 +8,31 @@ from typing import Any
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, create_engine, pool
+from sqlalchemy import MetaData, create_engine, pool, text
+from sqlalchemy.engine import make_url
 
 from nimbostack.core.db.engine import _sqlite_pragmas, normalize_url
 
 
+def ensure_database(url: str) -> None:
+    """Create a PostgreSQL database if it does not exist yet (blocking)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql" or not parsed.database:
+        return
+    admin_url = normalize_url(parsed.set(database="postgres").render_as_string(False), sync=True)
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
+    with engine.connect() as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
+        ).scalar()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    engine.dispose()
+
+
 def upgrade(url: str, migrations: Path, metadata: MetaData, revision: str = "head") -> None:
     """Bring the database at ``url`` up to ``revision`` (blocking; call it in a thread)."""
+    ensure_database(url)
     config = AlembicConfig()
     config.set_main_option("script_location", str(migrations))
     script = ScriptDirectory.from_config(config)

@@ -12,6 +12,7 @@ from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.errors import NotFound, Unauthorized
 from nimbostack.identity import authn, scope
+from nimbostack.identity.api.auth_schema import AUTH_SCHEMA
 from nimbostack.identity.api.links import collection, self_link
 from nimbostack.identity.db.models import Domain, Project
 from nimbostack.identity.objects.assignments import effective_roles
@@ -20,7 +21,6 @@ from nimbostack.identity.state import state_of
 from nimbostack.identity.tokens import provider
 from nimbostack.identity.tokens.formats import TokenPayload, new_audit_id
 from nimbostack.identity.tokens.revoke import revoke
-from nimbostack.identity.api.auth_schema import AUTH_SCHEMA
 
 
 async def issue_token(req: ApiRequest) -> Response:
@@ -115,19 +115,20 @@ async def get_catalog(req: ApiRequest) -> Response:
     return json_response({"catalog": catalog, "links": self_link(req, "/v3/auth/catalog")})
 
 
-async def _scoped_targets(req: ApiRequest, model: type[Project] | type[Domain]) -> list[Any]:
+async def _my_projects(req: ApiRequest) -> list[Project]:
     state = state_of(req)
     user_id = req.context.user_id or ""
-    found = []
     async with state.db.session() as session:
-        rows = (await session.scalars(select(model).where(model.enabled))).all()
-        for row in rows:
-            if model is Project and getattr(row, "is_domain", False):
-                continue
-            kwargs = {"project_id": row.id} if model is Project else {"domain_id": row.id}
-            if await effective_roles(session, user_id, **kwargs):
-                found.append(row)
-    return found
+        rows = (await session.scalars(select(Project).where(Project.enabled))).all()
+        return [p for p in rows if await effective_roles(session, user_id, project_id=p.id)]
+
+
+async def _my_domains(req: ApiRequest) -> list[Domain]:
+    state = state_of(req)
+    user_id = req.context.user_id or ""
+    async with state.db.session() as session:
+        rows = (await session.scalars(select(Domain).where(Domain.enabled))).all()
+        return [d for d in rows if await effective_roles(session, user_id, domain_id=d.id)]
 
 
 async def get_projects(req: ApiRequest) -> Response:
@@ -144,7 +145,7 @@ async def get_projects(req: ApiRequest) -> Response:
             "tags": p.tags,
             "links": self_link(req, f"/v3/projects/{p.id}"),
         }
-        for p in await _scoped_targets(req, Project)
+        for p in await _my_projects(req)
     ]
     return json_response(collection(req, "projects", items))
 
@@ -159,7 +160,7 @@ async def get_domains(req: ApiRequest) -> Response:
             "description": d.description,
             "links": self_link(req, f"/v3/domains/{d.id}"),
         }
-        for d in await _scoped_targets(req, Domain)
+        for d in await _my_domains(req)
     ]
     return json_response(collection(req, "domains", items))
 

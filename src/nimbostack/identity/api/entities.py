@@ -27,8 +27,9 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def envelope(key: str, properties: dict[str, Any], *, required: tuple[str, ...] = (),
-             strict: bool = True) -> dict[str, Any]:
+def envelope(
+    key: str, properties: dict[str, Any], *, required: tuple[str, ...] = (), strict: bool = True
+) -> dict[str, Any]:
     """The JSON schema of ``{key: {...}}`` request bodies."""
     inner: dict[str, Any] = {
         "type": "object",

@@ -19,7 +19,7 @@ from nimbostack.core.errors import Forbidden, NotFound
 from nimbostack.identity.api import roles as role_api
 from nimbostack.identity.api.entities import get_or_404, reading, writing
 from nimbostack.identity.api.links import collection
-from nimbostack.identity.db.models import Domain, Group, Project, Role, User
+from nimbostack.identity.db.models import Domain, Group, Membership, Project, Role, User
 from nimbostack.identity.objects import grants
 from nimbostack.identity.objects.grants import SYSTEM, GrantKey
 from nimbostack.identity.tokens.revoke import revoke
@@ -35,8 +35,12 @@ def _key(req: ApiRequest, actor: str, target: str, inherited: bool) -> GrantKey:
 
 def _rule(key: GrantKey, action: str) -> str:
     if key.target == "system":
-        plural = {"list": "list_system_grants", "check": "check_system_grant",
-                  "create": "create_system_grant", "revoke": "revoke_system_grant"}[action]
+        plural = {
+            "list": "list_system_grants",
+            "check": "check_system_grant",
+            "create": "create_system_grant",
+            "revoke": "revoke_system_grant",
+        }[action]
         return f"identity:{plural}_for_{key.actor}"
     return f"identity:{action}_grant" if action != "list" else "identity:list_grants"
 
@@ -77,16 +81,25 @@ def _missing(key: GrantKey, role_id: str) -> NotFound:
     )
 
 
-async def _revoke_for(s: AsyncSession, key: GrantKey, role_id: str) -> None:
-    """Tokens that may have carried the removed role stop validating."""
+async def _revoke_for(s: AsyncSession, key: GrantKey) -> None:
+    """Tokens that may have carried the removed role stop validating.
+
+    A group grant revokes its members' tokens on that target, not every token holding
+    the role (which would log out every admin when any group loses ``reader``).
+    """
+    users = [key.actor_id]
     if key.actor == "group":
-        await revoke(s, role_id=role_id)
-    elif key.target == "project" and not key.inherited:
-        await revoke(s, user_id=key.actor_id, project_id=key.target_id)
-    elif key.target == "domain" and not key.inherited:
-        await revoke(s, user_id=key.actor_id, domain_id=key.target_id)
-    else:
-        await revoke(s, user_id=key.actor_id)
+        rows = await s.scalars(
+            select(Membership.user_id).where(Membership.group_id == key.actor_id)
+        )
+        users = list(rows)
+    for user_id in users:
+        if key.target == "project" and not key.inherited:
+            await revoke(s, user_id=user_id, project_id=key.target_id)
+        elif key.target == "domain" and not key.inherited:
+            await revoke(s, user_id=user_id, domain_id=key.target_id)
+        else:
+            await revoke(s, user_id=user_id)
 
 
 def _handlers(actor: str, target: str, inherited: bool) -> dict[str, Handler]:
@@ -116,7 +129,7 @@ def _handlers(actor: str, target: str, inherited: bool) -> dict[str, Handler]:
             if not await grants.exists(s, key, role_id):
                 raise _missing(key, role_id)
             await grants.remove(s, key, role_id)
-            await _revoke_for(s, key, role_id)
+            await _revoke_for(s, key)
         return empty(204)
 
     async def list_roles(req: ApiRequest) -> Response:
@@ -135,8 +148,8 @@ def _prefix(actor: str, target: str, inherited: bool) -> str:
     plural = f"{actor}s"
     if target == "system":
         return f"/v3/system/{plural}/{{actor_id}}/roles"
-    base = f"/v3/{target}s/{{target_id}}/{plural}/{{actor_id}}/roles"
-    return f"/v3/OS-INHERIT{base}" if inherited else base
+    base = f"/{target}s/{{target_id}}/{plural}/{{actor_id}}/roles"
+    return f"/v3/OS-INHERIT{base}" if inherited else f"/v3{base}"
 
 
 def grant_routes() -> list[Route]:

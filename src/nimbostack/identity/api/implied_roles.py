@@ -52,9 +52,7 @@ async def create_implied_role(req: ApiRequest) -> Response:
         if implied.name in PROHIBITED_IMPLIED or implied.domain_id:
             raise BadRequest(f"{implied.id} cannot be an implied role.")
         if prior.id in await implied_closure(s, [implied.id]):
-            raise BadRequest(
-                f"Role {prior.id} cannot imply {implied.id}: that would make a cycle."
-            )
+            raise BadRequest(f"Role {prior.id} cannot imply {implied.id}: that would make a cycle.")
         if await s.get(ImpliedRole, (prior.id, implied.id)) is None:
             s.add(ImpliedRole(prior_role_id=prior.id, implied_role_id=implied.id))
     return json_response(_inference(req, prior, implied), 201)

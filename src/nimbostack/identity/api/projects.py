@@ -199,8 +199,7 @@ async def delete_project(req: ApiRequest) -> Response:
         project = await get_or_404(s, Project, project_id, "project")
         if await project_objects.has_children(s, project_id):
             raise Forbidden(
-                f"Cannot delete the project {project_id} since it is not a leaf in the "
-                "hierarchy."
+                f"Cannot delete the project {project_id} since it is not a leaf in the hierarchy."
             )
         await project_objects.delete_project(s, project)
         await revoke(s, project_id=project_id)

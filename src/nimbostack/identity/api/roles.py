@@ -32,9 +32,7 @@ _OPTIONS = {
     "additionalProperties": False,
 }
 _FIELDS = {"name": NAME, "description": DESCRIPTION, "options": _OPTIONS}
-CREATE = envelope(
-    "role", {**_FIELDS, "domain_id": NULLABLE_ID}, required=("name",), strict=False
-)
+CREATE = envelope("role", {**_FIELDS, "domain_id": NULLABLE_ID}, required=("name",), strict=False)
 UPDATE = envelope("role", {**_FIELDS, "domain_id": NULLABLE_ID}, strict=False)
 _NOT_EXTRA = ("name", "description", "options", "domain_id", "id", "links")
 

@@ -119,9 +119,7 @@ async def list_users(req: ApiRequest) -> Response:
         rows = list(await s.scalars(stmt))
         expiry = await user_objects.password_expiry(s, [u.id for u in rows])
     items = [
-        view(req, u, expiry.get(u.id))
-        for u in rows
-        if wanted is None or wanted(expiry.get(u.id))
+        view(req, u, expiry.get(u.id)) for u in rows if wanted is None or wanted(expiry.get(u.id))
     ]
     return json_response(collection(req, "users", items))
 
@@ -181,8 +179,9 @@ async def update_user(req: ApiRequest) -> Response:
             if await s.scalar(clash):
                 raise duplicate("user", name, user.domain_id)
         if body.get("password"):
-            await passwords.set_password(s, state.conf, user_id, body["password"],
-                                         self_service=False)
+            await passwords.set_password(
+                s, state.conf, user_id, body["password"], self_service=False
+            )
         if body.get("password") or (body.get("enabled") is False and user.enabled):
             await revoke(s, user_id=user_id)
         for key in _COLUMNS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.identity.db.models import Assignment
@@ -26,7 +26,7 @@ class GrantKey:
     def type(self) -> str:
         return f"{self.actor.capitalize()}{self.target.capitalize()}"
 
-    def _where(self) -> list[object]:
+    def _where(self) -> list[ColumnElement[bool]]:
         return [
             Assignment.type == self.type,
             Assignment.actor_id == self.actor_id,

@@ -67,13 +67,18 @@ async def _check_history(
 ) -> None:
     rules = conf.security_compliance
     current = await current_password(session, user_id)
-    if current and rules.minimum_password_age and current.self_service:
-        if now - current.created_at < rules.minimum_password_age * 86400:
-            raise BadRequest(
-                "You cannot change your password at this time due to the minimum password "
-                f"age. Once you change your password, it must be used for "
-                f"{rules.minimum_password_age} day(s) before it can be changed."
-            )
+    too_soon = (
+        current is not None
+        and rules.minimum_password_age
+        and current.self_service
+        and now - current.created_at < rules.minimum_password_age * 86400
+    )
+    if too_soon:
+        raise BadRequest(
+            "You cannot change your password at this time due to the minimum password "
+            f"age. Once you change your password, it must be used for "
+            f"{rules.minimum_password_age} day(s) before it can be changed."
+        )
     count = int(rules.unique_last_password_count)
     if count <= 1:
         return

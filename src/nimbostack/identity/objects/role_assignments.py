@@ -27,8 +27,7 @@ class RoleAssignment:
 
     @property
     def key(self) -> tuple[str, str, str, str, str, bool]:
-        return (self.role_id, self.actor, self.actor_id, self.scope, self.target_id,
-                self.inherited)
+        return (self.role_id, self.actor, self.actor_id, self.scope, self.target_id, self.inherited)
 
 
 @dataclass
@@ -54,9 +53,7 @@ def _from_row(row: Assignment) -> RoleAssignment:
 
 async def _members(session: AsyncSession) -> dict[str, list[str]]:
     result: dict[str, list[str]] = {}
-    for user_id, group_id in await session.execute(
-        select(Membership.user_id, Membership.group_id)
-    ):
+    for user_id, group_id in await session.execute(select(Membership.user_id, Membership.group_id)):
         result.setdefault(group_id, []).append(user_id)
     return result
 
@@ -118,7 +115,9 @@ def _imply(found: list[RoleAssignment], implies: dict[str, list[str]]) -> list[R
                 if implied not in seen:
                     seen.add(implied)
                     stack.append(implied)
-                    result.append(replace(a, role_id=implied, prior_role_id=prior))
+                    result.append(
+                        replace(a, role_id=implied, prior_role_id=prior, source=a.source or a)
+                    )
     return result
 
 
@@ -146,9 +145,7 @@ def _keep(a: RoleAssignment, q: AssignmentQuery, projects: set[str] | None) -> b
     return not (q.inherited_only and not a.inherited)
 
 
-async def list_role_assignments(
-    session: AsyncSession, q: AssignmentQuery
-) -> list[RoleAssignment]:
+async def list_role_assignments(session: AsyncSession, q: AssignmentQuery) -> list[RoleAssignment]:
     found = await _direct(session, q)
     if q.effective:
         found = await _expand(session, found)
@@ -163,9 +160,7 @@ async def list_role_assignments(
 
 async def project_ids_of_user(session: AsyncSession, user_id: str) -> list[str]:
     """Projects where the user holds any role, directly, via groups or by inheritance."""
-    found = await list_role_assignments(
-        session, AssignmentQuery(user_id=user_id, effective=True)
-    )
+    found = await list_role_assignments(session, AssignmentQuery(user_id=user_id, effective=True))
     ids = {a.target_id for a in found if a.scope == "project"}
     existing = await session.scalars(select(Project.id).where(Project.id.in_(ids)))
     return list(existing)

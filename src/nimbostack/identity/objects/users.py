@@ -22,7 +22,9 @@ _OPERATORS: dict[str, Callable[[float, float], bool]] = {
 }
 
 
-async def password_expiry(session: AsyncSession, user_ids: Sequence[str]) -> dict[str, float | None]:
+async def password_expiry(
+    session: AsyncSession, user_ids: Sequence[str]
+) -> dict[str, float | None]:
     """user id → expiry of their current (newest) password, for the given users."""
     result: dict[str, float | None] = {}
     rows = await session.execute(

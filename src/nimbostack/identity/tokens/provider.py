@@ -42,7 +42,7 @@ async def validate(
     cache = state.cache("tokens")
     hit = cache.get((token, catalog))
     if hit is not None:
-        return payload, hit  # type: ignore[no-any-return]
+        return payload, hit
     events = await _events(state)
     async with state.db.session() as session:
         body = await render(session, payload, catalog=catalog)
@@ -63,5 +63,11 @@ class LocalTokenValidator:
         self.state = state
 
     async def validate(self, token: str) -> TokenInfo:
+        cache = self.state.cache("token_info")
+        info = cache.get(token)
+        if info is not None and info.expires_at > time.time():
+            return info  # type: ignore[no-any-return]
         _payload, body = await validate(self.state, token, catalog=False)
-        return TokenInfo.from_body(body)
+        info = TokenInfo.from_body(body)
+        cache[token] = info
+        return info

@@ -38,9 +38,7 @@ async def _scope_roles(session: AsyncSession, p: TokenPayload) -> list[tuple[str
     return roles
 
 
-async def render(
-    session: AsyncSession, p: TokenPayload, *, catalog: bool = True
-) -> dict[str, Any]:
+async def render(session: AsyncSession, p: TokenPayload, *, catalog: bool = True) -> dict[str, Any]:
     """The ``{"token": ...}`` body, or Unauthorized if the token no longer holds."""
     user = await session.get(User, p.user_id)
     if user is None or not user.enabled:

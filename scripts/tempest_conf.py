@@ -1,0 +1,73 @@
+"""Write a tempest.conf for a running Nimbostack cloud (read from its data directory).
+
+Usage: python scripts/tempest_conf.py <data_dir> <output tempest.conf>
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import sys
+from pathlib import Path
+
+import yaml
+
+
+def build(data_dir: Path) -> configparser.ConfigParser:
+    status = json.loads((data_dir / "status.json").read_text())
+    services = status["services"]
+    clouds = yaml.safe_load((data_dir / "clouds.yaml").read_text())["clouds"]
+    admin = clouds["nimbostack"]["auth"]
+    conf = configparser.ConfigParser()
+    conf["DEFAULT"] = {"log_dir": str(data_dir / "tempest-logs"), "use_stderr": "false"}
+    conf["auth"] = {
+        "admin_username": admin["username"],
+        "admin_password": admin["password"],
+        "admin_project_name": admin["project_name"],
+        "admin_domain_name": "Default",
+        "use_dynamic_credentials": "true",
+        "tempest_roles": "member",
+        "create_isolated_networks": "false",
+    }
+    conf["identity"] = {
+        "uri_v3": admin["auth_url"],
+        "auth_version": "v3",
+        "region": clouds["nimbostack"]["region_name"],
+        "disable_ssl_certificate_validation": "true",
+        "user_lockout_failure_attempts": "0",
+    }
+    conf["identity-feature-enabled"] = {
+        "api_v2": "false",
+        "api_v3": "true",
+        "application_credentials": "true",
+        "project_tags": "true",
+        "security_compliance": "false",
+        "trust": "false",
+        "access_rules": "false",
+        "immutable_roles": "false",
+    }
+    conf["enforce_scope"] = {"keystone": "false"}
+    available = {
+        "glance": "image" in services,
+        "nova": "compute" in services,
+        "neutron": "network" in services,
+        "cinder": "volume" in services,
+        "placement": "placement" in services,
+        "swift": False,
+        "heat": False,
+        "horizon": False,
+    }
+    conf["service_available"] = {k: str(v).lower() for k, v in available.items()}
+    return conf
+
+
+def main() -> None:
+    data_dir, output = Path(sys.argv[1]), Path(sys.argv[2])
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("w") as handle:
+        build(data_dir).write(handle)
+    print(output)
+
+
+if __name__ == "__main__":
+    main()

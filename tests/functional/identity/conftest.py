@@ -1,0 +1,83 @@
+"""Helpers for identity's resource API tests: a small REST client bound to a token."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from tests.support.cloud import RunningCloud
+
+
+class Api:
+    """``/v3`` of the running cloud, called with one token (or none)."""
+
+    def __init__(self, cloud: RunningCloud, token: str | None) -> None:
+        headers = {"X-Auth-Token": token} if token else {}
+        self.client = httpx.Client(base_url=cloud.auth_url, headers=headers, timeout=30)
+
+    def call(self, method: str, path: str, body: Any = None, **kw: Any) -> httpx.Response:
+        if body is not None:
+            kw["json"] = body
+        return self.client.request(method, path, **kw)
+
+    def get(self, path: str, **kw: Any) -> httpx.Response:
+        return self.call("GET", path, **kw)
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> httpx.Response:
+        return self.call("POST", path, body, **kw)
+
+    def put(self, path: str, body: Any = None, **kw: Any) -> httpx.Response:
+        return self.call("PUT", path, body, **kw)
+
+    def patch(self, path: str, body: Any = None, **kw: Any) -> httpx.Response:
+        return self.call("PATCH", path, body, **kw)
+
+    def delete(self, path: str, **kw: Any) -> httpx.Response:
+        return self.call("DELETE", path, **kw)
+
+    def head(self, path: str, **kw: Any) -> httpx.Response:
+        return self.call("HEAD", path, **kw)
+
+    def create(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """POST /v3/<kind>s and return the created entity (asserting 201)."""
+        resp = self.post(f"/{kind}s", {kind: fields})
+        assert resp.status_code == 201, resp.text
+        entity: dict[str, Any] = resp.json()[kind]
+        return entity
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def error(resp: httpx.Response) -> tuple[int, str]:
+    """(code, message) of a Keystone error body, checking it matches the status."""
+    body = resp.json()["error"]
+    assert body["code"] == resp.status_code
+    return body["code"], body["message"]
+
+
+@pytest.fixture
+def api(cloud: RunningCloud) -> Iterator[Api]:
+    client = Api(cloud, cloud.admin_token())
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def anon(cloud: RunningCloud) -> Iterator[Api]:
+    client = Api(cloud, None)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def role_ids(api: Api) -> dict[str, str]:
+    roles = api.get("/roles").json()["roles"]
+    return {r["name"]: r["id"] for r in roles}
