@@ -18,8 +18,10 @@ def build(data_dir: Path) -> configparser.ConfigParser:
     services = status["services"]
     clouds = yaml.safe_load((data_dir / "clouds.yaml").read_text())["clouds"]
     admin = clouds["nimbostack"]["auth"]
+    log_dir = data_dir / "tempest-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
     conf = configparser.ConfigParser()
-    conf["DEFAULT"] = {"log_dir": str(data_dir / "tempest-logs"), "use_stderr": "false"}
+    conf["DEFAULT"] = {"log_dir": str(log_dir), "use_stderr": "false"}
     conf["auth"] = {
         "admin_username": admin["username"],
         "admin_password": admin["password"],

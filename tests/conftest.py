@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.cloud import RunningCloud
+from tests.support.fixtures import postgres_server, rabbit_server
+
+__all__ = ["cloud", "postgres_server", "rabbit_server"]
 
 
 @pytest.fixture(scope="session")

@@ -58,6 +58,10 @@ class RunningCloud:
                 "NIMBOSTACK_NO_USER_CLOUDS": "1",
                 "NIMBOSTACK_IDENTITY__PASSWORD_HASH_ROUNDS": "4",
                 "OS_CLIENT_CONFIG_FILE": str(data_dir / "clouds.yaml"),
+                # The guest image build is cached across sessions in the real home.
+                "NIMBOSTACK_GUEST_CACHE": os.environ.get(
+                    "NIMBOSTACK_GUEST_CACHE", str(Path.home() / ".cache/nimbostack/guest")
+                ),
             }
         )
         env.update({f"NIMBOSTACK_{name.upper()}__PORT": str(p) for name, p in ports.items()})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -37,6 +38,7 @@ class Cloud:
         self.runtime = runtime
         self.specs = specs or SERVICES
         self.services: list[Service] = []
+        self._guest_task: asyncio.Task[None] | None = None
         self.admin_password = secret_file(runtime.data_dir / "admin-password")
         self.demo_password = secret_file(runtime.data_dir / "demo-password")
 
@@ -65,9 +67,20 @@ class Cloud:
             await service.start()
             self.services.append(service)
         self.write_clouds()
+        if any(s.name == "image" for s in self.specs) and self.runtime.conf.image.guest_image:
+            self._guest_task = asyncio.create_task(self._guest_image())
         elapsed = time.perf_counter() - started
         self._write_status(elapsed)
         LOG.info("cloud ready in %.2f s", elapsed)
+
+    async def _guest_image(self) -> None:
+        # In the background: the APIs answer while the guest image builds on first start.
+        from nimbostack.cmd.guest import ensure_guest_image
+
+        try:
+            await ensure_guest_image(self.runtime, self.admin_password)
+        except Exception:
+            LOG.exception("could not build or register the guest image")
 
     def write_clouds(self, user_file: Path | None = None) -> None:
         rt = self.runtime
@@ -90,6 +103,8 @@ class Cloud:
         (self.runtime.data_dir / "status.json").write_text(json.dumps(status, indent=2))
 
     async def stop(self) -> None:
+        if self._guest_task is not None:
+            self._guest_task.cancel()
         for service in reversed(self.services):
             await service.stop()
         self.services.clear()

@@ -33,6 +33,7 @@ SERVICES: list[ServiceSpec] = [
     ServiceSpec(
         "identity", "nimbostack.identity.service:IdentityService", "identity", "keystone", "/v3"
     ),
+    ServiceSpec("image", "nimbostack.image.service:ImageService", "image", "glance"),
 ]
 
 

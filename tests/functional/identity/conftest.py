@@ -11,6 +11,26 @@ import pytest
 from tests.support.cloud import RunningCloud
 
 
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def cloud(
+    request: pytest.FixtureRequest, cloud: RunningCloud, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningCloud]:
+    """Every identity test runs twice: on the SQLite cloud and on a PostgreSQL one."""
+    if request.param == "sqlite":
+        yield cloud
+        return
+    postgres = request.getfixturevalue("postgres_server")
+    env = {
+        "NIMBOSTACK_DATABASE__CONNECTION": postgres.url("postgres"),
+        "NIMBOSTACK_IMAGE__GUEST_IMAGE": "false",
+    }
+    running = RunningCloud.start(tmp_path_factory.mktemp("cloud-pg"), env)
+    yield running
+    running.stop()
+
+
 class Api:
     """``/v3`` of the running cloud, called with one token (or none)."""
 

@@ -1,0 +1,50 @@
+"""The message bus: typed RPC messages sent by call, cast or fanout over a transport.
+
+Typical use::
+
+    transport = get_transport(conf.DEFAULT.transport_url)     # memory:// or rabbit://...
+    server = RpcServer(transport, "compute.scheduler", SchedulerManager(),
+                       service="compute-scheduler")
+    await server.start()
+    client = RpcClient(transport, "compute.scheduler", timeout=30)
+    hosts = await client.call(ctxt, SelectDestinations(spec=...))
+"""
+
+from nimbostack.core.rpc.client import RpcClient
+from nimbostack.core.rpc.errors import (
+    BusUnavailable,
+    ConnectionLost,
+    DeliveryFailure,
+    IncompatibleVersion,
+    MalformedMessage,
+    MessagingTimeout,
+    NoSuchMessage,
+    RemoteError,
+    RemoteExpectedError,
+    RpcError,
+)
+from nimbostack.core.rpc.messages import Message, MessageRegistry
+from nimbostack.core.rpc.server import RpcServer, handles
+from nimbostack.core.rpc.transport import Subscription, Transport, get_transport, host_topic
+
+__all__ = [
+    "BusUnavailable",
+    "ConnectionLost",
+    "DeliveryFailure",
+    "IncompatibleVersion",
+    "MalformedMessage",
+    "Message",
+    "MessageRegistry",
+    "MessagingTimeout",
+    "NoSuchMessage",
+    "RemoteError",
+    "RemoteExpectedError",
+    "RpcClient",
+    "RpcError",
+    "RpcServer",
+    "Subscription",
+    "Transport",
+    "get_transport",
+    "handles",
+    "host_topic",
+]

@@ -1,0 +1,1 @@
+"""Alembic migrations of the image database (applied at start-up)."""

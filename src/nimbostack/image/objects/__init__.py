@@ -1,0 +1,1 @@
+"""Image records, members and tags: state and SQL, apart from HTTP."""
