@@ -34,6 +34,9 @@ SERVICES: list[ServiceSpec] = [
         "identity", "nimbostack.identity.service:IdentityService", "identity", "keystone", "/v3"
     ),
     ServiceSpec("image", "nimbostack.image.service:ImageService", "image", "glance"),
+    ServiceSpec(
+        "placement", "nimbostack.placement.service:PlacementService", "placement", "placement"
+    ),
 ]
 
 

@@ -1,0 +1,1 @@
+"""Compute service: instances, their hypervisor driver and what is attached to them."""

@@ -1,0 +1,1 @@
+"""Placement's HTTP layer: the route table and one module per resource."""

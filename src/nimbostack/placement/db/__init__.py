@@ -1,0 +1,1 @@
+"""Placement's tables and migrations."""

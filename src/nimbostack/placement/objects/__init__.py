@@ -1,0 +1,1 @@
+"""Placement's state and SQL, one module per resource."""

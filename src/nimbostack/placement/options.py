@@ -1,0 +1,29 @@
+"""Placement's options: [placement]."""
+
+from __future__ import annotations
+
+from nimbostack.core.config import Opt, register
+
+register(
+    "placement",
+    "The placement service (resource providers, inventories, allocations).",
+    [
+        Opt("port", 8778, "Port of the placement API.", type="int", minimum=1),
+        Opt("connection", "", "Database URL for placement (empty: see [database])."),
+        Opt(
+            "allocation_conflict_retry_count",
+            10,
+            "How often an allocation write is retried internally when a provider's "
+            "generation changed under it, before answering 409.",
+            type="int",
+            minimum=0,
+        ),
+        Opt(
+            "max_candidates",
+            10000,
+            "Upper bound of allocation requests one GET /allocation_candidates returns.",
+            type="int",
+            minimum=1,
+        ),
+    ],
+)
