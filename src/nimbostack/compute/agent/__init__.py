@@ -1,0 +1,1 @@
+"""The compute agent (nova-compute): one per hypervisor host; never touches the database."""

@@ -1,0 +1,1 @@
+"""Hypervisor drivers: the interface (base.py), the fake driver, and QEMU."""

@@ -1,0 +1,1 @@
+"""Compute's tables and migrations (used by the API, conductor and scheduler; never the agent)."""

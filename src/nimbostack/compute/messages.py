@@ -1,0 +1,367 @@
+"""Compute's RPC contract: every message between its api, conductor, scheduler and agents.
+
+Topics: ``compute.conductor``, ``compute.scheduler``, ``compute.agent.<host>``.
+Instances travel by uuid; the agent reads and writes them only through the conductor.
+Dict fields hold JSON documents whose shape the docstring names (an instance dict is
+``compute.objects.instances.to_dict``; a request spec is ``RequestSpec.to_dict``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from nimbostack.core.rpc import Message, RemoteExpectedError
+
+CONDUCTOR = "compute.conductor"
+SCHEDULER = "compute.scheduler"
+AGENT = "compute.agent"
+
+
+class UnexpectedTaskState(RemoteExpectedError):
+    """The instance's task_state was not one the caller expected (a lost race)."""
+
+
+class InstanceNotFound(RemoteExpectedError):
+    """No (undeleted) instance with that uuid."""
+
+
+class NoValidHost(RemoteExpectedError):
+    """The scheduler found no host for the request."""
+
+
+# --------------------------------------------------------------- to the conductor
+@dataclass
+class BuildInstances(Message):
+    """api -> conductor, cast: schedule and build newly recorded instances."""
+
+    name = "BuildInstances"
+    instance_uuids: list[str]
+    request_spec: dict[str, Any]
+
+
+@dataclass
+class GetInstance(Message):
+    """agent -> conductor, call: the instance dict (deleted ones only if asked)."""
+
+    name = "GetInstance"
+    instance_uuid: str
+    read_deleted: bool = False
+
+
+@dataclass
+class UpdateInstance(Message):
+    """agent -> conductor, call: apply ``values``; refuse unless task_state is expected.
+
+    Returns the updated instance dict; raises UnexpectedTaskState.
+    """
+
+    name = "UpdateInstance"
+    instance_uuid: str
+    values: dict[str, Any]
+    expected_task_state: list[str | None] | None = None
+
+
+@dataclass
+class RecordActionEvent(Message):
+    """agent -> conductor, cast: start or finish a step of the instance's current action."""
+
+    name = "RecordActionEvent"
+    instance_uuid: str
+    request_id: str
+    event: str
+    phase: str  # "start" or "finish"
+    host: str
+    result: str | None = None
+    traceback: str | None = None
+
+
+@dataclass
+class RecordFault(Message):
+    """agent -> conductor, call: store a fault for an instance going to ERROR."""
+
+    name = "RecordFault"
+    instance_uuid: str
+    code: int
+    message: str
+    host: str
+    details: str | None = None
+
+
+@dataclass
+class ReportHost(Message):
+    """agent -> conductor, call: heartbeat plus the host's resources and guests.
+
+    ``resources`` is a HostResources as a dict; ``guests`` maps uuid -> power state.
+    Returns ``{"compute_node_uuid": ..., "service_id": ...}``.
+    """
+
+    name = "ReportHost"
+    host: str
+    resources: dict[str, Any]
+    guests: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class BuildFailed(Message):
+    """agent -> conductor, cast: a build failed on this host; reschedule or give up."""
+
+    name = "BuildFailed"
+    instance_uuid: str
+    host: str
+    reason: str
+    request_spec: dict[str, Any]
+
+
+@dataclass
+class InstanceTerminated(Message):
+    """agent -> conductor, call: the guest is gone; mark deleted and free placement."""
+
+    name = "InstanceTerminated"
+    instance_uuid: str
+    host: str
+
+
+@dataclass
+class MigrateInstance(Message):
+    """api -> conductor, cast: cold migrate (``flavor`` None) or resize to ``flavor``."""
+
+    name = "MigrateInstance"
+    instance_uuid: str
+    request_id: str
+    flavor: dict[str, Any] | None = None
+    host: str | None = None
+
+
+@dataclass
+class UnshelveInstance(Message):
+    """api -> conductor, cast: schedule and boot a shelved-offloaded instance."""
+
+    name = "UnshelveInstance"
+    instance_uuid: str
+    request_id: str
+    availability_zone: str | None = None
+
+
+@dataclass
+class LiveMigrateInstance(Message):
+    """api -> conductor, cast: move a running instance to ``host`` (or a scheduled one)."""
+
+    name = "LiveMigrateInstance"
+    instance_uuid: str
+    request_id: str
+    host: str | None = None
+    block_migration: bool = False
+
+
+@dataclass
+class EvacuateInstance(Message):
+    """api -> conductor, cast: rebuild an instance of a down host somewhere else."""
+
+    name = "EvacuateInstance"
+    instance_uuid: str
+    request_id: str
+    host: str | None = None
+    on_shared_storage: bool = True
+
+
+@dataclass
+class OffloadDue(Message):
+    """conductor -> conductor, cast: offload shelved instances whose time has come."""
+
+    name = "OffloadDue"
+
+
+# --------------------------------------------------------------- to the scheduler
+@dataclass
+class SelectDestinations(Message):
+    """conductor -> scheduler, call: hosts for each instance, claimed in placement.
+
+    Returns one list per instance: the chosen host first, then alternates; each entry
+    ``{"host", "nodename", "compute_node_uuid", "allocation_request"}``.
+    Raises NoValidHost.
+    """
+
+    name = "SelectDestinations"
+    request_spec: dict[str, Any]
+    instance_uuids: list[str]
+    return_alternates: bool = True
+
+
+# --------------------------------------------------------------- to an agent
+@dataclass
+class BuildAndRunInstance(Message):
+    """conductor -> agent, cast: build the instance on this host."""
+
+    name = "BuildAndRunInstance"
+    instance_uuid: str
+    request_spec: dict[str, Any]
+    node: str
+    request_id: str
+
+
+@dataclass
+class InstanceAction(Message):
+    """api -> agent, cast: a simple action on one instance.
+
+    ``action`` is one of terminate, stop, start, reboot_soft, reboot_hard, pause,
+    unpause, suspend, resume, shelve_offload, unrescue, confirm_resize. ``args``
+    carries what the action needs (for example ``image_id`` for a snapshot).
+    """
+
+    name = "InstanceAction"
+    instance_uuid: str
+    action: str
+    request_id: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SnapshotInstance(Message):
+    """api -> agent, cast: upload the root disk into the queued image ``image_id``.
+
+    With ``shelve`` set the guest is stopped first and ``offload`` says whether to
+    free the host right away.
+    """
+
+    name = "SnapshotInstance"
+    instance_uuid: str
+    image_id: str
+    request_id: str
+    shelve: bool = False
+    offload: bool = False
+
+
+@dataclass
+class SpawnOnHost(Message):
+    """conductor -> agent, cast: boot an instance again (unshelve, evacuate) from ``image_ref``."""
+
+    name = "SpawnOnHost"
+    instance_uuid: str
+    image_ref: str
+    node: str
+    request_id: str
+    reason: str  # "unshelve" or "evacuate"
+
+
+@dataclass
+class RebuildInstance(Message):
+    """api -> agent, cast: recreate the root disk from ``image_ref`` and restart."""
+
+    name = "RebuildInstance"
+    instance_uuid: str
+    image_ref: str
+    request_id: str
+
+
+@dataclass
+class RescueInstance(Message):
+    """api -> agent, cast: boot a rescue image with the original disk attached."""
+
+    name = "RescueInstance"
+    instance_uuid: str
+    rescue_image_ref: str
+    request_id: str
+
+
+@dataclass
+class PrepResize(Message):
+    """conductor -> destination agent, cast: get ready to receive a migration."""
+
+    name = "PrepResize"
+    instance_uuid: str
+    migration_uuid: str
+    flavor: dict[str, Any]
+    node: str
+    request_id: str
+
+
+@dataclass
+class ResizeInstance(Message):
+    """destination agent -> source agent, cast: stop the guest and send its disks."""
+
+    name = "ResizeInstance"
+    instance_uuid: str
+    migration_uuid: str
+    flavor: dict[str, Any]
+    dest_host: str
+    request_id: str
+
+
+@dataclass
+class FinishResize(Message):
+    """source agent -> destination agent, cast: start the guest from the sent disks."""
+
+    name = "FinishResize"
+    instance_uuid: str
+    migration_uuid: str
+    disk_info: dict[str, Any]
+    request_id: str
+
+
+@dataclass
+class RevertResize(Message):
+    """api -> destination agent, cast: drop the new copy; the source restores the old."""
+
+    name = "RevertResize"
+    instance_uuid: str
+    migration_uuid: str
+    request_id: str
+
+
+@dataclass
+class FinishRevertResize(Message):
+    """destination agent -> source agent, cast: restart the old copy."""
+
+    name = "FinishRevertResize"
+    instance_uuid: str
+    migration_uuid: str
+    request_id: str
+
+
+@dataclass
+class PreLiveMigration(Message):
+    """conductor -> destination agent, call: prepare; returns MigrateData as a dict."""
+
+    name = "PreLiveMigration"
+    instance_uuid: str
+    migrate_data: dict[str, Any]
+
+
+@dataclass
+class LiveMigration(Message):
+    """conductor -> source agent, cast: send the running guest to the destination."""
+
+    name = "LiveMigration"
+    instance_uuid: str
+    migration_uuid: str
+    migrate_data: dict[str, Any]
+    request_id: str
+
+
+@dataclass
+class GetConsoleOutput(Message):
+    """api -> agent, call: the serial console log (last ``length`` lines)."""
+
+    name = "GetConsoleOutput"
+    instance_uuid: str
+    length: int | None = None
+
+
+@dataclass
+class GetConsole(Message):
+    """api -> agent, call: where the guest's VNC console listens (ConsoleInfo dict)."""
+
+    name = "GetConsole"
+    instance_uuid: str
+
+
+@dataclass
+class ExternalEvent(Message):
+    """api -> agent, cast: an event from another service (network-vif-plugged, ...)."""
+
+    name = "ExternalEvent"
+    instance_uuid: str
+    event: str
+    tag: str | None = None
+    status: str = "completed"

@@ -1,0 +1,1 @@
+"""Compute's data access: plain async functions over a session, one module per resource."""

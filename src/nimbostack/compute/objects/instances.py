@@ -1,0 +1,70 @@
+"""Instances: read, update with a task-state guard, and the dict form sent over the bus."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nimbostack.compute.db.models import Instance
+from nimbostack.compute.messages import InstanceNotFound, UnexpectedTaskState
+
+# Columns an instance dict carries; "metadata" is the API name of metadata_.
+_FIELDS = [c.name for c in Instance.__table__.columns if c.name != "metadata"]
+_UPDATABLE = set(_FIELDS) - {"uuid", "project_id", "user_id", "created_at"}
+
+
+def to_dict(instance: Instance) -> dict[str, Any]:
+    """The JSON form of an instance, as the conductor hands it to agents."""
+    data = {name: getattr(instance, name) for name in _FIELDS if name != "metadata_"}
+    data["metadata"] = dict(instance.metadata_ or {})
+    return data
+
+
+async def get(session: AsyncSession, uuid: str, *, read_deleted: bool = False) -> Instance:
+    """The instance, or InstanceNotFound (also for deleted ones unless asked)."""
+    instance = await session.get(Instance, uuid)
+    if instance is None or (instance.deleted and not read_deleted):
+        raise InstanceNotFound(f"Instance {uuid} could not be found.")
+    return instance
+
+
+async def get_for_update(session: AsyncSession, uuid: str) -> Instance:
+    """The instance with its row locked until the transaction ends (no-op on SQLite)."""
+    instance = await session.scalar(select(Instance).where(Instance.uuid == uuid).with_for_update())
+    if instance is None or instance.deleted:
+        raise InstanceNotFound(f"Instance {uuid} could not be found.")
+    return instance
+
+
+def apply(
+    instance: Instance,
+    values: dict[str, Any],
+    expected_task_state: list[str | None] | None = None,
+) -> None:
+    """Set ``values`` on the instance; refuse if its task_state is not an expected one."""
+    if expected_task_state is not None and instance.task_state not in expected_task_state:
+        raise UnexpectedTaskState(
+            f"Instance {instance.uuid}: task_state is {instance.task_state!r}, "
+            f"expected one of {expected_task_state!r}"
+        )
+    for key, value in values.items():
+        attr = "metadata_" if key == "metadata" else key
+        if attr not in _UPDATABLE and attr != "metadata_":
+            raise ValueError(f"instance field {key!r} cannot be updated")
+        setattr(instance, attr, value)
+    instance.updated_at = time.time()
+
+
+async def update(
+    session: AsyncSession,
+    uuid: str,
+    values: dict[str, Any],
+    expected_task_state: list[str | None] | None = None,
+) -> Instance:
+    """Guarded update inside the caller's transaction; returns the instance."""
+    instance = await get_for_update(session, uuid)
+    apply(instance, values, expected_task_state)
+    return instance

@@ -1,0 +1,149 @@
+"""Compute's options: [compute] (api, conductor, scheduler), [compute_agent], [fake_driver]."""
+
+from __future__ import annotations
+
+from nimbostack.core.config import Opt, register
+
+register(
+    "compute",
+    "The compute service (Nova): API, conductor and scheduler.",
+    [
+        Opt("port", 8774, "Port of the compute API.", type="int", minimum=1),
+        Opt("metadata_port", 8775, "Port of the metadata API.", type="int", minimum=1),
+        Opt("connection", "", "Database URL for compute (empty: see [database])."),
+        Opt("default_availability_zone", "nova", "Availability zone of hosts in none."),
+        Opt(
+            "max_attempts",
+            3,
+            "Hosts tried for one build before it goes to ERROR.",
+            type="int",
+            minimum=1,
+        ),
+        Opt(
+            "shelved_offload_time",
+            0,
+            "Seconds a shelved instance keeps its host: 0 frees it at once, -1 never.",
+            type="int",
+            minimum=-1,
+        ),
+        Opt(
+            "service_down_time",
+            60,
+            "Seconds without a heartbeat before a service is down.",
+            type="int",
+            minimum=1,
+        ),
+        Opt("force_config_drive", True, "Attach a config drive to every instance.", type="bool"),
+        Opt(
+            "max_placement_candidates",
+            1000,
+            "Candidates asked of placement per request.",
+            type="int",
+            minimum=1,
+        ),
+        Opt(
+            "ram_weight_multiplier", 1.0, "Weight of free RAM (negative packs hosts).", type="float"
+        ),
+        Opt(
+            "cpu_weight_multiplier",
+            1.0,
+            "Weight of free vCPUs (negative packs hosts).",
+            type="float",
+        ),
+        Opt(
+            "disk_weight_multiplier",
+            1.0,
+            "Weight of free disk (negative packs hosts).",
+            type="float",
+        ),
+        Opt(
+            "quota_instances",
+            10,
+            "Default instances per project (-1: unlimited).",
+            type="int",
+            minimum=-1,
+        ),
+        Opt(
+            "quota_cores", 20, "Default vCPUs per project (-1: unlimited).", type="int", minimum=-1
+        ),
+        Opt(
+            "quota_ram",
+            51200,
+            "Default RAM (MiB) per project (-1: unlimited).",
+            type="int",
+            minimum=-1,
+        ),
+        Opt("quota_key_pairs", 100, "Default keypairs per user.", type="int", minimum=-1),
+        Opt(
+            "quota_server_groups", 10, "Default server groups per project.", type="int", minimum=-1
+        ),
+        Opt(
+            "quota_server_group_members",
+            10,
+            "Default members per server group.",
+            type="int",
+            minimum=-1,
+        ),
+        Opt(
+            "quota_metadata_items",
+            128,
+            "Default metadata items per server.",
+            type="int",
+            minimum=-1,
+        ),
+    ],
+)
+
+register(
+    "compute_agent",
+    "The compute agent (one per hypervisor host).",
+    [
+        Opt("driver", "fake", "Hypervisor driver.", choices=("fake", "qemu")),
+        Opt("host", "", "This agent's host name (defaults to [DEFAULT] host)."),
+        Opt(
+            "instances_path",
+            "",
+            "Where guests' disks and state live (defaults to <data_dir>/instances).",
+        ),
+        Opt("report_interval", 10.0, "Seconds between heartbeats.", type="float", minimum=0.1),
+        Opt(
+            "sync_power_state_interval",
+            30.0,
+            "Seconds between power-state syncs.",
+            type="float",
+            minimum=0.1,
+        ),
+        Opt(
+            "reserved_host_memory_mb", 512, "Host RAM kept back from guests.", type="int", minimum=0
+        ),
+        Opt("reserved_host_disk_mb", 0, "Host disk kept back from guests.", type="int", minimum=0),
+        Opt("cpu_allocation_ratio", 16.0, "vCPU overcommit.", type="float", minimum=0.0),
+        Opt("ram_allocation_ratio", 1.5, "RAM overcommit.", type="float", minimum=0.0),
+        Opt("disk_allocation_ratio", 1.0, "Disk overcommit.", type="float", minimum=0.0),
+        Opt(
+            "image_cache_max_idle",
+            86400,
+            "Seconds an unused base image stays cached.",
+            type="int",
+            minimum=0,
+        ),
+        Opt(
+            "fake_hosts",
+            1,
+            "With the fake driver: how many simulated hosts this process runs.",
+            type="int",
+            minimum=1,
+        ),
+    ],
+)
+
+register(
+    "fake_driver",
+    "The fake hypervisor: no guests, simulated hosts, for tests and scale benchmarks.",
+    [
+        Opt("vcpus", 64, "vCPUs of each simulated host.", type="int", minimum=1),
+        Opt("memory_mb", 262144, "RAM (MiB) of each simulated host.", type="int", minimum=1),
+        Opt("local_gb", 4000, "Disk (GiB) of each simulated host.", type="int", minimum=1),
+        Opt("delay_ms", 0, "Simulated time each operation takes.", type="int", minimum=0),
+    ],
+)
