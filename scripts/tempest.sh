@@ -11,8 +11,9 @@ if [ ! -x .tempest/venv/bin/tempest ]; then
   python3 -m venv .tempest/venv
   .tempest/venv/bin/pip install -q tempest
 fi
-ws=.tempest/workspace
+ws="${TEMPEST_WORKSPACE:-.tempest/workspace}"
 [ -d "$ws" ] || .tempest/venv/bin/tempest init "$ws" >/dev/null
 .venv/bin/python scripts/tempest_conf.py "$data_dir" "$ws/etc/tempest.conf" >/dev/null
+venv="$(pwd)/.tempest/venv"
 cd "$ws"
-../venv/bin/tempest run --regex "$regex" --concurrency "${TEMPEST_CONCURRENCY:-2}" | tee tempest-last.log | tail -25
+"$venv"/bin/tempest run --regex "$regex" --concurrency "${TEMPEST_CONCURRENCY:-2}" | tee tempest-last.log | tail -25

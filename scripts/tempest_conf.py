@@ -48,7 +48,16 @@ def build(data_dir: Path) -> configparser.ConfigParser:
         "access_rules": "false",
         "immutable_roles": "false",
     }
-    conf["enforce_scope"] = {"keystone": "false"}
+    conf["enforce_scope"] = {"keystone": "false", "glance": "false", "nova": "false",
+                             "placement": "false"}
+    conf["image"] = {"region": clouds["nimbostack"]["region_name"], "http_image": ""}
+    conf["image-feature-enabled"] = {
+        "api_v2": "true",
+        "import_image": "true",
+        "os_glance_reserved": "true",
+        "manage_locations": "false",
+        "image_caching_enabled": "false",
+    }
     available = {
         "glance": "image" in services,
         "nova": "compute" in services,

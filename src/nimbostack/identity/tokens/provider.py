@@ -19,14 +19,13 @@ def issue(state: IdentityState, payload: TokenPayload) -> str:
 
 
 async def _events(state: IdentityState) -> list[RevocationEvent]:
-    cache = state.cache("revocations")
-    if "events" not in cache:
+    async def load() -> list[RevocationEvent]:
         conf = state.conf.identity
         horizon = time.time() - conf.token_expiration - conf.allow_expired_window
         async with state.db.session() as session:
-            cache["events"] = await load_events(session, horizon)
-    events: list[RevocationEvent] = cache["events"]
-    return events
+            return await load_events(session, horizon)
+
+    return await state.memo("revocations", "all", load)
 
 
 async def validate(
@@ -39,21 +38,18 @@ async def validate(
         window = state.conf.identity.allow_expired_window if allow_expired else 0
         if payload.expires_at + window <= now:
             raise Unauthorized(UNAUTHORIZED)
-    cache = state.cache("tokens")
-    hit = cache.get((token, catalog))
-    if hit is not None:
-        return payload, hit
-    events = await _events(state)
-    async with state.db.session() as session:
-        body = await render(session, payload, catalog=catalog)
-    role_ids = {r["id"] for r in body["token"].get("roles", [])}
-    project_domain = body["token"].get("project", {}).get("domain", {}).get("id")
-    if is_revoked(payload, events, role_ids, project_domain):
-        raise Unauthorized(UNAUTHORIZED)
-    if len(cache) > 50000:
-        cache.clear()
-    cache[(token, catalog)] = body
-    return payload, body
+
+    async def check() -> dict[str, Any]:
+        events = await _events(state)
+        async with state.db.session() as session:
+            body = await render(session, payload, catalog=catalog)
+        role_ids = {r["id"] for r in body["token"].get("roles", [])}
+        project_domain = body["token"].get("project", {}).get("domain", {}).get("id")
+        if is_revoked(payload, events, role_ids, project_domain):
+            raise Unauthorized(UNAUTHORIZED)
+        return body
+
+    return payload, await state.memo("tokens", (token, catalog), check)
 
 
 class LocalTokenValidator:
@@ -63,11 +59,11 @@ class LocalTokenValidator:
         self.state = state
 
     async def validate(self, token: str) -> TokenInfo:
-        cache = self.state.cache("token_info")
-        info = cache.get(token)
-        if info is not None and info.expires_at > time.time():
-            return info  # type: ignore[no-any-return]
-        _payload, body = await validate(self.state, token, catalog=False)
-        info = TokenInfo.from_body(body)
-        cache[token] = info
+        async def build() -> TokenInfo:
+            _payload, body = await validate(self.state, token, catalog=False)
+            return TokenInfo.from_body(body)
+
+        info = await self.state.memo("token_info", token, build)
+        if info.expires_at <= time.time():
+            raise Unauthorized(UNAUTHORIZED)
         return info
