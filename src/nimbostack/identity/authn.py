@@ -11,13 +11,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nimbostack.core.errors import BadRequest, Unauthorized
+from nimbostack.core.errors import BadRequest, NotFound, Unauthorized
 from nimbostack.identity.db.models import ApplicationCredential, Domain, User
 from nimbostack.identity.objects.passwords import current_password
 from nimbostack.identity.passwords import hash_password, verify_password_async
 from nimbostack.identity.state import IdentityState
 from nimbostack.identity.tokens import provider
-from nimbostack.identity.tokens.formats import TokenPayload
+from nimbostack.identity.tokens.formats import TokenPayload, unseal
 
 UNAUTHORIZED = "The request you have made requires authentication."
 
@@ -109,7 +109,13 @@ async def _record_failure(state: IdentityState, user_id: str, now: float) -> Non
 
 
 async def by_token(state: IdentityState, token: str) -> Authenticated:
-    payload, _body = await provider.validate(state, token, catalog=False)
+    """Rescope a token. A well-formed token that no longer validates (revoked, expired,
+    its user disabled) is a 404, as Keystone answers; a malformed one stays a 401."""
+    unseal(token, state.fernet)
+    try:
+        payload, _body = await provider.validate(state, token, catalog=False)
+    except Unauthorized:
+        raise NotFound(f"Could not find token: {token[:12]}….") from None
     if payload.app_cred_id:
         raise Unauthorized("A token from an application credential cannot be rescoped.")
     return Authenticated(

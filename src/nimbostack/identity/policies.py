@@ -8,6 +8,7 @@ ADMIN = "role:admin"
 ADMIN_OR_READER = "role:admin or (role:reader and system_scope:all)"
 SELF = "user_id:%(target.user.id)s"
 ADMIN_OR_SELF = f"{ADMIN_OR_READER} or {SELF}"
+CREDENTIAL_OWNER = "user_id:%(target.credential.user_id)s"
 TOKEN_SUBJECT = "user_id:%(target.token.user_id)s"
 ANYONE = ""
 
@@ -106,4 +107,32 @@ def rules() -> list[RuleDefault]:
         RuleDefault("identity:list_application_credentials", ADMIN_OR_SELF),
         RuleDefault("identity:create_application_credential", "user_id:%(user_id)s"),
         RuleDefault("identity:delete_application_credential", f"{ADMIN} or {SELF}"),
+        *extension_rules(),
+    ]
+
+
+def extension_rules() -> list[RuleDefault]:
+    """Credentials (their owner's), legacy policies, endpoint groups, domain config, OAuth1."""
+    owner = f"{ADMIN_OR_READER} or {CREDENTIAL_OWNER}"
+    return [
+        RuleDefault("identity:get_credential", owner),
+        RuleDefault("identity:list_credentials", ANYONE, "Filtered per credential"),
+        RuleDefault("identity:create_credential", f"{ADMIN} or user_id:%(credential.user_id)s"),
+        RuleDefault("identity:update_credential", f"{ADMIN} or {CREDENTIAL_OWNER}"),
+        RuleDefault("identity:delete_credential", f"{ADMIN} or {CREDENTIAL_OWNER}"),
+        RuleDefault("identity:ec2_get_credential", owner),
+        RuleDefault("identity:ec2_list_credentials", owner),
+        RuleDefault("identity:ec2_create_credential", f"{ADMIN} or {CREDENTIAL_OWNER}"),
+        RuleDefault("identity:ec2_delete_credential", f"{ADMIN} or {CREDENTIAL_OWNER}"),
+        *_crud("policy", "policies"),
+        *_crud("endpoint_group", "endpoint_groups"),
+        RuleDefault("identity:list_endpoints_associated_with_endpoint_group", ADMIN_OR_READER),
+        RuleDefault("identity:list_projects_associated_with_endpoint_group", ADMIN_OR_READER),
+        RuleDefault("identity:list_endpoint_groups_for_project", ADMIN_OR_READER),
+        RuleDefault("identity:get_endpoint_group_in_project", ADMIN_OR_READER),
+        RuleDefault("identity:add_endpoint_group_to_project", ADMIN),
+        RuleDefault("identity:remove_endpoint_group_from_project", ADMIN),
+        RuleDefault("identity:get_domain_config_default", ADMIN_OR_READER),
+        *_crud("domain_config", "domain_configs"),
+        *_crud("consumer", "consumers"),
     ]

@@ -36,6 +36,9 @@ class IdentityService(Service):
         key_dir = rt.conf.identity.key_repository or rt.data_dir / "identity" / "fernet-keys"
         keys = KeyRepository(Path(key_dir), rt.conf.identity.max_active_keys)
         await asyncio.to_thread(keys.ensure)
+        # Credential keys are never rotated automatically: rotating would need re-encryption.
+        secret_keys = KeyRepository(Path(key_dir).parent / "credential-keys")
+        await asyncio.to_thread(secret_keys.ensure)
         self.state = IdentityState(
             conf=rt.conf,
             db=Database(url),
@@ -43,6 +46,7 @@ class IdentityService(Service):
             keys=keys,
             fernet=keys.load(),
             public_url=rt.url("identity"),
+            secrets=secret_keys.load(),
         )
         return self.state
 

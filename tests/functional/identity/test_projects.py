@@ -62,7 +62,7 @@ def test_list_filters(api: Api) -> None:
     assert ids(tags=tag, enabled="false") == {b["id"]}
     assert ids(name=a["name"]) == {a["id"]}
     assert ids(name=a["name"], domain_id="other") == set()
-    assert ids(is_domain="true") == set()
+    assert "default" in ids(is_domain="true") and a["id"] not in ids(is_domain="true")
     assert error(api.get("/projects", params={"enabled": "maybe"}))[0] == 400
 
 
@@ -87,7 +87,8 @@ def test_project_tag_routes(api: Api) -> None:
 def test_bad_project_bodies(api: Api) -> None:
     assert error(api.post("/projects", {"project": {"name": ""}}))[0] == 400
     assert error(api.post("/projects", {"project": {"name": "x" * 65}}))[0] == 400
-    assert error(api.post("/projects", {"project": {"name": "x", "is_domain": True}}))[0] == 400
+    nested_domain = {"name": "x", "is_domain": True, "parent_id": "default"}
+    assert error(api.post("/projects", {"project": nested_domain}))[0] == 400
     wrong = api.post("/projects", {"project": {"name": "x", "tags": "red"}})
     assert error(wrong)[0] == 400 and "project.tags" in error(wrong)[1]
     assert error(api.post("/projects", [1, 2]))[0] == 400

@@ -64,11 +64,17 @@ def view(req: ApiRequest, cred: ApplicationCredential) -> dict[str, Any]:
         "user_id": cred.user_id,
         "project_id": cred.project_id,
         "roles": [{**r, "domain_id": None} for r in cred.roles],
-        "expires_at": iso(cred.expires_at, micro=True),
+        "expires_at": _naive_iso(cred.expires_at),
         "unrestricted": cred.unrestricted,
         "access_rules": list(cred.access_rules or []),
         "links": self_link(req, path),
     }
+
+
+def _naive_iso(ts: float | None) -> str | None:
+    """Keystone echoes expires_at as a naive UTC timestamp with microseconds, no ``Z``."""
+    text = iso(ts, micro=True)
+    return text[:-1] if text else None
 
 
 def _target(user_id: str) -> dict[str, Any]:

@@ -27,7 +27,9 @@ from nimbostack.identity.objects import domains as domain_objects
 from nimbostack.identity.tokens.revoke import revoke
 
 DEFAULT_DOMAIN = "default"
-_FIELDS = {"name": NAME, "description": DESCRIPTION, "enabled": BOOLEAN}
+# Keystone limits domain names to 64 characters (projects and users get 255).
+_DOMAIN_NAME = {**NAME, "maxLength": 64}
+_FIELDS = {"name": _DOMAIN_NAME, "description": DESCRIPTION, "enabled": BOOLEAN}
 _TAGS = {"type": "array", "items": {"type": "string", "maxLength": 255}}
 _OPTIONS = {"type": "object"}
 CREATE = envelope(

@@ -53,14 +53,19 @@ def view(req: ApiRequest, ep: Endpoint) -> dict[str, Any]:
 
 
 async def _refs(s: AsyncSession, body: dict[str, Any]) -> None:
-    """Normalise the legacy ``region`` key and check the service and region exist."""
+    """Normalise the legacy ``region`` key, check the service, create a missing region.
+
+    Keystone creates a region named by an endpoint on the fly (clients such as Tempest
+    rely on it), so an unknown region is not an error.
+    """
     if "region" in body and "region_id" not in body:
         body["region_id"] = body["region"]
     if "service_id" in body and await s.get(CatalogService, body["service_id"]) is None:
         raise BadRequest(f"Could not find service: {body['service_id']}.")
     region_id = body.get("region_id")
     if region_id and await s.get(Region, region_id) is None:
-        raise BadRequest(f"Could not find region: {region_id}.")
+        s.add(Region(id=region_id, description="", parent_region_id=None, extra={}))
+        await s.flush()
 
 
 async def list_endpoints(req: ApiRequest) -> Response:

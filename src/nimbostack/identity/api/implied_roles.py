@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
-from nimbostack.core.errors import BadRequest, NotFound
+from nimbostack.core.errors import BadRequest, Forbidden, NotFound
 from nimbostack.identity.api.entities import get_or_404, reading, writing
 from nimbostack.identity.api.links import base_url, self_link
 from nimbostack.identity.db.models import ImpliedRole, Role
@@ -49,8 +49,11 @@ async def create_implied_role(req: ApiRequest) -> Response:
     req.enforce("identity:create_implied_role", {})
     async with writing(req, "implied role") as s:
         prior, implied = await _pair(req, s)
-        if implied.name in PROHIBITED_IMPLIED or implied.domain_id:
+        if implied.name in PROHIBITED_IMPLIED:
             raise BadRequest(f"{implied.id} cannot be an implied role.")
+        # A domain-specific role may imply any role; a global one only global roles.
+        if implied.domain_id and not prior.domain_id:
+            raise Forbidden("Global role cannot imply a domain-specific role.")
         if prior.id in await implied_closure(s, [implied.id]):
             raise BadRequest(f"Role {prior.id} cannot imply {implied.id}: that would make a cycle.")
         if await s.get(ImpliedRole, (prior.id, implied.id)) is None:

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.errors import BadRequest, Forbidden
+from nimbostack.identity.api import domain_projects
 from nimbostack.identity.api.entities import (
     BOOLEAN,
     DESCRIPTION,
@@ -38,11 +39,11 @@ _FIELDS = {
 }
 CREATE = envelope(
     "project",
-    {**_FIELDS, "domain_id": NULLABLE_ID, "parent_id": NULLABLE_ID, "is_domain": {"const": False}},
+    {**_FIELDS, "domain_id": NULLABLE_ID, "parent_id": NULLABLE_ID, "is_domain": BOOLEAN},
     required=("name",),
     strict=False,
 )
-UPDATE = envelope("project", {**_FIELDS, "is_domain": {"const": False}}, strict=False)
+UPDATE = envelope("project", {**_FIELDS, "is_domain": BOOLEAN}, strict=False)
 _COLUMNS = ("name", "description", "enabled", "tags", "options")
 _FIXED = ("id", "domain_id", "parent_id", "is_domain", "links")
 
@@ -89,7 +90,11 @@ def _filter(req: ApiRequest, rows: list[Project]) -> list[Project]:
 async def list_projects(req: ApiRequest) -> Response:
     req.enforce("identity:list_projects", {})
     if "is_domain" in req.query and req.query_bool("is_domain"):
-        return json_response(collection(req, "projects", []))
+        async with reading(req) as s:
+            domains = list(await s.scalars(select(Domain).order_by(Domain.name)))
+        wanted = [d for d in domains if req.query.get("name", d.name) == d.name]
+        items = [domain_projects.view(req, d) for d in wanted]
+        return json_response(collection(req, "projects", items))
     async with reading(req) as s:
         rows = list(await s.scalars(select(Project).order_by(Project.name)))
     items = [view(req, p) for p in _filter(req, rows)]
@@ -111,7 +116,10 @@ async def show_project(req: ApiRequest) -> Response:
     project_id = req.param("project_id")
     req.enforce("identity:get_project", target(project_id))
     async with reading(req) as s:
-        project = await get_or_404(s, Project, project_id, "project")
+        project = await s.get(Project, project_id)
+        if project is None:
+            domain = await domain_projects.find(s, project_id)
+            return json_response({"project": domain_projects.view(req, domain)})
     return json_response({"project": view(req, project)})
 
 
@@ -142,6 +150,8 @@ async def _placement(
 async def create_project(req: ApiRequest) -> Response:
     req.enforce("identity:create_project", {})
     body = (await req.json(CREATE))["project"]
+    if body.get("is_domain"):
+        return await domain_projects.create(req, body)
     async with writing(req, "project") as s:
         domain_id, parent_id = await _placement(req, s, body)
         clash = select(Project.id).where(
@@ -170,7 +180,15 @@ async def update_project(req: ApiRequest) -> Response:
     req.enforce("identity:update_project", target(project_id))
     body = (await req.json(UPDATE))["project"]
     async with writing(req, "project") as s:
-        project = await get_or_404(s, Project, project_id, "project")
+        project = await s.get(Project, project_id)
+        if project is None:
+            domain = await domain_projects.find(s, project_id)
+            if body.get("is_domain", True) is not True:
+                raise BadRequest("Update of `is_domain` is not allowed.")
+            await domain_projects.update(req, s, domain, body)
+            return json_response({"project": domain_projects.view(req, domain)})
+        if body.get("is_domain", False) is not False:
+            raise BadRequest("Update of `is_domain` is not allowed.")
         if "domain_id" in body and body["domain_id"] != project.domain_id:
             raise BadRequest("Cannot change the domain_id of a project.")
         if "parent_id" in body and body["parent_id"] not in (project.parent_id, None):
@@ -196,7 +214,10 @@ async def delete_project(req: ApiRequest) -> Response:
     project_id = req.param("project_id")
     req.enforce("identity:delete_project", target(project_id))
     async with writing(req, "project") as s:
-        project = await get_or_404(s, Project, project_id, "project")
+        project = await s.get(Project, project_id)
+        if project is None:
+            await domain_projects.delete(s, await domain_projects.find(s, project_id))
+            return empty(204)
         if await project_objects.has_children(s, project_id):
             raise Forbidden(
                 f"Cannot delete the project {project_id} since it is not a leaf in the hierarchy."

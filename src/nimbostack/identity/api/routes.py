@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nimbostack.core.api.app import Route
 from nimbostack.identity.api import auth, versions
+from nimbostack.identity.api.extension_routes import EXTENSION_ROUTES
 from nimbostack.identity.api.resource_routes import RESOURCE_ROUTES
 
 ROUTES: list[Route] = [
@@ -18,5 +19,6 @@ ROUTES: list[Route] = [
     Route("GET", "/v3/auth/projects", auth.get_projects),
     Route("GET", "/v3/auth/domains", auth.get_domains),
     Route("GET", "/v3/auth/system", auth.get_system),
+    *EXTENSION_ROUTES,
     *RESOURCE_ROUTES,
 ]

@@ -99,5 +99,8 @@ async def effective_roles(
     if not direct:
         return []
     ids = await implied_closure(session, direct)
-    rows = await session.execute(select(Role.id, Role.name).where(Role.id.in_(ids)))
+    # Domain-specific roles never reach a token: only the global roles they imply do.
+    rows = await session.execute(
+        select(Role.id, Role.name).where(Role.id.in_(ids), Role.domain_id == "")
+    )
     return sorted((rid, name) for rid, name in rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nimbostack.identity.db.extension_models import Credential
 from nimbostack.identity.db.models import (
     ApplicationCredential,
     Assignment,
@@ -34,6 +35,7 @@ async def delete_domain(session: AsyncSession, domain: Domain) -> None:
     await session.execute(
         delete(ApplicationCredential).where(ApplicationCredential.project_id.in_(project_ids))
     )
+    await session.execute(delete(Credential).where(Credential.project_id.in_(project_ids)))
     await session.execute(delete(Project).where(Project.domain_id == domain.id))
     await session.execute(delete(User).where(User.domain_id == domain.id))
     await session.execute(delete(Group).where(Group.domain_id == domain.id))

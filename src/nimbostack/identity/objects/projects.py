@@ -6,6 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.core.errors import BadRequest
+from nimbostack.identity.db.extension_models import Credential
 from nimbostack.identity.db.models import ApplicationCredential, Assignment, Project
 
 MAX_TAGS = 80
@@ -40,8 +41,9 @@ async def has_children(session: AsyncSession, project_id: str) -> bool:
 
 
 async def delete_project(session: AsyncSession, project: Project) -> None:
-    """Delete a leaf project with its grants and the application credentials on it."""
+    """Delete a leaf project with its grants and the (application) credentials on it."""
     await session.execute(delete(Assignment).where(Assignment.target_id == project.id))
+    await session.execute(delete(Credential).where(Credential.project_id == project.id))
     await session.execute(
         delete(ApplicationCredential).where(ApplicationCredential.project_id == project.id)
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nimbostack.identity.db.models import Assignment, ImpliedRole, Membership, Project
+from nimbostack.identity.db.models import Assignment, ImpliedRole, Membership, Project, Role
 from nimbostack.identity.objects.projects import children_map, descendants
 
 
@@ -150,6 +150,9 @@ async def list_role_assignments(session: AsyncSession, q: AssignmentQuery) -> li
     if q.effective:
         found = await _expand(session, found)
         found = _imply(found, await _implications(session))
+        # Domain-specific roles are not effective: only the global roles they imply are.
+        domain_roles = set(await session.scalars(select(Role.id).where(Role.domain_id != "")))
+        found = [a for a in found if a.role_id not in domain_roles]
     projects = await _project_scope(session, q)
     unique: dict[tuple[str, str, str, str, str, bool], RoleAssignment] = {}
     for a in found:
