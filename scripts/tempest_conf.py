@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -50,7 +51,14 @@ def build(data_dir: Path) -> configparser.ConfigParser:
     }
     conf["enforce_scope"] = {"keystone": "false", "glance": "false", "nova": "false",
                              "placement": "false"}
-    conf["image"] = {"region": clouds["nimbostack"]["region_name"], "http_image": ""}
+    conf["image"] = {
+        "region": clouds["nimbostack"]["region_name"],
+        # Empty: it would enable the legacy /v2/tasks tests, which are not implemented.
+        "http_image": "",
+        # A qcow2 on a local web server, for the web-download import test; the cloud must
+        # list that host in [image] web_download_allowed_hosts.
+        "http_qcow2_image": os.environ.get("TEMPEST_HTTP_QCOW2_IMAGE", ""),
+    }
     conf["image-feature-enabled"] = {
         "api_v2": "true",
         "import_image": "true",

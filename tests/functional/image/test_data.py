@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -199,7 +200,49 @@ def test_stage_and_glance_direct_import(image_api: ImageApi, project_a: Account)
         image = _wait_status(c, image_id, "active")
         assert image["os_hash_value"] == hashlib.sha512(data).hexdigest()
         assert c.get(f"/v2/images/{image_id}/file").content == data
+        [task] = _wait_tasks(c, image_id)
+        assert task["status"] == "success"
+        assert task["request_id"] == resp.headers["x-openstack-request-id"]
+        assert task["input"]["import_req"]["method"]["name"] == "glance-direct"
+        assert task["image_id"] == image_id and task["type"] == "api_image_import"
     assert not (image_api.store_dir / "staging" / image_id).exists()
+
+
+def _wait_tasks(c: httpx.Client, image_id: str) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        resp = c.get(f"/v2/images/{image_id}/tasks")
+        assert resp.status_code == 200, resp.text
+        tasks: list[dict[str, Any]] = resp.json()["tasks"]
+        if tasks and all(t["status"] != "processing" for t in tasks):
+            return tasks
+        time.sleep(0.05)
+    raise AssertionError(f"tasks of image {image_id} still processing")
+
+
+def test_failed_import_task_says_why(image_api: ImageApi, project_a: Account) -> None:
+    with image_api.client(project_a) as c:
+        image_id = _new(c, disk_format="qcow2")
+        assert c.get(f"/v2/images/{image_id}/tasks").json() == {"tasks": []}
+        resp = c.put(f"/v2/images/{image_id}/stage", content=b"not a qcow2" * 100, headers=OCTET)
+        assert resp.status_code == 204
+        resp = c.post(f"/v2/images/{image_id}/import", json={"method": {"name": "glance-direct"}})
+        assert resp.status_code == 202
+        [task] = _wait_tasks(c, image_id)
+        assert task["status"] == "failure"
+        assert "qcow2" in str(task["message"])
+        assert c.get(f"/v2/images/{image_id}").json()["status"] == "queued"
+
+
+def test_tasks_of_another_projects_image_are_404(
+    image_api: ImageApi, project_a: Account, project_b: Account
+) -> None:
+    with image_api.client(project_a) as a:
+        image_id = _new(a)
+    with image_api.client(project_b) as b:
+        resp = b.get(f"/v2/images/{image_id}/tasks")
+        assert resp.status_code == 404
+        assert resp.json()["message"] == f"No image found with ID {image_id}"
 
 
 def test_web_download_host_not_allowed(image_api: ImageApi, project_a: Account) -> None:

@@ -190,15 +190,68 @@ def test_hidden_images_are_not_listed(image_api: ImageApi, project_b: Account) -
         assert image["id"] in [i["id"] for i in hidden]
 
 
-def test_deactivate_needs_admin(image_api: ImageApi, project_a: Account) -> None:
+def test_owner_deactivates_and_reactivates(
+    image_api: ImageApi, project_a: Account, project_b: Account
+) -> None:
     with image_api.client(project_a) as c:
         image_id = _create(c)["id"]
         resp = c.post(f"/v2/images/{image_id}/actions/deactivate")
         assert resp.status_code == 403
-    with image_api.client() as admin:
-        resp = admin.post(f"/v2/images/{image_id}/actions/deactivate")
-        assert resp.status_code == 403
         assert "queued" in resp.json()["message"]
+        data = {"Content-Type": "application/octet-stream"}
+        assert (
+            c.put(f"/v2/images/{image_id}/file", content=b"x" * 512, headers=data).status_code
+            == 204
+        )
+        assert c.post(f"/v2/images/{image_id}/actions/deactivate").status_code == 204
+        assert c.get(f"/v2/images/{image_id}").json()["status"] == "deactivated"
+        assert c.get(f"/v2/images/{image_id}/file").status_code == 403
+    with image_api.client(project_b) as other:
+        resp = other.post(f"/v2/images/{image_id}/actions/reactivate")
+        assert resp.status_code == 404
+    with image_api.client(project_a) as c:
+        assert c.post(f"/v2/images/{image_id}/actions/reactivate").status_code == 204
+        assert c.get(f"/v2/images/{image_id}/file").content == b"x" * 512
+
+
+def test_patch_in_the_v2_0_spelling(image_api: ImageApi, project_a: Account) -> None:
+    """``{"replace": "/name", "value": ...}``, as Tempest and older clients send it."""
+    headers = {"Content-Type": "application/openstack-images-v2.0-json-patch"}
+    with image_api.client(project_a) as c:
+        image_id = _create(c)["id"]
+        ops = [{"replace": "/name", "value": "renamed"}, {"add": "/color", "value": "red"}]
+        resp = c.patch(f"/v2/images/{image_id}", json=ops, headers=headers)
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["name"] == "renamed" and resp.json()["color"] == "red"
+        resp = c.patch(f"/v2/images/{image_id}", json=[{"remove": "/color"}], headers=headers)
+        assert "color" not in resp.json()
+        reserved = [{"add": "/os_glance_foo", "value": "bar"}]
+        resp = c.patch(f"/v2/images/{image_id}", json=reserved, headers=headers)
+        assert resp.status_code == 403
+        assert resp.json()["message"] == "Attribute 'os_glance_foo' is reserved."
+        ambiguous = [{"add": "/a", "replace": "/b", "value": "c"}]
+        resp = c.patch(f"/v2/images/{image_id}", json=ambiguous, headers=headers)
+        assert resp.status_code == 400
+        assert "Use add, replace or remove" in resp.json()["message"]
+
+
+def test_admin_changes_owner_with_patch(image_api: ImageApi) -> None:
+    headers = {"Content-Type": "application/openstack-images-v2.0-json-patch"}
+    new_owner = uuid.uuid4().hex
+    with image_api.client() as admin:
+        image_id = _create(admin, owner=uuid.uuid4().hex)["id"]
+        ops = [{"replace": "/owner", "value": new_owner}]
+        resp = admin.patch(f"/v2/images/{image_id}", json=ops, headers=headers)
+        assert resp.status_code == 200, resp.text
+        assert admin.get(f"/v2/images/{image_id}").json()["owner"] == new_owner
+
+
+def test_empty_image_id_is_404(image_api: ImageApi, project_a: Account) -> None:
+    with image_api.client(project_a) as c:
+        for method in ("GET", "DELETE"):
+            resp = c.request(method, "/v2/images/")
+            assert resp.status_code == 404
+            assert resp.json()["message"] == "No image found with an empty ID."
 
 
 def test_delete_and_404(image_api: ImageApi, project_a: Account) -> None:
@@ -222,3 +275,17 @@ def test_schemas_and_info(image_api: ImageApi) -> None:
         methods = c.get("/v2/info/import").json()["import-methods"]["value"]
         assert methods == ["glance-direct", "web-download"]
         assert c.get("/v2/info/stores").json()["stores"][0]["id"] == "file"
+
+
+def test_protected_image_is_deleted_once_unprotected(
+    image_api: ImageApi, project_a: Account
+) -> None:
+    headers = {"Content-Type": "application/openstack-images-v2.0-json-patch"}
+    with image_api.client(project_a) as c:
+        image_id = _create(c, protected=True)["id"]
+        resp = c.delete(f"/v2/images/{image_id}")
+        assert resp.status_code == 403
+        assert resp.json()["message"] == f"Image {image_id} is protected and cannot be deleted."
+        ops = [{"replace": "/protected", "value": False}]
+        assert c.patch(f"/v2/images/{image_id}", json=ops, headers=headers).status_code == 200
+        assert c.delete(f"/v2/images/{image_id}").status_code == 204

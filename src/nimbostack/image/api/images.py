@@ -12,7 +12,7 @@ from starlette.responses import Response
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.context import RequestContext
-from nimbostack.core.errors import BadRequest, Conflict, Forbidden
+from nimbostack.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from nimbostack.image.api import attributes
 from nimbostack.image.api.listing import parse_query
 from nimbostack.image.api.views import image_view
@@ -76,6 +76,10 @@ async def create_image(req: ApiRequest) -> Response:
         raise Conflict(f"Image with identifier {values['id']} already exists!")
     image = await images.create(state.db, values, tags)
     return json_response(image_view(image, tags), 201, headers=IMPORT_HEADERS)
+
+
+async def no_image(req: ApiRequest) -> Response:
+    raise NotFound("No image found with an empty ID.")
 
 
 async def show_image(req: ApiRequest) -> Response:

@@ -22,7 +22,7 @@ from nimbostack.core.errors import BadRequest, Conflict
 from nimbostack.image.api.images import target
 from nimbostack.image.db.models import Image
 from nimbostack.image.ingest import ingest
-from nimbostack.image.objects import images
+from nimbostack.image.objects import images, tasks
 from nimbostack.image.state import ImageState, state_of
 
 LOG = logging.getLogger(__name__)
@@ -55,29 +55,39 @@ async def import_image(req: ApiRequest) -> Response:
     image = await images.load(state.db, req.context, req.param("image_id"))
     req.enforce("upload_image", target(image))
     if method["name"] == "glance-direct":
-        await _start(state, image, "uploading", _staged(state, image.id))
+        source, data = "uploading", _staged(state, image.id)
     else:
-        uri = _allowed_uri(state, method.get("uri"))
-        await _start(state, image, "queued", _download(uri))
+        source, data = "queued", _download(_allowed_uri(state, method.get("uri")))
+    await _start(req, image, source, data, body)
     return empty(202)
 
 
 async def _start(
-    state: ImageState, image: Image, source: str, data: AsyncGenerator[bytes, None]
+    req: ApiRequest,
+    image: Image,
+    source: str,
+    data: AsyncGenerator[bytes, None],
+    body: dict[str, Any],
 ) -> None:
+    state = state_of(req)
     if not await images.transition(state.db, image.id, (source,), status="importing"):
         with contextlib.suppress(Exception):
             await data.aclose()
         raise Conflict(f"Image {image.id} is {image.status}; an import needs it {source}.")
-    state.spawn(_run(state, image, source, data), f"import-{image.id}")
+    task_input = {"image_id": image.id, "import_req": body, "backend": ["file"]}
+    task_id = await tasks.start(state.db, req.context, image.id, task_input)
+    state.spawn(_run(state, image, task_id, data), f"import-{image.id}")
 
 
-async def _run(state: ImageState, image: Image, source: str, data: AsyncIterator[bytes]) -> None:
+async def _run(state: ImageState, image: Image, task_id: str, data: AsyncIterator[bytes]) -> None:
     try:
         await ingest(state, image, data, "importing")
     except Exception as exc:
         LOG.warning("image %s: import failed: %s", image.id, exc)
         await images.transition(state.db, image.id, ("importing",), status="queued")
+        await tasks.finish(state.db, task_id, str(exc) or type(exc).__name__)
+    else:
+        await tasks.finish(state.db, task_id)
     finally:
         with contextlib.suppress(OSError):
             await state.staging.delete(state.staging.location_of(image.id))

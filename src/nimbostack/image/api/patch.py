@@ -24,6 +24,7 @@ MEDIA_TYPES = (
 )
 # Changing what the data is makes sense only before there is data.
 _QUEUED_ONLY = ("disk_format", "container_format")
+_OPS = ("add", "replace", "remove")
 
 
 @dataclass
@@ -44,15 +45,30 @@ def _operations(raw: bytes) -> list[dict[str, Any]]:
         raise BadRequest(f"Malformed JSON in request body: {exc}") from None
     if not isinstance(body, list):
         raise BadRequest("A JSON-patch body must be a list of operations.")
-    for op in body:
-        if not isinstance(op, dict) or op.get("op") not in ("add", "replace", "remove"):
-            raise BadRequest(f"Invalid operation: {op!r}. Use add, replace or remove.")
+    ops = [_normalise(op) for op in body]
+    for op in ops:
         path = op.get("path")
         if not isinstance(path, str) or not path.startswith("/") or path.count("/") != 1:
             raise BadRequest(f"Invalid JSON pointer for this resource: {path!r}")
         if op["op"] != "remove" and "value" not in op:
             raise BadRequest(f"Operation {op['op']} on {path} needs a value.")
-    return body
+    return ops
+
+
+def _normalise(op: Any) -> dict[str, Any]:
+    """One operation in the draft-10 shape ``{"op": ..., "path": ...}``.
+
+    The v2.0 media type (which Tempest and older clients send) spells an operation
+    as ``{"replace": "/name", "value": ...}``; both spellings are accepted.
+    """
+    if isinstance(op, dict) and "op" not in op:
+        names = [name for name in _OPS if name in op]
+        if len(names) == 1:
+            rest = {k: v for k, v in op.items() if k != names[0]}
+            return {**rest, "op": names[0], "path": op[names[0]]}
+    if not isinstance(op, dict) or op.get("op") not in _OPS:
+        raise BadRequest(f"Invalid operation: {op!r}. Use add, replace or remove.")
+    return op
 
 
 def _apply(draft: _Draft, op: dict[str, Any], state: ImageState) -> None:

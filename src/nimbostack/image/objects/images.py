@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select, update
 from nimbostack.core.context import RequestContext
 from nimbostack.core.db import Database
 from nimbostack.core.errors import NotFound
-from nimbostack.image.db.models import Image, ImageMember, ImageTag
+from nimbostack.image.db.models import Image, ImageMember, ImageTag, ImageTask
 
 # Statuses whose data counts against the owner's storage quota.
 _STORED = ("active", "deactivated", "saving", "importing")
@@ -99,6 +99,7 @@ async def remove(db: Database, image_id: str) -> None:
     async with db.session() as s:
         await s.execute(delete(ImageTag).where(ImageTag.image_id == image_id))
         await s.execute(delete(ImageMember).where(ImageMember.image_id == image_id))
+        await s.execute(delete(ImageTask).where(ImageTask.image_id == image_id))
         await s.execute(delete(Image).where(Image.id == image_id))
 
 

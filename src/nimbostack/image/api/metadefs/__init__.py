@@ -1,0 +1,1 @@
+"""Metadata definitions (metadefs) API: namespaces and the definitions they hold."""
