@@ -41,6 +41,8 @@ class Cloud:
         self._guest_task: asyncio.Task[None] | None = None
         self.admin_password = secret_file(runtime.data_dir / "admin-password")
         self.demo_password = secret_file(runtime.data_dir / "demo-password")
+        # The compute processes' own user (compute/credentials.py reads the same file).
+        self.service_password = secret_file(runtime.data_dir / "service-password")
 
     def catalog(self) -> list[CatalogEntry]:
         return [
@@ -48,14 +50,23 @@ class Cloud:
             for s in self.specs
         ]
 
+    def _generated_secrets(self) -> None:
+        # Secrets shared between services of this one process, generated once per cloud.
+        compute = self.runtime.conf.section("compute")
+        if compute.as_dict() and not compute.get("metadata_proxy_shared_secret"):
+            secret = secret_file(self.runtime.data_dir / "metadata-secret")
+            self.runtime.conf.override("compute", metadata_proxy_shared_secret=secret)
+
     async def start(self) -> None:
         started = time.perf_counter()
+        self._generated_secrets()
         identity = next(s for s in self.specs if s.name == "identity").load(self.runtime)
         assert isinstance(identity, IdentityService)
         state = await identity.prepare()
         accounts = [
             Account("admin", self.admin_password, "admin", "admin", system=True),
             Account("demo", self.demo_password, "demo", "member"),
+            Account("nimbostack-service", self.service_password, "service", "admin"),
         ]
         await bootstrap(state, accounts, self.catalog(), self.runtime.conf.DEFAULT.region)
         await identity.start()

@@ -11,6 +11,14 @@ register(
         Opt("port", 8774, "Port of the compute API.", type="int", minimum=1),
         Opt("metadata_port", 8775, "Port of the metadata API.", type="int", minimum=1),
         Opt("connection", "", "Database URL for compute (empty: see [database])."),
+        Opt(
+            "metadata_proxy_shared_secret",
+            "",
+            "Secret the metadata proxy signs instance ids with (X-Instance-ID-Signature). "
+            "Empty: `nimbostack up` generates one in the data directory; requests "
+            "identified by header are refused while it is unset.",
+            secret=True,
+        ),
         Opt("default_availability_zone", "nova", "Availability zone of hosts in none."),
         Opt(
             "max_attempts",
