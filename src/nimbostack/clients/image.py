@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from nimbostack.clients.headers import trace_headers
 from nimbostack.clients.identity import Session
 
 CHUNK = 1024 * 1024
@@ -25,7 +26,11 @@ class ImageClient:
     def __init__(self, session: Session, client: httpx.AsyncClient | None = None) -> None:
         self.base = session.endpoint("image")
         self.client = client or httpx.AsyncClient(timeout=300)
-        self.headers = {"X-Auth-Token": session.token}
+        self._token = session.token
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-Auth-Token": self._token, **trace_headers()}
 
     async def find(self, name: str) -> list[dict[str, Any]]:
         resp = await self.client.get(

@@ -1,0 +1,127 @@
+"""The QEMU command line of a guest, derived only from its spec and its files.
+
+Source and destination of a live migration must build identical device sets,
+so nothing here depends on the host beyond the paths and the accelerator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nimbostack.compute.agent.drivers.base import GuestSpec
+from nimbostack.compute.agent.drivers.qemu import disks
+from nimbostack.compute.agent.drivers.qemu.layout import GuestPaths
+from nimbostack.compute.agent.drivers.qemu.options import QemuSettings
+
+# The guest's console is the serial port (read by the cloud); tty0 for VNC users.
+_KERNEL_ARGS = "console=tty0 console=ttyS0"
+
+
+@dataclass(frozen=True)
+class Boot:
+    """How to start the process this time."""
+
+    accel: str  # "kvm" or "tcg"
+    incoming: str | None = None  # a -incoming URI: resume or live-migration target
+    rescue: bool = False
+
+
+def _drive(path: str, drive_id: str, fmt: str, *, device: str = "virtio-blk-pci") -> list[str]:
+    return [
+        "-drive",
+        f"file={path},if=none,id={drive_id},format={fmt},discard=unmap",
+        "-device",
+        f"{device},drive={drive_id},id=dev-{drive_id}",
+    ]
+
+
+def _disk_args(spec: GuestSpec, paths: GuestPaths, rescue: bool) -> list[str]:
+    args: list[str] = []
+    if rescue:
+        # The rescue system boots first; the guest's own disk is attached second.
+        args += _drive(str(paths.disk(disks.RESCUE_PREFIX + "disk")), "rescue", "qcow2")
+    args += _drive(str(paths.root_disk), "root", "qcow2")
+    if spec.ephemeral_gb:
+        args += _drive(str(paths.disk(disks.EPHEMERAL)), "eph0", "raw")
+    if spec.swap_mb:
+        args += _drive(str(paths.disk(disks.SWAP)), "swap", "raw")
+    if paths.config_drive.exists():
+        # The guest kernel has no AHCI: the CD-ROM sits on the pc machine's IDE bus.
+        args += [
+            "-drive",
+            f"file={paths.config_drive},if=none,id=config,format=raw,media=cdrom,readonly=on",
+            "-device",
+            "ide-cd,drive=config,bus=ide.1,id=dev-config",
+        ]
+    return args
+
+
+def _kernel_args(spec: GuestSpec, paths: GuestPaths, rescue: bool) -> list[str]:
+    prefix = disks.RESCUE_PREFIX if rescue else ""
+    kernel = paths.disk(prefix + disks.KERNEL)
+    if not kernel.exists():
+        return []  # the disk image boots itself (SeaBIOS -> its boot loader)
+    image = spec.rescue_image if rescue else spec.image
+    extra = str((image.properties if image else {}).get("os_command_line", "") or "")
+    args = ["-kernel", str(kernel), "-append", f"{_KERNEL_ARGS} {extra}".strip()]
+    ramdisk = paths.disk(prefix + disks.RAMDISK)
+    if ramdisk.exists():
+        args += ["-initrd", str(ramdisk)]
+    return args
+
+
+def _nic_args(spec: GuestSpec) -> list[str]:
+    if not spec.vifs:
+        return ["-nic", "none"]
+    args: list[str] = []
+    for index, vif in enumerate(spec.vifs):
+        if vif.tap:
+            backend = f"tap,id=net{index},ifname={vif.tap},script=no,downscript=no"
+        else:
+            # No host wiring yet: user networking that cannot reach the host's networks.
+            backend = f"user,id=net{index},restrict=on"
+        args += ["-netdev", backend]
+        args += ["-device", f"virtio-net-pci,netdev=net{index},mac={vif.mac},id=dev-net{index}"]
+    return args
+
+
+def build(spec: GuestSpec, paths: GuestPaths, settings: QemuSettings, boot: Boot) -> list[str]:
+    """The full argv (without the daemonize/pidfile flags process.launch adds)."""
+    cpu = settings.cpu_model or ("host" if boot.accel == "kvm" else "")
+    args = [
+        settings.qemu_binary,
+        "-name",
+        f"guest={spec.name or spec.uuid},debug-threads=on",
+        "-uuid",
+        spec.uuid,
+        "-machine",
+        f"{settings.machine_type},accel={boot.accel}",
+        *(["-cpu", cpu] if cpu else []),
+        "-m",
+        str(spec.memory_mb),
+        "-smp",
+        str(spec.vcpus),
+        "-nodefaults",
+        "-no-user-config",
+        "-msg",
+        "timestamp=on",
+        "-qmp",
+        f"unix:{paths.qmp_socket},server=on,wait=off",
+        "-chardev",
+        f"file,id=serial0,path={paths.console_log},append=on",
+        "-serial",
+        "chardev:serial0",
+        "-vga",
+        "std",
+        # VNC display 0 upwards: QEMU takes the first free port from 5900.
+        "-vnc",
+        f"{settings.vnc_listen}:0,to=2000",
+        "-device",
+        "virtio-rng-pci,id=rng0",
+        *_kernel_args(spec, paths, boot.rescue),
+        *_disk_args(spec, paths, boot.rescue),
+        *_nic_args(spec),
+    ]
+    if boot.incoming:
+        args += ["-incoming", boot.incoming]
+    return args

@@ -1,0 +1,1 @@
+"""The VNC console proxy (noVNC + websocket) and its access tokens."""
