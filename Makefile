@@ -4,10 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the cloud itself needs (hypervisor, image tools, networking).
-APT_RUNTIME := python3-venv qemu-system-x86 qemu-utils genisoimage busybox-static cpio \
-	e2fsprogs iproute2 dnsmasq-base iptables
+APT_RUNTIME := python3-venv qemu-system-x86 qemu-utils genisoimage busybox-static novnc \
+	e2fsprogs util-linux iproute2 dnsmasq-base iptables
 # Extra Debian packages the tests need (real message bus and database servers).
-APT_TEST := rabbitmq-server postgresql
+APT_TEST := rabbitmq-server postgresql wrk
 
 .PHONY: up test deps test-deps venv lint unit tempest bench clean
 
