@@ -15,7 +15,7 @@ import bcrypt
 import httpx
 
 from bench.support import CloudProcess, wrk
-from nimbostack.cmd.services import SERVICES
+from nimbostack.cmd.services import in_up
 
 
 def _token(cloud: CloudProcess) -> str:
@@ -84,7 +84,7 @@ async def issue_rate(cloud: CloudProcess, seconds: float = 8.0, concurrency: int
 
 
 def main() -> None:
-    names = [s.name for s in SERVICES]
+    names = [s.name for s in in_up()]
     rows: list[tuple[str, str, str]] = []
     cold = CloudProcess.start(names, cpus="0")
     rows.append(

@@ -51,6 +51,7 @@ class CloudProcess:
             HOME=str(data_dir),
         )
         full_env.update({f"NIMBOSTACK_{n.upper()}__PORT": str(p) for n, p in ports.items()})
+        full_env["NIMBOSTACK_COMPUTE__METADATA_PORT"] = str(free_port())
         full_env.update(env or {})
         cmd = [str(BIN / "nimbostack"), "up"]
         if cpus:

@@ -49,8 +49,12 @@ def build(data_dir: Path) -> configparser.ConfigParser:
         "access_rules": "false",
         "immutable_roles": "false",
     }
-    conf["enforce_scope"] = {"keystone": "false", "glance": "false", "nova": "false",
-                             "placement": "false"}
+    conf["enforce_scope"] = {
+        "keystone": "false",
+        "glance": "false",
+        "nova": "false",
+        "placement": "false",
+    }
     conf["image"] = {
         "region": clouds["nimbostack"]["region_name"],
         # Empty: it would enable the legacy /v2/tasks tests, which are not implemented.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from tests.support.cloud import Account, RunningCloud
 
 pytestmark = pytest.mark.cli

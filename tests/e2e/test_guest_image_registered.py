@@ -6,6 +6,7 @@ import time
 
 import httpx
 import pytest
+
 from tests.support.cloud import RunningCloud
 
 pytestmark = pytest.mark.e2e

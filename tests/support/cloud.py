@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from nimbostack.cmd.services import SERVICES
+from nimbostack.cmd.services import in_up
 
 VENV_BIN = Path(sys.executable).parent
 OPENSTACK = str(VENV_BIN / "openstack")
@@ -49,7 +49,7 @@ class RunningCloud:
 
     @classmethod
     def start(cls, data_dir: Path, extra_env: dict[str, str] | None = None) -> RunningCloud:
-        ports = {spec.name: free_port() for spec in SERVICES}
+        ports = {spec.name: free_port() for spec in in_up()}
         env = dict(os.environ)
         env.update(
             {
@@ -65,6 +65,9 @@ class RunningCloud:
             }
         )
         env.update({f"NIMBOSTACK_{name.upper()}__PORT": str(p) for name, p in ports.items()})
+        env["NIMBOSTACK_COMPUTE__METADATA_PORT"] = str(free_port())
+        # Most tests exercise the control plane; real guests are asked for explicitly.
+        env.setdefault("NIMBOSTACK_COMPUTE_AGENT__DRIVER", "fake")
         env.update(extra_env or {})
         cloud = cls(data_dir=data_dir, env=env, ports=ports)
         log = (data_dir / "up.log").open("wb")

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from nimbostack.cmd.clouds import cloud_entry, write_clouds
-from nimbostack.cmd.services import SERVICES, ServiceSpec
+from nimbostack.cmd.services import ServiceSpec, in_up
 from nimbostack.core.service import Runtime, Service
 from nimbostack.identity.bootstrap import Account, CatalogEntry, bootstrap
 from nimbostack.identity.service import IdentityService
@@ -36,7 +36,7 @@ class Cloud:
 
     def __init__(self, runtime: Runtime, specs: list[ServiceSpec] | None = None) -> None:
         self.runtime = runtime
-        self.specs = specs or SERVICES
+        self.specs = specs or in_up()
         self.services: list[Service] = []
         self._guest_task: asyncio.Task[None] | None = None
         self.admin_password = secret_file(runtime.data_dir / "admin-password")
@@ -48,6 +48,7 @@ class Cloud:
         return [
             CatalogEntry(s.catalog_type, s.catalog_name, self.runtime.url(s.name, s.path))
             for s in self.specs
+            if s.catalog_type is not None
         ]
 
     def _generated_secrets(self) -> None:

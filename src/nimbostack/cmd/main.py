@@ -83,6 +83,8 @@ async def _start_and_report(cloud: object, runtime: Runtime) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     runtime = _runtime(args)
+    if args.fake_hosts:
+        runtime.conf.override("compute_agent", driver="fake", fake_hosts=args.fake_hosts)
     service = registry.by_name(args.role).load(runtime)
 
     async def main() -> None:
@@ -96,6 +98,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     from nimbostack.cmd.status import report
 
     return report(_runtime(args))
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    from nimbostack.cmd.trace import report
+
+    return report(_runtime(args), args.key, every=args.all)
 
 
 def cmd_config_sample(_args: argparse.Namespace) -> int:
@@ -130,7 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "role", help="service to run: " + ", ".join(s.name for s in registry.SERVICES)
     )
+    serve.add_argument(
+        "--fake-hosts", type=int, default=0, help="compute-agent: simulate N fake hosts"
+    )
     serve.set_defaults(func=cmd_serve)
+    trace = sub.add_parser("trace", help="the hops of a server's boot or of a request")
+    trace.add_argument("key", help="server uuid or request id (req-...)")
+    trace.add_argument("--all", action="store_true", help="every request on the server")
+    trace.set_defaults(func=cmd_trace)
     sub.add_parser("status", help="what is running and healthy").set_defaults(func=cmd_status)
     cfg = sub.add_parser("config", help="configuration tools")
     cfg_sub = cfg.add_subparsers(dest="config_command", required=True)

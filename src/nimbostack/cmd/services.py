@@ -14,9 +14,10 @@ class ServiceSpec:
 
     name: str
     target: str  # "module:Class"
-    catalog_type: str
-    catalog_name: str
+    catalog_type: str | None  # None: not in the catalog (the console proxy, roles)
+    catalog_name: str = ""
     path: str = ""
+    in_up: bool = True  # run by `nimbostack up` (roles are for `serve` only)
 
     def load(self, runtime: Runtime) -> Service:
         module, _, cls_name = self.target.partition(":")
@@ -37,7 +38,23 @@ SERVICES: list[ServiceSpec] = [
     ServiceSpec(
         "placement", "nimbostack.placement.service:PlacementService", "placement", "placement"
     ),
+    ServiceSpec("compute", "nimbostack.compute.service:ComputeService", "compute", "nova", "/v2.1"),
+    ServiceSpec("console_proxy", "nimbostack.compute.console.service:ConsoleProxyService", None),
+    *(
+        ServiceSpec(
+            f"compute-{role}",
+            f"nimbostack.compute.service:Compute{role.capitalize()}Service",
+            None,
+            in_up=False,
+        )
+        for role in ("api", "conductor", "scheduler", "agent")
+    ),
 ]
+
+
+def in_up() -> list[ServiceSpec]:
+    """The services `nimbostack up` runs together."""
+    return [spec for spec in SERVICES if spec.in_up]
 
 
 def by_name(name: str) -> ServiceSpec:

@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from nimbostack.cmd.services import SERVICES
+from nimbostack.cmd.services import in_up
 from nimbostack.core.service import Runtime
 
 
@@ -17,7 +17,7 @@ def report(runtime: Runtime) -> int:
     pid = json.loads(status_file.read_text()).get("pid") if status_file.exists() else None
     print(f"data dir: {runtime.data_dir}  process: {pid or 'not running'}")
     healthy = True
-    for spec in SERVICES:
+    for spec in in_up():
         url = runtime.url(spec.name, "/")
         started = time.perf_counter()
         try:

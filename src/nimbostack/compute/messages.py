@@ -74,6 +74,9 @@ class RecordActionEvent(Message):
     host: str
     result: str | None = None
     traceback: str | None = None
+    # Added: with phase "finish", when no "start" was sent (a quick step reported in
+    # one message), when the step started.
+    start_time: float | None = None
 
 
 @dataclass
@@ -100,6 +103,10 @@ class ReportHost(Message):
     host: str
     resources: dict[str, Any]
     guests: dict[str, int] = field(default_factory=dict)
+    # Added: the agent's placement options (allocation ratios, reserved amounts):
+    # {"cpu_allocation_ratio", "ram_allocation_ratio", "disk_allocation_ratio",
+    #  "reserved_host_memory_mb", "reserved_host_disk_mb"}.
+    inventory: dict[str, Any] | None = None
 
 
 @dataclass
@@ -172,6 +179,48 @@ class OffloadDue(Message):
     name = "OffloadDue"
 
 
+@dataclass
+class ListHostInstances(Message):
+    """agent -> conductor, call: the host's instances as ``{uuid: {vm_state, task_state,
+    power_state}}`` (power sync and the reconciliation at start-up)."""
+
+    name = "ListHostInstances"
+    host: str
+
+
+@dataclass
+class InstanceOffloaded(Message):
+    """agent -> conductor, call: the guest left this host (shelve offload, failed unshelve).
+
+    The conductor marks the instance shelved_offloaded without a host and frees its
+    placement allocation; refused unless its task_state is expected.
+    """
+
+    name = "InstanceOffloaded"
+    instance_uuid: str
+    host: str
+    expected_task_state: list[str | None] | None = None
+
+
+@dataclass
+class UpdateMigration(Message):
+    """agent -> conductor, call: a migration step finished; set its status and the instance.
+
+    ``status`` drives placement: ``confirmed`` and ``completed`` drop the source
+    allocation held by the migration, ``reverted`` and ``error`` give it back to the
+    instance. ``finished`` and ``completed`` move the instance to the destination,
+    ``reverted`` back to the source. An empty ``migration_uuid`` means the instance's
+    migration awaiting confirmation. Returns the migration as a dict.
+    """
+
+    name = "UpdateMigration"
+    instance_uuid: str
+    migration_uuid: str
+    status: str
+    instance_values: dict[str, Any] = field(default_factory=dict)
+    expected_task_state: list[str | None] | None = None
+
+
 # --------------------------------------------------------------- to the scheduler
 @dataclass
 class SelectDestinations(Message):
@@ -207,6 +256,9 @@ class InstanceAction(Message):
     ``action`` is one of terminate, stop, start, reboot_soft, reboot_hard, pause,
     unpause, suspend, resume, shelve_offload, unrescue, confirm_resize. ``args``
     carries what the action needs (for example ``image_id`` for a snapshot).
+    Also sent conductor -> agent: ``unshelve_on_host`` (start a shelved, not yet
+    offloaded, instance where it is). ``confirm_resize`` goes to the migration's
+    source host with ``args["migration_uuid"]``.
     """
 
     name = "InstanceAction"

@@ -106,7 +106,13 @@ register(
     "compute_agent",
     "The compute agent (one per hypervisor host).",
     [
-        Opt("driver", "fake", "Hypervisor driver.", choices=("fake", "qemu")),
+        Opt(
+            "driver",
+            "qemu",
+            "Hypervisor driver: qemu (real guests) or fake (simulated "
+            "hosts for tests and scale runs).",
+            choices=("fake", "qemu"),
+        ),
         Opt("host", "", "This agent's host name (defaults to [DEFAULT] host)."),
         Opt(
             "instances_path",

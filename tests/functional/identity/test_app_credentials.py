@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+
 from tests.functional.identity.conftest import Api, error, unique
 from tests.support.cloud import RunningCloud
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from tests.functional.identity.conftest import Api, error, unique
 from tests.support.cloud import Account, RunningCloud
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+
 from tests.functional.identity.conftest import Api, error, unique
 from tests.support.cloud import RunningCloud
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tests.functional.identity.conftest import unique
 from tests.support.cloud import RunningCloud
 

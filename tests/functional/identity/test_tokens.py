@@ -8,10 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.support.cloud import RunningCloud
 
 from nimbostack.identity.tokens.formats import TokenPayload, new_audit_id, seal
 from nimbostack.identity.tokens.keys import KeyRepository
+from tests.support.cloud import RunningCloud
 
 
 def _auth(user: str, password: str, scope: Any = None) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from tests.support.cloud import Account, RunningCloud, free_port
 
 QUOTA = 8 * 1024 * 1024

@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+
 from tests.functional.image.conftest import ImageApi
 from tests.support.cloud import Account
 

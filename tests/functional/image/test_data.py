@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+
 from tests.functional.image.conftest import QUOTA, ImageApi
 from tests.support.cloud import Account
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+
 from tests.functional.image.conftest import ImageApi
 from tests.support.cloud import Account
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
-from tests.support.postgres import PostgresCluster
 
 from nimbostack.core.db.migrate import upgrade
 from nimbostack.image.db.models import Base
 from nimbostack.image.service import MIGRATIONS
+from tests.support.postgres import PostgresCluster
 
 TABLES = {"image_tasks", "metadef_namespaces", "metadef_objects", "metadef_tags"}
 

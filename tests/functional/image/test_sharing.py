@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+
 from tests.functional.image.conftest import ImageApi
 from tests.support.cloud import Account
 

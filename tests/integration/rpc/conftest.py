@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+
 from tests.integration.rpc.harness import RpcHarness
 from tests.support.fixtures import rabbit_server
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from tests.integration.rpc.harness import RpcHarness
 
 from nimbostack.core import tracing
 from nimbostack.core.context import RequestContext
@@ -22,6 +21,7 @@ from nimbostack.core.rpc import (
     RemoteExpectedError,
     handles,
 )
+from tests.integration.rpc.harness import RpcHarness
 
 pytestmark = pytest.mark.timeout(60)
 

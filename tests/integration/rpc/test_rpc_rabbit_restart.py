@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from tests.support.rabbitmq import RabbitBroker
 
 from nimbostack.core.context import RequestContext
 from nimbostack.core.rpc import (
@@ -26,6 +25,7 @@ from nimbostack.core.rpc import (
     get_transport,
     handles,
 )
+from tests.support.rabbitmq import RabbitBroker
 
 pytestmark = [pytest.mark.rabbit, pytest.mark.timeout(90)]
 

@@ -98,7 +98,7 @@ class RpcClient:
         ctxt: RequestContext,
         msg: Message,
         *,
-        timeout: float | None = None,  # noqa: ASYNC109 (per-call override of self.timeout)
+        timeout: float | None = None,
         topic: str | None = None,
     ) -> Any:
         """Send ``msg`` to one server of the topic and return its handler's JSON result.

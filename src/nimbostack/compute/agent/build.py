@@ -1,0 +1,137 @@
+"""Building a guest on this host: BuildAndRunInstance, and SpawnOnHost (unshelve, evacuate).
+
+A failed build cleans up the guest and hands the decision back to the conductor
+(BuildFailed: reschedule or ERROR). An instance deleted meanwhile is left to the delete.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from nimbostack.compute import states
+from nimbostack.compute.agent import guest
+from nimbostack.compute.agent.host import AgentHost
+from nimbostack.compute.messages import (
+    BuildAndRunInstance,
+    InstanceNotFound,
+    SpawnOnHost,
+    UnexpectedTaskState,
+)
+from nimbostack.core import tracing
+from nimbostack.core.context import RequestContext
+
+LOG = logging.getLogger(__name__)
+SERVICE = "compute-agent"
+BUILD_EVENT = "compute_build_and_run_instance"
+
+
+async def build_and_run(agent: AgentHost, ctxt: RequestContext, msg: BuildAndRunInstance) -> None:
+    uuid = msg.instance_uuid
+    with tracing.span(
+        "agent.build_and_run_instance", service=SERVICE, instance_uuid=uuid, host=agent.host
+    ):
+        async with agent.locks.hold(uuid):
+            try:
+                instance = await agent.conductor.update(
+                    ctxt, uuid, {"task_state": states.SPAWNING}, [states.SCHEDULING]
+                )
+            except (InstanceNotFound, UnexpectedTaskState) as exc:
+                LOG.info("not building %s: %s", uuid, exc)
+                return
+            try:
+                async with agent.conductor.event(ctxt, uuid, msg.request_id, BUILD_EVENT):
+                    await _spawn(agent, ctxt, instance)
+            except (InstanceNotFound, UnexpectedTaskState):
+                LOG.info("instance %s was deleted during its build", uuid)
+                await _cleanup(agent, uuid)
+            except Exception as exc:
+                LOG.warning("build of %s failed on %s: %s", uuid, agent.host, exc)
+                await _cleanup(agent, uuid)
+                await agent.conductor.build_failed(ctxt, uuid, str(exc), msg.request_spec)
+
+
+async def _spawn(agent: AgentHost, ctxt: RequestContext, instance: dict[str, Any]) -> None:
+    spec = await guest.guest_spec(agent, ctxt, instance)
+    with tracing.span("driver.spawn", service=SERVICE, instance_uuid=instance["uuid"]):
+        await agent.driver.spawn(spec)
+    await agent.conductor.update(
+        ctxt,
+        instance["uuid"],
+        {
+            "vm_state": states.ACTIVE,
+            "task_state": None,
+            "power_state": await agent.driver.power_state(instance["uuid"]),
+            "launched_at": time.time(),
+        },
+        [states.SPAWNING],
+    )
+
+
+async def _cleanup(agent: AgentHost, uuid: str) -> None:
+    try:
+        await agent.driver.destroy(uuid)
+    except Exception:
+        LOG.debug("nothing to clean up for %s", uuid, exc_info=True)
+
+
+async def spawn_on_host(agent: AgentHost, ctxt: RequestContext, msg: SpawnOnHost) -> None:
+    """Boot an existing instance here again: from its shelve snapshot or after evacuation."""
+    uuid = msg.instance_uuid
+    expected: list[str | None] = [states.UNSHELVING, states.REBUILDING]
+    event = "compute_unshelve_instance" if msg.reason == "unshelve" else "compute_rebuild_instance"
+    async with agent.locks.hold(uuid):
+        instance = await agent.conductor.get(ctxt, uuid)
+        try:
+            async with agent.conductor.event(ctxt, uuid, msg.request_id, event):
+                spec = await guest.guest_spec(agent, ctxt, instance, image_ref=msg.image_ref)
+                await agent.driver.spawn(spec)
+                meta = {
+                    k: v
+                    for k, v in (instance.get("system_metadata") or {}).items()
+                    if not k.startswith("shelved_")
+                }
+                await agent.conductor.update(
+                    ctxt,
+                    uuid,
+                    {
+                        "vm_state": states.ACTIVE,
+                        "task_state": None,
+                        "power_state": await agent.driver.power_state(uuid),
+                        "system_metadata": meta,
+                    },
+                    expected,
+                )
+        except Exception as exc:
+            await _cleanup(agent, uuid)
+            await agent.conductor.fault(ctxt, uuid, exc)
+            await _after_failed_spawn(agent, ctxt, msg, expected)
+            return
+        shelved = (instance.get("system_metadata") or {}).get("shelved_image_id")
+        if msg.reason == "unshelve" and shelved == msg.image_ref:
+            await _drop_shelve_image(agent, ctxt, msg.image_ref)
+
+
+async def _drop_shelve_image(agent: AgentHost, ctxt: RequestContext, image_id: str) -> None:
+    """The snapshot taken by shelve has served its purpose once unshelved (as in Nova)."""
+    if agent.image_access is None or not image_id:
+        return
+    try:
+        base, headers = await agent.access(ctxt)()
+        await agent.images.client.delete(f"{base}/v2/images/{image_id}", headers=headers)
+    except Exception:
+        LOG.warning("could not delete shelve snapshot %s", image_id, exc_info=True)
+
+
+async def _after_failed_spawn(
+    agent: AgentHost, ctxt: RequestContext, msg: SpawnOnHost, expected: list[str | None]
+) -> None:
+    """A failed unshelve goes back to offloaded (freeing the claim); an evacuation errs."""
+    uuid = msg.instance_uuid
+    if msg.reason == "unshelve":
+        await agent.conductor.offloaded(ctxt, uuid, expected)
+    else:
+        await agent.conductor.update(
+            ctxt, uuid, {"vm_state": states.ERROR, "task_state": None}, expected
+        )

@@ -1,0 +1,84 @@
+"""Builds a driver's GuestSpec from an instance: flavor, image files, config drive, keys."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from nimbostack.compute.agent.drivers.base import GuestSpec, ImageFiles
+from nimbostack.compute.agent.host import AgentHost
+from nimbostack.compute.configdrive import openstack_metadata_files
+from nimbostack.core import tracing
+from nimbostack.core.context import RequestContext
+
+
+def _user_data(raw: str | None) -> bytes | None:
+    # The API keeps user_data as the user sent it: base64 text.
+    if not raw:
+        return None
+    try:
+        return base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        return raw.encode()
+
+
+def config_drive(instance: dict[str, Any], flavor: dict[str, Any]) -> dict[str, bytes]:
+    keys = {instance["key_name"]: instance["key_data"]} if instance.get("key_name") else {}
+    return openstack_metadata_files(
+        instance["uuid"],
+        instance.get("hostname") or instance["display_name"],
+        instance["display_name"],
+        keys,
+        _user_data(instance.get("user_data")),
+        None,
+        meta={str(k): str(v) for k, v in (instance.get("metadata") or {}).items()},
+        availability_zone=instance.get("availability_zone") or "nova",
+        project_id=instance["project_id"],
+        launch_index=int(instance.get("launch_index") or 0),
+        instance_type=str(flavor.get("name", "")),
+        image_id=str(instance.get("image_ref") or ""),
+    )
+
+
+async def image_files(
+    agent: AgentHost, ctxt: RequestContext, image_id: str, disk_format: str = ""
+) -> ImageFiles | None:
+    """The image from the host's cache, or just its id for drivers that need no files."""
+    if not image_id:
+        return None
+    if not agent.driver.needs_image_files:
+        return ImageFiles(image_id=image_id, disk_format=disk_format or "qcow2")
+    with tracing.span("agent.image_cache", service="compute-agent", image_id=image_id):
+        return await agent.images.fetch(image_id, agent.access(ctxt))
+
+
+async def guest_spec(
+    agent: AgentHost,
+    ctxt: RequestContext,
+    instance: dict[str, Any],
+    *,
+    flavor: dict[str, Any] | None = None,
+    image_ref: str | None = None,
+    rescue_image_ref: str | None = None,
+    with_image: bool = True,
+) -> GuestSpec:
+    flavor = flavor or instance["flavor"]
+    image_id = instance.get("image_ref") if image_ref is None else image_ref
+    image = await image_files(agent, ctxt, str(image_id or "")) if with_image else None
+    rescue = await image_files(agent, ctxt, rescue_image_ref) if rescue_image_ref else None
+    wants_drive = instance.get("config_drive") or agent.conf.compute.force_config_drive
+    return GuestSpec(
+        uuid=instance["uuid"],
+        name=instance["display_name"],
+        hostname=instance.get("hostname") or instance["display_name"],
+        vcpus=int(flavor["vcpus"]),
+        memory_mb=int(flavor["memory_mb"]),
+        root_gb=int(flavor.get("root_gb", 0)),
+        ephemeral_gb=int(flavor.get("ephemeral_gb", 0)),
+        swap_mb=int(flavor.get("swap", 0) or 0),
+        image=image,
+        config_drive=config_drive(instance, flavor) if wants_drive else None,
+        extra_specs={str(k): str(v) for k, v in (flavor.get("extra_specs") or {}).items()},
+        rescue_image=rescue,
+    )

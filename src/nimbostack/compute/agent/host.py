@@ -1,0 +1,45 @@
+"""One agent host's parts: its name, driver, conductor link, image cache, locks and options."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from nimbostack.compute.agent.conductor_api import ConductorApi
+from nimbostack.compute.agent.drivers.base import Driver
+from nimbostack.compute.agent.images import Access, ImageCache
+from nimbostack.compute.agent.locks import InstanceLocks
+from nimbostack.compute.rpcapi import ComputeRpc
+from nimbostack.core.config import Config
+from nimbostack.core.context import RequestContext
+
+
+@dataclass
+class AgentHost:
+    """Everything an agent workflow needs; one per simulated or real host."""
+
+    host: str
+    driver: Driver
+    conductor: ConductorApi
+    rpc: ComputeRpc
+    conf: Config
+    images: ImageCache
+    image_access: Any  # Callable[[RequestContext], Access]: the image endpoint and token
+    locks: InstanceLocks = field(default_factory=InstanceLocks)
+    # External events (network-vif-plugged...) that a workflow is waiting for.
+    waiters: dict[tuple[str, str], asyncio.Future[str]] = field(default_factory=dict)
+
+    def access(self, ctxt: RequestContext) -> Access:
+        result: Access = self.image_access(ctxt)
+        return result
+
+    def inventory_options(self) -> dict[str, Any]:
+        opts = self.conf.compute_agent
+        return {
+            "cpu_allocation_ratio": opts.cpu_allocation_ratio,
+            "ram_allocation_ratio": opts.ram_allocation_ratio,
+            "disk_allocation_ratio": opts.disk_allocation_ratio,
+            "reserved_host_memory_mb": opts.reserved_host_memory_mb,
+            "reserved_host_disk_mb": opts.reserved_host_disk_mb,
+        }

@@ -1,0 +1,134 @@
+"""The agent's RPC endpoint on ``compute.agent.<host>``: a thin dispatch to the workflows."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+from nimbostack.compute.agent import (
+    actions,
+    build,
+    live_migrate,
+    resize,
+    shelve,
+    snapshot,
+)
+from nimbostack.compute.agent.drivers.base import GuestNotFound
+from nimbostack.compute.agent.host import AgentHost
+from nimbostack.compute.messages import (
+    BuildAndRunInstance,
+    ExternalEvent,
+    FinishResize,
+    FinishRevertResize,
+    GetConsole,
+    GetConsoleOutput,
+    InstanceAction,
+    InstanceNotFound,
+    LiveMigration,
+    PreLiveMigration,
+    PrepResize,
+    RebuildInstance,
+    RescueInstance,
+    ResizeInstance,
+    RevertResize,
+    SnapshotInstance,
+    SpawnOnHost,
+)
+from nimbostack.core.context import RequestContext
+from nimbostack.core.rpc import handles
+
+LOG = logging.getLogger(__name__)
+
+
+class AgentManager:
+    """Serves one host's agent topic."""
+
+    def __init__(self, agent: AgentHost) -> None:
+        self.agent = agent
+
+    @handles(BuildAndRunInstance)
+    async def build_and_run_instance(self, ctxt: RequestContext, msg: BuildAndRunInstance) -> None:
+        await build.build_and_run(self.agent, ctxt, msg)
+
+    @handles(SpawnOnHost)
+    async def spawn_on_host(self, ctxt: RequestContext, msg: SpawnOnHost) -> None:
+        await build.spawn_on_host(self.agent, ctxt, msg)
+
+    @handles(InstanceAction)
+    async def instance_action(self, ctxt: RequestContext, msg: InstanceAction) -> None:
+        uuid, rid = msg.instance_uuid, msg.request_id
+        if msg.action == "terminate":
+            await actions.terminate(self.agent, ctxt, uuid, rid)
+        elif msg.action == "shelve_offload":
+            await shelve.offload(self.agent, ctxt, uuid, rid)
+        elif msg.action == "confirm_resize":
+            await resize.confirm_resize(self.agent, ctxt, uuid, msg.args, rid)
+        elif msg.action in actions.SIMPLE:
+            await actions.run_simple(self.agent, ctxt, uuid, actions.SIMPLE[msg.action], rid)
+        else:
+            LOG.error("unknown instance action %r for %s", msg.action, uuid)
+
+    @handles(SnapshotInstance)
+    async def snapshot_instance(self, ctxt: RequestContext, msg: SnapshotInstance) -> None:
+        await snapshot.snapshot(self.agent, ctxt, msg)
+
+    @handles(RebuildInstance)
+    async def rebuild_instance(self, ctxt: RequestContext, msg: RebuildInstance) -> None:
+        await actions.rebuild(self.agent, ctxt, msg)
+
+    @handles(RescueInstance)
+    async def rescue_instance(self, ctxt: RequestContext, msg: RescueInstance) -> None:
+        await actions.rescue(self.agent, ctxt, msg)
+
+    @handles(PrepResize)
+    async def prep_resize(self, ctxt: RequestContext, msg: PrepResize) -> None:
+        await resize.prep_resize(self.agent, ctxt, msg)
+
+    @handles(ResizeInstance)
+    async def resize_instance(self, ctxt: RequestContext, msg: ResizeInstance) -> None:
+        await resize.resize_instance(self.agent, ctxt, msg)
+
+    @handles(FinishResize)
+    async def finish_resize(self, ctxt: RequestContext, msg: FinishResize) -> None:
+        await resize.finish_resize(self.agent, ctxt, msg)
+
+    @handles(RevertResize)
+    async def revert_resize(self, ctxt: RequestContext, msg: RevertResize) -> None:
+        await resize.revert_resize(self.agent, ctxt, msg)
+
+    @handles(FinishRevertResize)
+    async def finish_revert_resize(self, ctxt: RequestContext, msg: FinishRevertResize) -> None:
+        await resize.finish_revert_resize(self.agent, ctxt, msg)
+
+    @handles(PreLiveMigration)
+    async def pre_live_migration(
+        self, ctxt: RequestContext, msg: PreLiveMigration
+    ) -> dict[str, Any]:
+        return await live_migrate.pre_live_migration(self.agent, ctxt, msg)
+
+    @handles(LiveMigration)
+    async def live_migration(self, ctxt: RequestContext, msg: LiveMigration) -> None:
+        await live_migrate.live_migration(self.agent, ctxt, msg)
+
+    @handles(GetConsoleOutput)
+    async def get_console_output(self, _ctxt: RequestContext, msg: GetConsoleOutput) -> str:
+        try:
+            return await self.agent.driver.console_output(msg.instance_uuid, msg.length)
+        except GuestNotFound as exc:
+            raise InstanceNotFound(str(exc)) from None
+
+    @handles(GetConsole)
+    async def get_console(self, _ctxt: RequestContext, msg: GetConsole) -> dict[str, Any]:
+        try:
+            return dataclasses.asdict(await self.agent.driver.console(msg.instance_uuid))
+        except GuestNotFound as exc:
+            raise InstanceNotFound(str(exc)) from None
+
+    @handles(ExternalEvent)
+    async def external_event(self, _ctxt: RequestContext, msg: ExternalEvent) -> None:
+        waiter = self.agent.waiters.pop((msg.instance_uuid, msg.event), None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(msg.status)
+        else:
+            LOG.debug("event %s for %s with nobody waiting", msg.event, msg.instance_uuid)

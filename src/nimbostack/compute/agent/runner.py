@@ -1,0 +1,74 @@
+"""Runs one agent host: its RPC server, start-up reconciliation and periodic tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from nimbostack.compute.agent import heartbeat, power_sync, recover
+from nimbostack.compute.agent.host import AgentHost
+from nimbostack.compute.agent.manager import AgentManager
+from nimbostack.compute.messages import AGENT
+from nimbostack.core.rpc import RpcServer
+
+LOG = logging.getLogger(__name__)
+
+
+class AgentRunner:
+    """Serves ``compute.agent.<host>`` and keeps the host's heartbeat and power sync going."""
+
+    def __init__(self, agent: AgentHost, *, max_concurrency: int = 64) -> None:
+        self.agent = agent
+        self.server = RpcServer(
+            agent.rpc.agents.transport,
+            AGENT,
+            AgentManager(agent),
+            service="compute-agent",
+            host=agent.host,
+            max_concurrency=max_concurrency,
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self, *, periodic: bool = True) -> None:
+        """Adopt guests, report once (so the host is schedulable), reconcile, then serve."""
+        await self.agent.driver.init_host(self.agent.host)
+        await heartbeat.report(self.agent)
+        await self.server.start()
+        await recover.recover(self.agent)
+        if periodic:
+            opts = self.agent.conf.compute_agent
+            self._every(float(opts.report_interval), lambda: heartbeat.report(self.agent))
+            self._every(float(opts.sync_power_state_interval), lambda: power_sync.sync(self.agent))
+            prune = max(60.0, min(float(opts.image_cache_max_idle), 3600.0))
+            self._every(prune, lambda: power_sync.prune_images(self.agent))
+
+    def _every(self, seconds: float, work: Callable[[], Awaitable[object]]) -> None:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(seconds)
+                try:
+                    await work()
+                except Exception:
+                    LOG.exception("periodic task of agent %s failed", self.agent.host)
+
+        self._tasks.append(asyncio.create_task(loop(), name=f"agent-{self.agent.host}"))
+
+    async def stop(self) -> None:
+        """Stop serving and the periodic tasks (the guests keep running)."""
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.server.stop()
+
+    async def kill(self) -> None:
+        """Stop at once, as a crash would: tasks cancelled, no waiting for handlers."""
+        for task in self._tasks:
+            task.cancel()
+        self._tasks.clear()
+        # stop() cancels the subscriptions first, then waits for handlers: skip the wait.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.server.stop(), 0.05)

@@ -1,0 +1,63 @@
+"""What the compute API needs of the process that serves it, and how handlers reach it.
+
+The service builds a ``compute.state.ComputeState``; the API relies only on the
+attributes named in ``ApiState`` so tests can hand it a smaller stand-in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+from nimbostack.clients.identity import Session
+from nimbostack.clients.image import ImageClient
+from nimbostack.compute.credentials import Auth
+from nimbostack.compute.rpcapi import ComputeRpc
+from nimbostack.core.api.request import ApiRequest
+from nimbostack.core.db import Database
+
+
+class ApiState(Protocol):
+    """The compute state as the API sees it."""
+
+    @property
+    def conf(self) -> Any: ...  # the whole Config: conf.compute, conf.DEFAULT
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def rpc(self) -> ComputeRpc: ...
+
+    @property
+    def auth(self) -> Auth: ...
+
+    @property
+    def image_client(self) -> Callable[[Session], ImageClient]: ...
+
+
+def state_of(req: ApiRequest) -> ApiState:
+    state: ApiState = req.http.app.state.compute
+    return state
+
+
+def compute_conf(state: ApiState) -> Any:
+    """The [compute] section."""
+    return state.conf.compute
+
+
+def public_url(req: ApiRequest) -> str:
+    """The compute endpoint's root as the caller reached it, for links."""
+    return f"{req.http.url.scheme}://{req.http.url.netloc}"
+
+
+@asynccontextmanager
+async def user_images(req: ApiRequest, state: ApiState) -> AsyncIterator[ImageClient]:
+    """An image client acting with the caller's token (the catalog comes from ours)."""
+    service = await state.auth.session()
+    client = state.image_client(Session(req.context.auth_token or "", service.catalog))
+    try:
+        yield client
+    finally:
+        await client.close()

@@ -1,0 +1,122 @@
+"""The compute API's whole route table (Nova v2.1, served under ``/v2.1``)."""
+
+from __future__ import annotations
+
+from nimbostack.compute.api import (
+    aggregates,
+    availability_zones,
+    consoles,
+    external_events,
+    extra_specs,
+    flavor_access,
+    flavors,
+    hypervisors,
+    instance_actions,
+    keypairs,
+    limits,
+    migrations,
+    quotas,
+    server_actions,
+    server_create,
+    server_groups,
+    server_metadata,
+    server_tags,
+    servers,
+    servers_list,
+    services,
+    usage,
+    versions,
+)
+from nimbostack.core.api.app import Route
+
+V = "/v2.1"
+SERVER = f"{V}/servers/{{server_id}}"
+FLAVOR = f"{V}/flavors/{{flavor_id}}"
+HYPERVISOR = f"{V}/os-hypervisors/{{hypervisor_id}}"
+AGGREGATE = f"{V}/os-aggregates/{{aggregate_id}}"
+
+ROUTES: list[Route] = [
+    Route("GET", "/", versions.list_versions, public=True),
+    Route("GET", V, versions.show_v21, public=True),
+    Route("GET", f"{V}/", versions.show_v21, public=True),
+    # servers
+    Route("GET", f"{V}/servers", servers_list.list_servers),
+    Route("POST", f"{V}/servers", server_create.create_server),
+    Route("GET", f"{V}/servers/detail", servers_list.list_servers_detail),
+    Route("GET", SERVER, servers.show_server),
+    Route("PUT", SERVER, servers.update_server),
+    Route("DELETE", SERVER, servers.delete_server),
+    Route("POST", f"{SERVER}/action", server_actions.server_action),
+    Route("POST", f"{SERVER}/remote-consoles", consoles.create_remote_console),
+    Route("GET", f"{SERVER}/metadata", server_metadata.list_metadata),
+    Route("POST", f"{SERVER}/metadata", server_metadata.update_metadata),
+    Route("PUT", f"{SERVER}/metadata", server_metadata.replace_metadata),
+    Route("GET", f"{SERVER}/metadata/{{key}}", server_metadata.show_metadata_item),
+    Route("PUT", f"{SERVER}/metadata/{{key}}", server_metadata.set_metadata_item),
+    Route("DELETE", f"{SERVER}/metadata/{{key}}", server_metadata.delete_metadata_item),
+    Route("GET", f"{SERVER}/tags", server_tags.list_tags),
+    Route("PUT", f"{SERVER}/tags", server_tags.replace_tags),
+    Route("DELETE", f"{SERVER}/tags", server_tags.delete_all_tags),
+    Route("GET", f"{SERVER}/tags/{{tag}}", server_tags.check_tag),
+    Route("PUT", f"{SERVER}/tags/{{tag}}", server_tags.add_tag),
+    Route("DELETE", f"{SERVER}/tags/{{tag}}", server_tags.delete_tag),
+    Route("GET", f"{SERVER}/os-instance-actions", instance_actions.list_instance_actions),
+    Route(
+        "GET",
+        f"{SERVER}/os-instance-actions/{{request_id}}",
+        instance_actions.show_instance_action,
+    ),
+    Route("GET", f"{SERVER}/migrations", migrations.list_server_migrations),
+    # flavors
+    Route("GET", f"{V}/flavors", flavors.list_flavors),
+    Route("POST", f"{V}/flavors", flavors.create_flavor),
+    Route("GET", f"{V}/flavors/detail", flavors.list_flavors_detail),
+    Route("GET", FLAVOR, flavors.show_flavor),
+    Route("PUT", FLAVOR, flavors.update_flavor),
+    Route("DELETE", FLAVOR, flavors.delete_flavor),
+    Route("POST", f"{FLAVOR}/action", flavor_access.flavor_action),
+    Route("GET", f"{FLAVOR}/os-flavor-access", flavor_access.list_flavor_access),
+    Route("GET", f"{FLAVOR}/os-extra_specs", extra_specs.list_extra_specs),
+    Route("POST", f"{FLAVOR}/os-extra_specs", extra_specs.create_extra_specs),
+    Route("GET", f"{FLAVOR}/os-extra_specs/{{key}}", extra_specs.show_extra_spec),
+    Route("PUT", f"{FLAVOR}/os-extra_specs/{{key}}", extra_specs.update_extra_spec),
+    Route("DELETE", f"{FLAVOR}/os-extra_specs/{{key}}", extra_specs.delete_extra_spec),
+    # keypairs
+    Route("GET", f"{V}/os-keypairs", keypairs.list_keypairs),
+    Route("POST", f"{V}/os-keypairs", keypairs.create_keypair),
+    Route("GET", f"{V}/os-keypairs/{{name}}", keypairs.show_keypair),
+    Route("DELETE", f"{V}/os-keypairs/{{name}}", keypairs.delete_keypair),
+    # quotas and limits
+    Route("GET", f"{V}/limits", limits.show_limits),
+    Route("GET", f"{V}/os-quota-sets/{{project_id}}", quotas.show_quota_set),
+    Route("PUT", f"{V}/os-quota-sets/{{project_id}}", quotas.update_quota_set),
+    Route("DELETE", f"{V}/os-quota-sets/{{project_id}}", quotas.delete_quota_set),
+    Route("GET", f"{V}/os-quota-sets/{{project_id}}/defaults", quotas.show_quota_defaults),
+    Route("GET", f"{V}/os-quota-sets/{{project_id}}/detail", quotas.show_quota_detail),
+    # server groups
+    Route("GET", f"{V}/os-server-groups", server_groups.list_server_groups),
+    Route("POST", f"{V}/os-server-groups", server_groups.create_server_group),
+    Route("GET", f"{V}/os-server-groups/{{group_id}}", server_groups.show_server_group),
+    Route("DELETE", f"{V}/os-server-groups/{{group_id}}", server_groups.delete_server_group),
+    # hosts and the deployment
+    Route("GET", f"{V}/os-availability-zone", availability_zones.list_zones),
+    Route("GET", f"{V}/os-availability-zone/detail", availability_zones.list_zones_detail),
+    Route("GET", f"{V}/os-hypervisors", hypervisors.list_hypervisors),
+    Route("GET", f"{V}/os-hypervisors/detail", hypervisors.list_hypervisors_detail),
+    Route("GET", f"{V}/os-hypervisors/statistics", hypervisors.hypervisor_statistics),
+    Route("GET", HYPERVISOR, hypervisors.show_hypervisor),
+    Route("GET", f"{HYPERVISOR}/uptime", hypervisors.hypervisor_uptime),
+    Route("GET", f"{V}/os-services", services.list_services),
+    Route("PUT", f"{V}/os-services/{{service_id}}", services.update_service),
+    Route("DELETE", f"{V}/os-services/{{service_id}}", services.delete_service),
+    Route("GET", f"{V}/os-simple-tenant-usage", usage.list_usage),
+    Route("GET", f"{V}/os-simple-tenant-usage/{{project_id}}", usage.show_usage),
+    Route("GET", f"{V}/os-migrations", migrations.list_migrations),
+    Route("POST", f"{V}/os-server-external-events", external_events.create_events),
+    Route("GET", f"{V}/os-aggregates", aggregates.list_aggregates),
+    Route("POST", f"{V}/os-aggregates", aggregates.create_aggregate),
+    Route("GET", AGGREGATE, aggregates.show_aggregate),
+    Route("PUT", AGGREGATE, aggregates.update_aggregate),
+    Route("DELETE", AGGREGATE, aggregates.delete_aggregate),
+    Route("POST", f"{AGGREGATE}/action", aggregates.aggregate_action),
+]

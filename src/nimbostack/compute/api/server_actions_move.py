@@ -1,0 +1,211 @@
+"""Moves: resize with confirm/revert, cold migrate, live migrate, evacuate."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.responses import Response
+
+from nimbostack.compute import quotas
+from nimbostack.compute import states as st
+from nimbostack.compute.api import action_guard, server_refs
+from nimbostack.compute.api.action_guard import Transition
+from nimbostack.compute.api.deps import ApiState, compute_conf, state_of
+from nimbostack.compute.api.server_actions_power import cast
+from nimbostack.compute.api.server_lookup import target
+from nimbostack.compute.db.models import Instance
+from nimbostack.compute.messages import (
+    EvacuateInstance,
+    LiveMigrateInstance,
+    MigrateInstance,
+    RevertResize,
+)
+from nimbostack.compute.objects import migrations, services
+from nimbostack.core.api.microversion import Version
+from nimbostack.core.api.request import ApiRequest, validate
+from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.errors import BadRequest, Conflict
+
+P = "os_compute_api:"
+RESIZE = Transition("resize", (st.ACTIVE, st.STOPPED), task_state=st.RESIZE_PREP)
+MIGRATE = Transition("migrate", (st.ACTIVE, st.STOPPED), task_state=st.RESIZE_PREP)
+CONFIRM = Transition("confirmResize", (st.RESIZED,), record="confirmResize")
+REVERT = Transition("revertResize", (st.RESIZED,), task_state=st.RESIZE_REVERTING)
+LIVE = Transition("os-migrateLive", (st.ACTIVE, st.PAUSED), task_state=st.MIGRATING)
+EVACUATE = Transition("evacuate", (st.ACTIVE, st.STOPPED, st.ERROR), task_state=st.REBUILDING)
+HOST = {"type": ["string", "null"], "minLength": 1, "maxLength": 255}
+
+
+def _version(req: ApiRequest) -> Version:
+    return req.version or Version(2, 1)
+
+
+async def resize(req: ApiRequest, instance: Instance, body: Any) -> Response:
+    state = state_of(req)
+    req.enforce(P + "servers:resize", target(instance))
+    validate(
+        body,
+        {
+            "type": "object",
+            "properties": {
+                "flavorRef": {"type": ["string", "integer"], "minLength": 1},
+                "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]},
+            },
+            "required": ["flavorRef"],
+            "additionalProperties": False,
+        },
+    )
+    action_guard.check(req, instance, RESIZE)
+    new = await server_refs.flavor(req, state, body["flavorRef"])
+    current = instance.flavor or {}
+    if str(new["flavorid"]) == str(current.get("flavorid")):
+        raise BadRequest("When resizing, instances must change flavor!")
+    if int(new["root_gb"]) == 0 and int(current.get("root_gb", 0)) != 0:
+        raise BadRequest("Resize to zero disk flavor is not allowed.")
+    if int(new["root_gb"]) < int(current.get("root_gb", 0)):
+        raise BadRequest("Resize would shrink the root disk; that is not supported.")
+    grow = {
+        "vcpus": max(0, int(new["vcpus"]) - int(current.get("vcpus", 0))),
+        "memory_mb": max(0, int(new["memory_mb"]) - int(current.get("memory_mb", 0))),
+    }
+    async with state.db.session() as s:
+        limits = await quotas.limits(state.db, compute_conf(state), req.context.project_id or "")
+        limits["instances"] = -1
+        await quotas.fitting_count(s, limits, instance.project_id, 1, 1, flavor=grow)
+    await action_guard.begin(req, state, instance, RESIZE)
+    msg = MigrateInstance(instance.uuid, req.context.request_id, flavor=new)
+    await state.rpc.cast_conductor(req.context, msg)
+    return empty(202)
+
+
+async def _awaiting(state: ApiState, instance: Instance) -> Any:
+    async with state.db.session() as s:
+        found = await migrations.in_progress(s, instance.uuid)
+    if found is None:
+        raise BadRequest(f"Instance {instance.uuid} has no resize awaiting confirmation.")
+    return found
+
+
+async def confirm_resize(req: ApiRequest, instance: Instance, body: Any) -> Response:
+    state = state_of(req)
+    req.enforce(P + "servers:confirm_resize", target(instance))
+    action_guard.check(req, instance, CONFIRM)
+    migration = await _awaiting(state, instance)
+    await action_guard.begin(req, state, instance, CONFIRM)
+    source = migration.source_compute or instance.host
+    await cast(req, instance, "confirm_resize", host=source, migration_uuid=migration.uuid)
+    return empty(204)
+
+
+async def revert_resize(req: ApiRequest, instance: Instance, body: Any) -> Response:
+    state = state_of(req)
+    req.enforce(P + "servers:revert_resize", target(instance))
+    action_guard.check(req, instance, REVERT)
+    migration = await _awaiting(state, instance)
+    await action_guard.begin(req, state, instance, REVERT)
+    dest = migration.dest_compute or instance.host or ""
+    msg = RevertResize(instance.uuid, migration.uuid, req.context.request_id)
+    await state.rpc.cast_agent(req.context, dest, msg)
+    return empty(202)
+
+
+async def migrate(req: ApiRequest, instance: Instance, body: Any) -> Response:
+    state = state_of(req)
+    req.enforce(P + "os-migrate-server:migrate", target(instance))
+    host = None
+    if body is not None:
+        if not _version(req).matches("2.56"):
+            raise BadRequest("Invalid input for field 'migrate': must be null")
+        validate(
+            body,
+            {"type": "object", "properties": {"host": HOST}, "additionalProperties": False},
+        )
+        host = body.get("host")
+    await action_guard.begin(req, state, instance, MIGRATE)
+    msg = MigrateInstance(instance.uuid, req.context.request_id, host=host)
+    await state.rpc.cast_conductor(req.context, msg)
+    return empty(202)
+
+
+LIVE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "host": HOST,
+        "block_migration": {"type": ["boolean", "string"]},
+        "disk_over_commit": {"type": ["boolean", "string"]},
+        "force": {"type": ["boolean", "string"]},
+    },
+    "required": ["host"],
+    "additionalProperties": False,
+}
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).lower()
+    if text not in ("true", "false", "auto", "1", "0"):
+        raise BadRequest(f"Invalid boolean value {value!r}")
+    return text in ("true", "1")
+
+
+async def live_migrate(req: ApiRequest, instance: Instance, body: Any) -> Response:
+    state = state_of(req)
+    req.enforce(P + "os-migrate-server:migrate_live", target(instance))
+    validate(body, LIVE_SCHEMA)
+    block = _flag(body.get("block_migration", "auto"))
+    await action_guard.begin(req, state, instance, LIVE)
+    msg = LiveMigrateInstance(
+        instance.uuid, req.context.request_id, host=body.get("host"), block_migration=block
+    )
+    await state.rpc.cast_conductor(req.context, msg)
+    return empty(202)
+
+
+async def _source_is_down(state: ApiState, instance: Instance) -> None:
+    async with state.db.session() as s:
+        rows = await services.by_host(s)
+    row = rows.get(instance.host or "")
+    down_after = float(compute_conf(state).service_down_time)
+    if row is not None and services.is_up(row, down_after, time.time()):
+        raise Conflict(f"Compute service of {instance.host} is still in use.")
+
+
+async def evacuate(req: ApiRequest, instance: Instance, body: Any) -> Response:
+    state = state_of(req)
+    req.enforce(P + "os-evacuate", target(instance))
+    validate(
+        body,
+        {
+            "type": "object",
+            "properties": {
+                "host": HOST,
+                "adminPass": {"type": "string"},
+                "onSharedStorage": {"type": ["boolean", "string"]},
+                "force": {"type": ["boolean", "string"]},
+            },
+            "additionalProperties": False,
+        },
+    )
+    action_guard.check(req, instance, EVACUATE)
+    await _source_is_down(state, instance)
+    await action_guard.begin(req, state, instance, EVACUATE)
+    shared = _flag(body.get("onSharedStorage", True))
+    msg = EvacuateInstance(
+        instance.uuid, req.context.request_id, host=body.get("host"), on_shared_storage=shared
+    )
+    await state.rpc.cast_conductor(req.context, msg)
+    if _version(req).matches("2.14"):
+        return empty(200)
+    return json_response({"adminPass": body.get("adminPass") or ""})
+
+
+ACTIONS: dict[str, Any] = {
+    "resize": resize,
+    "confirmResize": confirm_resize,
+    "revertResize": revert_resize,
+    "migrate": migrate,
+    "os-migrateLive": live_migrate,
+    "evacuate": evacuate,
+}

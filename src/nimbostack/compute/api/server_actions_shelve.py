@@ -1,0 +1,90 @@
+"""Shelving: shelve (snapshot then stop), shelveOffload, unshelve."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from nimbostack.compute import states as st
+from nimbostack.compute.api import action_guard, snapshots
+from nimbostack.compute.api.action_guard import Transition
+from nimbostack.compute.api.deps import compute_conf, state_of
+from nimbostack.compute.api.server_actions_power import cast
+from nimbostack.compute.api.server_lookup import target
+from nimbostack.compute.db.models import Instance
+from nimbostack.compute.messages import SnapshotInstance, UnshelveInstance
+from nimbostack.core.api.microversion import Version
+from nimbostack.core.api.request import ApiRequest
+from nimbostack.core.api.responses import empty
+from nimbostack.core.errors import BadRequest
+
+P = "os_compute_api:os-shelve:"
+SHELVE = Transition(
+    "shelve", (st.ACTIVE, st.STOPPED, st.PAUSED, st.SUSPENDED), task_state=st.SHELVING
+)
+OFFLOAD = Transition("shelveOffload", (st.SHELVED,), task_state=st.SHELVING_OFFLOADING)
+UNSHELVE = Transition("unshelve", (st.SHELVED, st.SHELVED_OFFLOADED), task_state=st.UNSHELVING)
+
+
+async def shelve(req: ApiRequest, instance: Instance, body: Any) -> Response:
+    state = state_of(req)
+    req.enforce(P + "shelve", target(instance))
+    action_guard.check(req, instance, SHELVE)
+    image_id = await snapshots.queue_image(
+        req, state, instance, f"{instance.display_name}-shelved", {}, shelve=True
+    )
+    meta = dict(instance.system_metadata or {})
+    meta["shelved_image_id"] = image_id
+    try:
+        await action_guard.begin(req, state, instance, SHELVE, {"system_metadata": meta})
+    except Exception:
+        await snapshots.discard_image(req, state, image_id)
+        raise
+    offload = int(compute_conf(state).shelved_offload_time) == 0
+    msg = SnapshotInstance(
+        instance.uuid, image_id, req.context.request_id, shelve=True, offload=offload
+    )
+    await state.rpc.cast_agent(req.context, instance.host or "", msg)
+    return empty(202)
+
+
+async def shelve_offload(req: ApiRequest, instance: Instance, body: Any) -> Response:
+    req.enforce(P + "shelve_offload", target(instance))
+    await action_guard.begin(req, state_of(req), instance, OFFLOAD)
+    await cast(req, instance, "shelve_offload")
+    return empty(202)
+
+
+def _unshelve_zone(req: ApiRequest, instance: Instance, body: Any) -> str | None:
+    if body is None:
+        return None
+    if not isinstance(body, dict) or not (req.version or Version(2, 1)).matches("2.77"):
+        raise BadRequest("Invalid input for field 'unshelve': must be null")
+    unknown = set(body) - {"availability_zone", "host"}
+    if unknown:
+        raise BadRequest(f"Additional properties are not allowed ({', '.join(sorted(unknown))})")
+    zone = body.get("availability_zone")
+    if zone is not None and instance.vm_state != st.SHELVED_OFFLOADED:
+        raise BadRequest(
+            f"The availability_zone can only be given when unshelving an offloaded server "
+            f"(it is {instance.vm_state})."
+        )
+    return str(zone) if zone else None
+
+
+async def unshelve(req: ApiRequest, instance: Instance, body: Any) -> Response:
+    state = state_of(req)
+    req.enforce(P + "unshelve", target(instance))
+    zone = _unshelve_zone(req, instance, body)
+    await action_guard.begin(req, state, instance, UNSHELVE)
+    msg = UnshelveInstance(instance.uuid, req.context.request_id, availability_zone=zone)
+    await state.rpc.cast_conductor(req.context, msg)
+    return empty(202)
+
+
+ACTIONS: dict[str, Any] = {
+    "shelve": shelve,
+    "shelveOffload": shelve_offload,
+    "unshelve": unshelve,
+}

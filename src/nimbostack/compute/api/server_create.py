@@ -1,0 +1,263 @@
+"""``POST /servers``: validate, check quota, record the instances, hand them to the conductor."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import re
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.responses import Response
+
+from nimbostack.compute import quotas, states
+from nimbostack.compute.api import server_refs
+from nimbostack.compute.api.deps import ApiState, compute_conf, state_of
+from nimbostack.compute.api.server_create_schema import server_schema
+from nimbostack.compute.api.server_lookup import viewer
+from nimbostack.compute.db.models import Instance, InstanceFault
+from nimbostack.compute.messages import BuildInstances
+from nimbostack.compute.objects import actions
+from nimbostack.compute.scheduler.request_spec import RequestSpec
+from nimbostack.core.api.microversion import Version
+from nimbostack.core.api.request import ApiRequest
+from nimbostack.core.api.responses import json_response
+from nimbostack.core.errors import BadRequest, ServiceUnavailable
+
+LOG = logging.getLogger(__name__)
+P = "os_compute_api:"
+
+
+@dataclass
+class BuildPlan:
+    """Everything decided about a create request before anything is written."""
+
+    name: str
+    count_min: int
+    count_max: int
+    flavor: dict[str, Any]
+    image: dict[str, Any]
+    values: dict[str, Any] = field(default_factory=dict)
+    hints: dict[str, Any] = field(default_factory=dict)
+    group: str | None = None
+    admin_pass: str = ""
+
+
+def sanitize_hostname(name: str) -> str:
+    """A DNS label from a display name, as Nova derives it."""
+    text = re.sub(r"[ _.]", "-", name.lower())
+    text = re.sub(r"[^\w-]+", "", text, flags=re.ASCII)
+    text = text.strip("-")[:63].strip("-")
+    return text or "server"
+
+
+def _counts(server: dict[str, Any]) -> tuple[int, int]:
+    low = int(server.get("min_count", 1))
+    high = int(server.get("max_count", low))
+    if low < 1 or high < 1:
+        raise BadRequest("min_count and max_count must be at least 1")
+    if low > high:
+        raise BadRequest("min_count must be <= max_count")
+    return low, high
+
+
+def _user_data(server: dict[str, Any]) -> str | None:
+    raw = server.get("user_data")
+    if raw is None:
+        return None
+    try:
+        base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest("Invalid input for field 'user_data': not valid base64") from None
+    return str(raw)
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("true", "1", "yes", "on", "t", "y")
+
+
+def _local_image_ref(server: dict[str, Any]) -> None:
+    """Accept mappings that only say "boot the image on a local disk" (as the CLI sends).
+
+    Anything needing a volume waits for the block storage service.
+    """
+    if server.get("block_device_mapping"):
+        raise BadRequest("Block device mapping is not available: no block storage service.")
+    for bdm in server.get("block_device_mapping_v2") or []:
+        if not isinstance(bdm, dict):
+            raise BadRequest("Invalid input for field 'block_device_mapping_v2'")
+        local = bdm.get("destination_type", "local") == "local"
+        if not local or bdm.get("source_type") not in ("image", "blank"):
+            raise BadRequest("Block device mapping is not available: no block storage service.")
+        if bdm.get("source_type") == "image":
+            image = str(bdm.get("uuid") or "")
+            if server.get("imageRef") and server["imageRef"] != image:
+                raise BadRequest("The image of the block device mapping must be imageRef.")
+            server["imageRef"] = image
+
+
+def _refuse_unavailable(server: dict[str, Any]) -> None:
+    _local_image_ref(server)
+    networks = server.get("networks")
+    if isinstance(networks, list) and networks:
+        raise BadRequest("Requested networks are not available: networking is not available.")
+    if server.get("personality"):
+        raise BadRequest("Personality files are not supported.")
+
+
+async def _plan(req: ApiRequest, state: ApiState, body: dict[str, Any]) -> BuildPlan:
+    server = body["server"]
+    version = req.version or Version(2, 1)
+    _refuse_unavailable(server)
+    low, high = _counts(server)
+    flavor = await server_refs.flavor(req, state, server["flavorRef"])
+    image = await server_refs.image(req, state, server.get("imageRef", ""), flavor)
+    hints = dict(body.get("os:scheduler_hints") or body.get("OS-SCH-HNT:scheduler_hints") or {})
+    plan = BuildPlan(server["name"], low, high, flavor, image, hints=hints)
+    plan.group = await server_refs.group_hint(req, state, hints)
+    key_name, key_data = await server_refs.keypair(req, state, server.get("key_name"))
+    plan.admin_pass = server.get("adminPass") or secrets.token_urlsafe(9)
+    conf = compute_conf(state)
+    plan.values = {
+        "description": server.get("description"),
+        "hostname": server.get("hostname"),
+        "key_name": key_name,
+        "key_data": key_data,
+        "user_data": _user_data(server),
+        "config_drive": _bool(server.get("config_drive", False)) or bool(conf.force_config_drive),
+        "metadata": server_refs.metadata(state, server.get("metadata") or {}),
+        "tags": server_refs.tags(server.get("tags") or []),
+        "access_ip_v4": server.get("accessIPv4"),
+        "access_ip_v6": server.get("accessIPv6"),
+        "availability_zone": server.get("availability_zone"),
+    }
+    await server_refs.check_destination(req, state, server, plan.values, version)
+    return plan
+
+
+def _instances(req: ApiRequest, state: ApiState, plan: BuildPlan, count: int) -> list[Instance]:
+    ctx = req.context
+    reservation = "r-" + secrets.token_hex(4)
+    now = time.time()
+    conf = compute_conf(state)
+    values = dict(plan.values)
+    requested_az = values.pop("availability_zone")
+    hostname = values.pop("hostname")
+    values.pop("force_host", None)
+    metadata = values.pop("metadata")
+    found = []
+    for index in range(count):
+        name = plan.name if count == 1 else f"{plan.name}-{index + 1}"
+        found.append(
+            Instance(
+                uuid=str(uuid.uuid4()),
+                display_name=name,
+                hostname=hostname or sanitize_hostname(name),
+                project_id=ctx.project_id or "",
+                user_id=ctx.user_id or "",
+                image_ref=plan.image.get("id", ""),
+                flavor=plan.flavor,
+                vm_state=states.BUILDING,
+                task_state=states.SCHEDULING,
+                power_state=states.NOSTATE,
+                availability_zone=requested_az or conf.default_availability_zone,
+                metadata_=dict(metadata),
+                system_metadata={"admin_pass": plan.admin_pass},
+                reservation_id=reservation,
+                launch_index=index,
+                created_at=now,
+                updated_at=now,
+                **values,
+            )
+        )
+    return found
+
+
+def _spec(req: ApiRequest, plan: BuildPlan, count: int) -> dict[str, Any]:
+    return RequestSpec(
+        project_id=req.context.project_id or "",
+        user_id=req.context.user_id or "",
+        flavor=plan.flavor,
+        image=plan.image,
+        num_instances=count,
+        availability_zone=plan.values.get("availability_zone"),
+        scheduler_hints=plan.hints,
+        force_host=plan.values.get("force_host"),
+    ).to_dict()
+
+
+async def _record(req: ApiRequest, state: ApiState, plan: BuildPlan) -> list[Instance]:
+    conf = compute_conf(state)
+    limits = await quotas.limits(state.db, conf, req.context.project_id or "")
+    async with state.db.session() as s:
+        count = await quotas.fitting_count(
+            s,
+            limits,
+            req.context.project_id or "",
+            plan.count_min,
+            plan.count_max,
+            flavor=plan.flavor,
+        )
+        created = _instances(req, state, plan, count)
+        spec = _spec(req, plan, count)
+        for instance in created:
+            instance.request_spec = spec
+            s.add(instance)
+        await s.flush()
+        for instance in created:
+            await actions.start_action(s, req.context, instance.uuid, "create")
+        if plan.group:
+            await server_refs.add_members(s, conf, plan.group, [i.uuid for i in created])
+    return created
+
+
+async def _hand_over(req: ApiRequest, state: ApiState, created: list[Instance]) -> None:
+    spec = created[0].request_spec
+    try:
+        await state.rpc.cast_conductor(req.context, BuildInstances([i.uuid for i in created], spec))
+    except Exception as exc:
+        LOG.exception("compute: cannot hand the build to the conductor")
+        async with state.db.session() as s:
+            for instance in created:
+                row = await s.get(Instance, instance.uuid)
+                if row is not None:
+                    row.vm_state, row.task_state = states.ERROR, None
+                s.add(
+                    InstanceFault(
+                        instance_uuid=instance.uuid,
+                        code=503,
+                        message="The conductor could not be reached",
+                        details=str(exc),
+                        created_at=time.time(),
+                    )
+                )
+        raise ServiceUnavailable("The compute conductor is not reachable; try again.") from None
+
+
+async def create_server(req: ApiRequest) -> Response:
+    state = state_of(req)
+    version = req.version or Version(2, 1)
+    body = await req.json(server_schema(version))
+    target = {"project_id": req.context.project_id, "user_id": req.context.user_id}
+    req.enforce(P + "servers:create", target)
+    plan = await _plan(req, state, body)
+    created = await _record(req, state, plan)
+    await _hand_over(req, state, created)
+    if _bool(body["server"].get("return_reservation_id", False)):
+        return json_response({"reservation_id": created[0].reservation_id}, 202)
+    first = created[0]
+    shown: dict[str, Any] = {
+        "id": first.uuid,
+        "links": viewer(req).links("servers", first.uuid),
+        "OS-DCF:diskConfig": body["server"].get("OS-DCF:diskConfig", "MANUAL"),
+        "security_groups": [{"name": "default"}],
+        "adminPass": plan.admin_pass,
+    }
+    headers = {"Location": shown["links"][0]["href"]}
+    return json_response({"server": shown}, 202, headers)

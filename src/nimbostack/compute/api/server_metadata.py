@@ -1,0 +1,111 @@
+"""``/servers/{id}/metadata[/{key}]``: a server's user metadata."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from nimbostack.compute import states as st
+from nimbostack.compute.api.deps import ApiState, compute_conf, state_of
+from nimbostack.compute.api.server_create_schema import METADATA
+from nimbostack.compute.api.server_lookup import load_server, target
+from nimbostack.compute.db.models import Instance
+from nimbostack.core.api.request import ApiRequest
+from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.errors import BadRequest, Conflict, Forbidden, NotFound
+
+P = "os_compute_api:server-metadata:"
+BODY = {
+    "type": "object",
+    "properties": {"metadata": METADATA},
+    "required": ["metadata"],
+    "additionalProperties": False,
+}
+ITEM = {
+    "type": "object",
+    "properties": {"meta": {**METADATA, "minProperties": 1, "maxProperties": 1}},
+    "required": ["meta"],
+    "additionalProperties": False,
+}
+
+
+async def _load(req: ApiRequest, rule: str) -> tuple[ApiState, Instance]:
+    state = state_of(req)
+    instance = await load_server(req, state)
+    req.enforce(P + rule, target(instance))
+    return state, instance
+
+
+def _writable(req: ApiRequest, instance: Instance) -> None:
+    if instance.locked and not req.context.is_admin:
+        raise Conflict(f"Instance {instance.uuid} is locked")
+    if instance.task_state in (st.DELETING, st.SOFT_DELETING) or instance.vm_state in (
+        st.DELETED,
+        st.SOFT_DELETED,
+    ):
+        raise Conflict(
+            f"Cannot 'update metadata' instance {instance.uuid} while it is in task_state "
+            f"{instance.task_state}"
+        )
+
+
+async def _store(state: ApiState, instance: Instance, meta: dict[str, str]) -> dict[str, str]:
+    limit = int(compute_conf(state).quota_metadata_items)
+    if 0 <= limit < len(meta):
+        raise Forbidden("Quota exceeded, too many metadata items.")
+    async with state.db.session() as s:
+        row = await s.get(Instance, instance.uuid)
+        if row is None or row.deleted:
+            raise NotFound(f"Instance {instance.uuid} could not be found.")
+        row.metadata_ = meta
+    return meta
+
+
+async def list_metadata(req: ApiRequest) -> Response:
+    _state, instance = await _load(req, "index")
+    return json_response({"metadata": dict(instance.metadata_ or {})})
+
+
+async def update_metadata(req: ApiRequest) -> Response:
+    state, instance = await _load(req, "update")
+    body = await req.json(BODY)
+    _writable(req, instance)
+    meta = await _store(state, instance, {**(instance.metadata_ or {}), **body["metadata"]})
+    return json_response({"metadata": meta})
+
+
+async def replace_metadata(req: ApiRequest) -> Response:
+    state, instance = await _load(req, "update_all")
+    body = await req.json(BODY)
+    _writable(req, instance)
+    return json_response({"metadata": await _store(state, instance, dict(body["metadata"]))})
+
+
+async def show_metadata_item(req: ApiRequest) -> Response:
+    _state, instance = await _load(req, "show")
+    key = req.param("key")
+    if key not in (instance.metadata_ or {}):
+        raise NotFound("Metadata item was not found")
+    return json_response({"meta": {key: instance.metadata_[key]}})
+
+
+async def set_metadata_item(req: ApiRequest) -> Response:
+    state, instance = await _load(req, "update")
+    body = await req.json(ITEM)
+    key = req.param("key")
+    if key not in body["meta"]:
+        raise BadRequest("Request body and URI mismatch")
+    _writable(req, instance)
+    await _store(state, instance, {**(instance.metadata_ or {}), **body["meta"]})
+    return json_response({"meta": body["meta"]})
+
+
+async def delete_metadata_item(req: ApiRequest) -> Response:
+    state, instance = await _load(req, "delete")
+    key = req.param("key")
+    meta = dict(instance.metadata_ or {})
+    if key not in meta:
+        raise NotFound("Metadata item was not found")
+    _writable(req, instance)
+    del meta[key]
+    await _store(state, instance, meta)
+    return empty(204)

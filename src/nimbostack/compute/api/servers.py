@@ -1,0 +1,132 @@
+"""One server: show, update, delete, force-delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from starlette.responses import Response
+
+from nimbostack.compute.api import action_guard
+from nimbostack.compute.api.action_guard import Transition
+from nimbostack.compute.api.deps import ApiState, state_of
+from nimbostack.compute.api.server_create import sanitize_hostname
+from nimbostack.compute.api.server_create_schema import HOSTNAME, NAME
+from nimbostack.compute.api.server_lookup import load_server, target, viewer
+from nimbostack.compute.api.views import servers as views
+from nimbostack.compute.db.models import Instance, ServerGroup
+from nimbostack.compute.messages import InstanceAction
+from nimbostack.compute.objects import actions, instance_queries
+from nimbostack.core.api.microversion import Version
+from nimbostack.core.api.request import ApiRequest
+from nimbostack.core.api.responses import empty, json_response
+
+P = "os_compute_api:"
+
+
+async def groups_of(state: ApiState, instance: Instance) -> list[str]:
+    async with state.db.session() as s:
+        rows = await s.scalars(
+            select(ServerGroup).where(ServerGroup.project_id == instance.project_id)
+        )
+        return [g.uuid for g in rows if instance.uuid in (g.members or [])]
+
+
+async def render(req: ApiRequest, state: ApiState, instance: Instance) -> dict[str, Any]:
+    faults = await instance_queries.latest_faults(state.db, [instance.uuid])
+    groups = await groups_of(state, instance)
+    return views.full(viewer(req), instance, faults.get(instance.uuid), groups)
+
+
+async def show_server(req: ApiRequest) -> Response:
+    state = state_of(req)
+    instance = await load_server(req, state)
+    req.enforce(P + "servers:show", target(instance))
+    return json_response({"server": await render(req, state, instance)})
+
+
+def _update_schema(version: Version) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "name": NAME,
+        "accessIPv4": {"type": "string", "format": "ipv4"},
+        "accessIPv6": {"type": "string", "format": "ipv6"},
+        "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]},
+    }
+    if version.matches("2.19"):
+        props["description"] = {"type": ["string", "null"], "maxLength": 255}
+    if version.matches("2.90"):
+        props["hostname"] = HOSTNAME
+    return {
+        "type": "object",
+        "properties": {
+            "server": {"type": "object", "properties": props, "additionalProperties": False}
+        },
+        "required": ["server"],
+        "additionalProperties": False,
+    }
+
+
+async def update_server(req: ApiRequest) -> Response:
+    state = state_of(req)
+    instance = await load_server(req, state)
+    req.enforce(P + "servers:update", target(instance))
+    body = await req.json(_update_schema(req.version or Version(2, 1)))
+    fields = body["server"]
+    names = {
+        "name": "display_name",
+        "description": "description",
+        "hostname": "hostname",
+        "accessIPv4": "access_ip_v4",
+        "accessIPv6": "access_ip_v6",
+    }
+    values = {names[k]: v for k, v in fields.items() if k in names}
+    async with state.db.session() as s:
+        row = await s.get(Instance, instance.uuid)
+        assert row is not None
+        for key, value in values.items():
+            setattr(row, key, value)
+        if "hostname" in values:
+            row.hostname = sanitize_hostname(values["hostname"])
+        instance = row
+    return json_response({"server": await render(req, state, instance)})
+
+
+DELETE = Transition("delete", None, None, task_state="deleting")
+
+
+async def delete_server(req: ApiRequest) -> Response:
+    state = state_of(req)
+    instance = await load_server(req, state)
+    req.enforce(P + "servers:delete", target(instance))
+    action_guard.check(req, instance, DELETE)
+    if instance.host is None:
+        await _delete_locally(req, state, instance)
+        return empty(204)
+    await action_guard.begin(req, state, instance, DELETE)
+    msg = InstanceAction(instance.uuid, "terminate", req.context.request_id)
+    await state.rpc.cast_agent(req.context, instance.host, msg)
+    return empty(204)
+
+
+async def _delete_locally(req: ApiRequest, state: ApiState, instance: Instance) -> None:
+    """A server no host has taken yet: nothing to tear down but the records."""
+    async with state.db.session() as s:
+        row = await s.get(Instance, instance.uuid)
+        if row is None or row.deleted:
+            return
+        await actions.start_action(s, req.context, instance.uuid, "delete")
+        instance_queries.mark_deleted(row)
+        groups = await s.scalars(select(ServerGroup))
+        for group in groups:
+            if instance.uuid in (group.members or []):
+                group.members = [m for m in group.members if m != instance.uuid]
+
+
+FORCE_DELETE = Transition("forceDelete", ("soft-delete",), None, task_state="deleting")
+
+
+async def force_delete(req: ApiRequest, instance: Instance, body: Any) -> Response:
+    state_of(req)
+    req.enforce(P + "servers:delete", target(instance))
+    action_guard.check(req, instance, FORCE_DELETE)
+    return await delete_server(req)

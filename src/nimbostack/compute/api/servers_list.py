@@ -1,0 +1,232 @@
+"""``GET /servers`` and ``/servers/detail``: scope, filters, sorting, paging with links."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.responses import Response
+
+from nimbostack.compute import states
+from nimbostack.compute.api.deps import public_url, state_of
+from nimbostack.compute.api.server_lookup import viewer
+from nimbostack.compute.api.server_refs import ref_id
+from nimbostack.compute.api.views import servers as views
+from nimbostack.compute.db.models import Instance
+from nimbostack.compute.objects import instance_queries
+from nimbostack.compute.objects.instance_queries import InstanceQuery
+from nimbostack.core.api.microversion import Version
+from nimbostack.core.api.request import ApiRequest
+from nimbostack.core.api.responses import json_response
+from nimbostack.core.errors import BadRequest
+from nimbostack.core.timeutil import parse_iso
+
+P = "os_compute_api:"
+MAX_LIMIT = 1000
+_PAGING = {"limit", "marker", "sort_key", "sort_dir"}
+_USER_FILTERS = {
+    "name", "status", "image", "flavor", "reservation_id", "changes-since", "changes-before",
+    "tags", "tags-any", "not-tags", "not-tags-any", "ip", "ip6", "all_tenants", "locked",
+    "description", "uuid",
+}  # fmt: skip
+_LATER_USER_FILTERS = {
+    "availability_zone", "config_drive", "key_name", "created_at", "launched_at",
+    "terminated_at", "power_state", "task_state", "vm_state", "progress", "user_id",
+}  # fmt: skip
+_ADMIN_FILTERS = {
+    "host", "node", "project_id", "tenant_id", "deleted", "hostname", "launch_index",
+    "kernel_id", "ramdisk_id", "image_ref", "display_name", "soft_deleted", "access_ip_v4",
+    "access_ip_v6", "updated_at", "block_device_mapping", "services", "metadata",
+    "system_metadata", "root_device_name", "info_cache", "security_groups", "pci_devices",
+}  # fmt: skip
+_KNOWN = _PAGING | _USER_FILTERS | _LATER_USER_FILTERS | _ADMIN_FILTERS
+
+
+def _bool(raw: str) -> bool:
+    return raw.strip().lower() in ("1", "true", "yes", "on", "t", "y")
+
+
+def _time(name: str, raw: str) -> float:
+    try:
+        return parse_iso(raw)
+    except ValueError:
+        raise BadRequest(f"Invalid filter field: {name}.") from None
+
+
+def _allowed_filters(req: ApiRequest, version: Version) -> dict[str, str]:
+    query = dict(req.query)
+    unknown = sorted(set(query) - _KNOWN)
+    if unknown and version.matches("2.75"):
+        name = unknown[0]
+        raise BadRequest(
+            f"Invalid input for query parameters {name}. Value: {query[name]}. "
+            f"Additional properties are not allowed ('{name}' was unexpected)"
+        )
+    if req.allowed(P + "servers:allow_all_filters", _own(req)):
+        return query
+    allowed = _PAGING | _USER_FILTERS
+    if version.matches("2.83"):
+        allowed |= _LATER_USER_FILTERS
+    return {k: v for k, v in query.items() if k in allowed}
+
+
+def _own(req: ApiRequest) -> dict[str, Any]:
+    return {"project_id": req.context.project_id}
+
+
+def _scope(req: ApiRequest, filters: dict[str, str], detail: bool) -> str | None:
+    if "all_tenants" not in filters or not _bool(filters["all_tenants"] or "true"):
+        return req.context.project_id or ""
+    rule = "detail:get_all_tenants" if detail else "index:get_all_tenants"
+    req.enforce(P + "servers:" + rule, _own(req))
+    return filters.get("project_id") or filters.get("tenant_id")
+
+
+def _sort(filters: dict[str, str], multi: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    keys = [v for k, v in multi if k == "sort_key"]
+    dirs = [v for k, v in multi if k == "sort_dir"]
+    if not keys:
+        return [("created_at", dirs[0] if dirs else "desc")]
+    result = []
+    for index, key in enumerate(keys):
+        key = {"name": "display_name", "id": "uuid"}.get(key, key)
+        if key not in instance_queries.SORT_KEYS:
+            raise BadRequest(f"Invalid sort_key: {key}")
+        direction = dirs[index] if index < len(dirs) else (dirs[-1] if dirs else "desc")
+        if direction not in ("asc", "desc"):
+            raise BadRequest(f"Invalid sort_dir: {direction}")
+        result.append((key, direction))
+    return result
+
+
+def _query(req: ApiRequest, filters: dict[str, str], detail: bool) -> InstanceQuery:
+    q = InstanceQuery(project_id=_scope(req, filters, detail))
+    q.host = filters.get("host")
+    if "changes-since" in filters:
+        q.changes_since = _time("changes-since", filters["changes-since"])
+        q.read_deleted = True
+    if "changes-before" in filters:
+        q.changes_before = _time("changes-before", filters["changes-before"])
+        q.read_deleted = True
+    if _bool(filters.get("deleted", "false")):
+        q.read_deleted = True
+    for name in ("node", "key_name", "availability_zone", "vm_state", "task_state", "user_id"):
+        if name in filters:
+            q.exact[name] = filters[name]
+    if "reservation_id" in filters:
+        q.exact["reservation_id"] = filters["reservation_id"]
+    q.sort = _sort(filters, list(req.query.multi_items()))
+    return q
+
+
+def _tag_set(raw: str) -> set[str]:
+    return {t for t in raw.split(",") if t}
+
+
+def _name_matcher(pattern: str) -> Callable[[str], bool]:
+    try:
+        compiled = re.compile(pattern)
+    except re.error:
+        return lambda name: pattern in name
+    return lambda name: compiled.search(name) is not None
+
+
+def _python_filters(filters: dict[str, str]) -> list[Callable[[Instance], bool]]:
+    checks: list[Callable[[Instance], bool]] = []
+    if "name" in filters:
+        match = _name_matcher(filters["name"])
+        checks.append(lambda i: match(i.display_name))
+    if "status" in filters:
+        wanted = filters["status"].upper()
+        checks.append(lambda i: states.server_status(i.vm_state, i.task_state) == wanted)
+    if "image" in filters:
+        image = ref_id(filters["image"])
+        checks.append(lambda i: i.image_ref == image)
+    if "flavor" in filters:
+        flavor = ref_id(filters["flavor"])
+        checks.append(lambda i: str((i.flavor or {}).get("flavorid")) == flavor)
+    if "locked" in filters:
+        locked = _bool(filters["locked"])
+        checks.append(lambda i: bool(i.locked) == locked)
+    if "uuid" in filters:
+        checks.append(lambda i: i.uuid == filters["uuid"])
+    checks.extend(_tag_filters(filters))
+    return checks
+
+
+def _tag_filters(filters: dict[str, str]) -> list[Callable[[Instance], bool]]:
+    checks: list[Callable[[Instance], bool]] = []
+    if "tags" in filters:
+        every = _tag_set(filters["tags"])
+        checks.append(lambda i: every <= set(i.tags or []))
+    if "tags-any" in filters:
+        some = _tag_set(filters["tags-any"])
+        checks.append(lambda i: bool(some & set(i.tags or [])))
+    if "not-tags" in filters:
+        not_every = _tag_set(filters["not-tags"])
+        checks.append(lambda i: not not_every <= set(i.tags or []))
+    if "not-tags-any" in filters:
+        none_of = _tag_set(filters["not-tags-any"])
+        checks.append(lambda i: not none_of & set(i.tags or []))
+    return checks
+
+
+def _page(req: ApiRequest, rows: list[Instance], filters: dict[str, str]) -> list[Instance]:
+    marker = filters.get("marker")
+    if marker is not None:
+        ids = [r.uuid for r in rows]
+        if marker not in ids:
+            raise BadRequest(f"marker [{marker}] not found")
+        rows = rows[ids.index(marker) + 1 :]
+    return rows[: _limit(filters)]
+
+
+def _limit(filters: dict[str, str]) -> int:
+    raw = filters.get("limit")
+    if raw is None:
+        return MAX_LIMIT
+    if not raw.isdigit():
+        raise BadRequest(f"Invalid input for query parameters limit. Value: {raw}.")
+    return min(int(raw), MAX_LIMIT)
+
+
+def _links(req: ApiRequest, path: str, rows: list[Instance], filters: dict[str, str]) -> Any:
+    if not rows or len(rows) < _limit(filters):
+        return None
+    params = [(k, v) for k, v in req.query.multi_items() if k != "marker"]
+    params.append(("marker", rows[-1].uuid))
+    return [{"rel": "next", "href": f"{public_url(req)}/v2.1{path}?{urlencode(params)}"}]
+
+
+async def _list(req: ApiRequest, detail: bool) -> Response:
+    state = state_of(req)
+    version = req.version or Version(2, 1)
+    req.enforce(P + ("servers:detail" if detail else "servers:index"), _own(req))
+    filters = _allowed_filters(req, version)
+    rows = await instance_queries.search(state.db, _query(req, filters, detail))
+    checks = _python_filters(filters)
+    rows = [r for r in rows if all(check(r) for check in checks)]
+    rows = _page(req, rows, filters)
+    see = viewer(req)
+    if detail:
+        faults = await instance_queries.latest_faults(
+            state.db, [r.uuid for r in rows if r.vm_state == states.ERROR]
+        )
+        servers = [views.full(see, r, faults.get(r.uuid)) for r in rows]
+    else:
+        servers = [views.brief(see, r) for r in rows]
+    body: dict[str, Any] = {"servers": servers}
+    links = _links(req, "/servers/detail" if detail else "/servers", rows, filters)
+    if links:
+        body["servers_links"] = links
+    return json_response(body)
+
+
+async def list_servers(req: ApiRequest) -> Response:
+    return await _list(req, detail=False)
+
+
+async def list_servers_detail(req: ApiRequest) -> Response:
+    return await _list(req, detail=True)

@@ -1,0 +1,107 @@
+"""``os-simple-tenant-usage``: hours of vCPU, RAM and disk per project between two times."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from starlette.responses import Response
+
+from nimbostack.compute import states
+from nimbostack.compute.api.deps import state_of
+from nimbostack.compute.db.models import Instance
+from nimbostack.core.api.request import ApiRequest
+from nimbostack.core.api.responses import json_response
+from nimbostack.core.errors import BadRequest
+from nimbostack.core.timeutil import iso, parse_iso
+
+P = "os_compute_api:os-simple-tenant-usage:"
+
+
+def _period(req: ApiRequest) -> tuple[float, float]:
+    now = time.time()
+    try:
+        start = parse_iso(req.query["start"]) if "start" in req.query else now
+        end = parse_iso(req.query["end"]) if "end" in req.query else now
+    except ValueError:
+        raise BadRequest("Invalid start or end time; use ISO 8601.") from None
+    if start > end:
+        raise BadRequest("Invalid start time. The start time cannot occur after the end time.")
+    return start, end
+
+
+def _time(ts: float | None) -> str | None:
+    value = iso(ts, micro=True)
+    return value[:-1] if value else None
+
+
+def _server_usage(i: Instance, start: float, end: float) -> dict[str, Any]:
+    begun = max(i.launched_at or i.created_at, start)
+    ended = min(i.terminated_at or end, end)
+    hours = max(0.0, ended - begun) / 3600
+    flavor = i.flavor or {}
+    return {
+        "instance_id": i.uuid,
+        "name": i.display_name,
+        "hours": hours,
+        "memory_mb": flavor.get("memory_mb", 0),
+        "local_gb": flavor.get("root_gb", 0),
+        "vcpus": flavor.get("vcpus", 0),
+        "tenant_id": i.project_id,
+        "flavor": flavor.get("name", ""),
+        "started_at": _time(i.launched_at or i.created_at),
+        "ended_at": _time(i.terminated_at),
+        "state": "terminated" if i.deleted else i.vm_state,
+        "uptime": int(max(0.0, (i.terminated_at or time.time()) - (i.launched_at or i.created_at))),
+    }
+
+
+def _summary(project: str, servers: list[dict[str, Any]], start: float, end: float) -> Any:
+    return {
+        "tenant_id": project,
+        "server_usages": servers,
+        "total_hours": sum(s["hours"] for s in servers),
+        "total_vcpus_usage": sum(s["hours"] * s["vcpus"] for s in servers),
+        "total_memory_mb_usage": sum(s["hours"] * s["memory_mb"] for s in servers),
+        "total_local_gb_usage": sum(s["hours"] * s["local_gb"] for s in servers),
+        "start": datetime.fromtimestamp(start, UTC).isoformat().replace("+00:00", ""),
+        "stop": datetime.fromtimestamp(end, UTC).isoformat().replace("+00:00", ""),
+    }
+
+
+async def _usage(req: ApiRequest, project_id: str | None) -> dict[str, Any]:
+    start, end = _period(req)
+    stmt = select(Instance).where(
+        Instance.created_at <= end,
+        or_(Instance.terminated_at.is_(None), Instance.terminated_at >= start),
+        Instance.vm_state != states.BUILDING,
+    )
+    if project_id is not None:
+        stmt = stmt.where(Instance.project_id == project_id)
+    async with state_of(req).db.session() as s:
+        rows = list((await s.scalars(stmt.order_by(Instance.created_at))).all())
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        grouped.setdefault(row.project_id, []).append(_server_usage(row, start, end))
+    return {p: _summary(p, servers, start, end) for p, servers in grouped.items()}
+
+
+async def list_usage(req: ApiRequest) -> Response:
+    req.enforce(P + "list")
+    found = await _usage(req, None)
+    detailed = req.query_bool("detailed")
+    result = []
+    for summary in found.values():
+        if not detailed:
+            summary.pop("server_usages")
+        result.append(summary)
+    return json_response({"tenant_usages": result})
+
+
+async def show_usage(req: ApiRequest) -> Response:
+    project_id = req.param("project_id")
+    req.enforce(P + "show", {"project_id": project_id})
+    found = await _usage(req, project_id)
+    return json_response({"tenant_usage": found.get(project_id, {})})

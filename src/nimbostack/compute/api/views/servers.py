@@ -1,0 +1,191 @@
+"""The server body per microversion: the brief list entry and the full show/detail form."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from nimbostack.compute import states
+from nimbostack.compute.db.models import Instance, InstanceFault
+from nimbostack.core.api.microversion import Version
+from nimbostack.core.timeutil import iso
+
+
+@dataclass
+class ServerViewer:
+    """What decides the shape of a server body: version, base URL and the caller's rights."""
+
+    version: Version
+    base: str  # http://host:port, no path
+    admin_attrs: bool = False  # os-extended-server-attributes
+    host_status: bool = False  # servers:show:host_status
+    extra_specs: bool = False  # os-flavor-extra-specs:index (2.47+ embedded flavor)
+
+    def at_least(self, low: str) -> bool:
+        return self.version.matches(low)
+
+    def links(self, kind: str, ident: str) -> list[dict[str, str]]:
+        return [
+            {"rel": "self", "href": f"{self.base}/v2.1/{kind}/{ident}"},
+            {"rel": "bookmark", "href": f"{self.base}/{kind}/{ident}"},
+        ]
+
+
+def host_id(project_id: str, host: str | None) -> str:
+    """Nova's obfuscated hostId: the same host looks the same only within one project."""
+    if not host:
+        return ""
+    return hashlib.sha224((project_id + host).encode()).hexdigest()
+
+
+def instance_name(uuid: str) -> str:
+    return "instance-" + uuid.replace("-", "")[:8]
+
+
+def brief(viewer: ServerViewer, instance: Instance) -> dict[str, Any]:
+    return {
+        "id": instance.uuid,
+        "name": instance.display_name,
+        "links": viewer.links("servers", instance.uuid),
+    }
+
+
+def _usage_time(ts: float | None) -> str | None:
+    value = iso(ts, micro=True)
+    return value[:-1] if value else None  # Nova prints these without a zone
+
+
+def _flavor(viewer: ServerViewer, flavor: dict[str, Any]) -> dict[str, Any]:
+    if not viewer.at_least("2.47"):
+        fid = str(flavor.get("flavorid", ""))
+        return {"id": fid, "links": [viewer.links("flavors", fid)[1]]}
+    body: dict[str, Any] = {
+        "vcpus": flavor.get("vcpus", 0),
+        "ram": flavor.get("memory_mb", 0),
+        "disk": flavor.get("root_gb", 0),
+        "ephemeral": flavor.get("ephemeral_gb", 0),
+        "swap": flavor.get("swap", 0),
+        "original_name": flavor.get("name", ""),
+    }
+    if viewer.extra_specs:
+        body["extra_specs"] = dict(flavor.get("extra_specs") or {})
+    return body
+
+
+def _image(viewer: ServerViewer, image_ref: str) -> dict[str, Any] | str:
+    if not image_ref:
+        return ""
+    return {"id": image_ref, "links": [viewer.links("images", image_ref)[1]]}
+
+
+def _addresses(instance: Instance) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for vif in instance.network_info or []:
+        label = (vif.get("network") or {}).get("label", "network")
+        for ip in vif.get("ips", []):
+            found.setdefault(label, []).append(
+                {
+                    "version": ip.get("version", 4),
+                    "addr": ip.get("address"),
+                    "OS-EXT-IPS:type": ip.get("type", "fixed"),
+                    "OS-EXT-IPS-MAC:mac_addr": vif.get("address"),
+                }
+            )
+    return found
+
+
+def _extended(viewer: ServerViewer, instance: Instance) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if viewer.admin_attrs:
+        body["OS-EXT-SRV-ATTR:host"] = instance.host
+        body["OS-EXT-SRV-ATTR:hypervisor_hostname"] = instance.node
+        body["OS-EXT-SRV-ATTR:instance_name"] = instance_name(instance.uuid)
+        if viewer.at_least("2.3"):
+            body["OS-EXT-SRV-ATTR:reservation_id"] = instance.reservation_id
+            body["OS-EXT-SRV-ATTR:launch_index"] = instance.launch_index
+            body["OS-EXT-SRV-ATTR:kernel_id"] = ""
+            body["OS-EXT-SRV-ATTR:ramdisk_id"] = ""
+            body["OS-EXT-SRV-ATTR:root_device_name"] = "/dev/vda"
+            body["OS-EXT-SRV-ATTR:user_data"] = instance.user_data
+    if (viewer.admin_attrs and viewer.at_least("2.3")) or viewer.at_least("2.90"):
+        body["OS-EXT-SRV-ATTR:hostname"] = instance.hostname
+    return body
+
+
+def _fault(viewer: ServerViewer, fault: InstanceFault | None) -> dict[str, Any] | None:
+    if fault is None:
+        return None
+    body: dict[str, Any] = {
+        "code": fault.code,
+        "created": iso(fault.created_at),
+        "message": fault.message,
+    }
+    if viewer.admin_attrs or fault.code != 500:
+        body["details"] = fault.details or ""
+    return body
+
+
+def _versioned(viewer: ServerViewer, instance: Instance) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if viewer.at_least("2.9"):
+        body["locked"] = bool(instance.locked)
+    if viewer.at_least("2.16") and viewer.host_status:
+        body["host_status"] = "UP" if instance.host else ""
+    if viewer.at_least("2.19"):
+        body["description"] = instance.description
+    if viewer.at_least("2.26"):
+        body["tags"] = list(instance.tags or [])
+    if viewer.at_least("2.63"):
+        body["trusted_image_certificates"] = None
+    if viewer.at_least("2.73"):
+        body["locked_reason"] = instance.locked_reason if instance.locked else None
+    if viewer.at_least("2.96"):
+        body["pinned_availability_zone"] = (instance.request_spec or {}).get("availability_zone")
+    return body
+
+
+def full(
+    viewer: ServerViewer,
+    instance: Instance,
+    fault: InstanceFault | None = None,
+    server_groups: list[str] | None = None,
+) -> dict[str, Any]:
+    """The show/detail body; ``server_groups`` is given for show (2.71+)."""
+    body: dict[str, Any] = {
+        **brief(viewer, instance),
+        "status": states.server_status(instance.vm_state, instance.task_state),
+        "tenant_id": instance.project_id,
+        "user_id": instance.user_id,
+        "metadata": dict(instance.metadata_ or {}),
+        "hostId": host_id(instance.project_id, instance.host),
+        "image": _image(viewer, instance.image_ref),
+        "flavor": _flavor(viewer, instance.flavor or {}),
+        "created": iso(instance.created_at),
+        "updated": iso(instance.updated_at or instance.created_at),
+        "addresses": _addresses(instance),
+        "accessIPv4": instance.access_ip_v4 or "",
+        "accessIPv6": instance.access_ip_v6 or "",
+        "OS-DCF:diskConfig": "MANUAL",
+        "progress": instance.progress or 0,
+        "OS-EXT-AZ:availability_zone": instance.availability_zone or "",
+        "config_drive": "True" if instance.config_drive else "",
+        "key_name": instance.key_name,
+        "OS-SRV-USG:launched_at": _usage_time(instance.launched_at),
+        "OS-SRV-USG:terminated_at": _usage_time(instance.terminated_at),
+        "OS-EXT-STS:task_state": instance.task_state,
+        "OS-EXT-STS:vm_state": instance.vm_state,
+        "OS-EXT-STS:power_state": instance.power_state,
+        "os-extended-volumes:volumes_attached": [],
+        **_extended(viewer, instance),
+        **_versioned(viewer, instance),
+    }
+    if instance.network_info:
+        body["security_groups"] = [{"name": "default"}]
+    if instance.vm_state in (states.ERROR, states.DELETED):
+        shown = _fault(viewer, fault)
+        if shown is not None:
+            body["fault"] = shown
+    if server_groups is not None and viewer.at_least("2.71"):
+        body["server_groups"] = server_groups
+    return body

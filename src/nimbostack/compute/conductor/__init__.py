@@ -1,0 +1,1 @@
+"""The compute conductor: runs the multi-host workflows and is the agents' database."""

@@ -1,0 +1,90 @@
+"""The conductor's periodic work: its heartbeat, the build watchdog, the offload timer.
+
+The watchdog is what keeps a build from staying in BUILD forever: a build whose host
+stopped reporting is rescheduled (or goes to ERROR), and one that never left
+scheduling (a conductor died mid-way) goes to ERROR after ``STUCK_SCHEDULING`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from sqlalchemy import select
+
+from nimbostack.compute import states
+from nimbostack.compute.conductor import build, records, shelve
+from nimbostack.compute.db.models import Instance
+from nimbostack.compute.objects import services
+from nimbostack.compute.state import ComputeState
+from nimbostack.core.context import RequestContext
+
+LOG = logging.getLogger(__name__)
+STUCK_SCHEDULING = 600.0
+
+
+async def heartbeat(state: ComputeState, host: str, binary: str, topic: str) -> None:
+    await services.beat(state.db, host, binary, topic)
+
+
+async def watch_builds(state: ComputeState) -> int:
+    """Reschedule builds on down hosts; fail builds stuck in scheduling. Returns how many."""
+    down_after = float(state.conf.compute.service_down_time)
+    now = time.time()
+    async with state.db.session() as session:
+        svcs = await services.by_host(session)
+        rows = list(
+            await session.execute(
+                select(
+                    Instance.uuid, Instance.host, Instance.created_at, Instance.task_state
+                ).where(Instance.vm_state == states.BUILDING, Instance.deleted.is_(False))
+            )
+        )
+    ctxt = RequestContext.admin()
+    handled = 0
+    for uuid, host, created, task in rows:
+        if host:
+            svc = svcs.get(host)
+            if svc is not None and services.is_up(svc, down_after, now):
+                continue
+            reason = f"Compute host {host} went down during the build."
+            await build.build_failed(state, ctxt, uuid, host=host, reason=reason, spec_dict=None)
+            handled += 1
+        elif task == states.SCHEDULING and now - created > STUCK_SCHEDULING:
+            await records.set_error(state, uuid, "Build was not scheduled in time.")
+            handled += 1
+    return handled
+
+
+class Periodic:
+    """Runs the conductor's periodic tasks until stopped."""
+
+    def __init__(self, state: ComputeState, host: str, interval: float) -> None:
+        self.state = state
+        self.host = host
+        self.interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="conductor-periodic")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def tick(self) -> None:
+        await heartbeat(self.state, self.host, services.CONDUCTOR, "compute.conductor")
+        await watch_builds(self.state)
+        await shelve.offload_due(self.state, RequestContext.admin())
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                LOG.exception("conductor periodic task failed")
+            await asyncio.sleep(self.interval)

@@ -1,0 +1,196 @@
+"""The agents' window on the database: instance reads and guarded writes, events, faults."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nimbostack.compute import states
+from nimbostack.compute.db.models import (
+    Instance,
+    InstanceAction,
+    InstanceActionEvent,
+    Migration,
+    ServerGroup,
+)
+from nimbostack.compute.objects import actions, faults, instances
+from nimbostack.compute.state import ComputeState
+
+LOG = logging.getLogger(__name__)
+_OPEN_MIGRATIONS = (
+    "pre-migrating",
+    "migrating",
+    "post-migrating",
+    "finished",
+    "preparing",
+    "running",
+    "accepted",
+    "confirming",
+    "reverting",
+)
+
+
+async def get_instance(state: ComputeState, uuid: str, read_deleted: bool) -> dict[str, Any]:
+    async with state.db.session() as session:
+        return instances.to_dict(await instances.get(session, uuid, read_deleted=read_deleted))
+
+
+async def update_instance(
+    state: ComputeState,
+    uuid: str,
+    values: dict[str, Any],
+    expected: list[str | None] | None,
+) -> dict[str, Any]:
+    async with state.db.session() as session:
+        return instances.to_dict(await instances.update(session, uuid, values, expected))
+
+
+async def set_error(
+    state: ComputeState, uuid: str, message: str, *, host: str | None = None, code: int = 500
+) -> None:
+    """Instance to ERROR (task cleared) with a fault; a deleted instance is left alone."""
+    async with state.db.session() as session:
+        instance = await session.get(Instance, uuid)
+        if instance is None or instance.deleted:
+            return
+        instances.apply(instance, {"vm_state": states.ERROR, "task_state": None})
+        await faults.record(session, uuid, code=code, message=message, host=host)
+
+
+async def record_event(
+    state: ComputeState,
+    *,
+    uuid: str,
+    request_id: str,
+    event: str,
+    phase: str,
+    host: str,
+    result: str | None = None,
+    traceback: str | None = None,
+    start_time: float | None = None,
+) -> None:
+    async with state.db.session() as session:
+        if phase == "finish" and start_time is not None:
+            await actions.event_start(
+                session, instance_uuid=uuid, request_id=request_id, event=event, host=host
+            )
+        if phase == "start":
+            await actions.event_start(
+                session, instance_uuid=uuid, request_id=request_id, event=event, host=host
+            )
+        else:
+            await actions.event_finish(
+                session,
+                instance_uuid=uuid,
+                request_id=request_id,
+                event=event,
+                result=result or "Success",
+                traceback=traceback,
+            )
+            if start_time is not None:
+                await _backdate(session, uuid, request_id, event, start_time)
+
+
+async def _backdate(
+    session: AsyncSession, uuid: str, request_id: str, event: str, start_time: float
+) -> None:
+    """Give a step reported in one message its real start time."""
+    found = await session.scalar(
+        select(InstanceActionEvent)
+        .join(InstanceAction, InstanceAction.id == InstanceActionEvent.action_id)
+        .where(
+            InstanceAction.instance_uuid == uuid,
+            InstanceAction.request_id == request_id,
+            InstanceActionEvent.event == event,
+        )
+        .order_by(InstanceActionEvent.id.desc())
+        .limit(1)
+    )
+    if found is not None:
+        found.start_time = start_time
+
+
+async def record_fault(
+    state: ComputeState,
+    uuid: str,
+    *,
+    code: int,
+    message: str,
+    host: str,
+    details: str | None = None,
+) -> None:
+    async with state.db.session() as session:
+        await faults.record(session, uuid, code=code, message=message, host=host, details=details)
+
+
+async def instance_terminated(state: ComputeState, uuid: str) -> None:
+    """Free placement (its and its migrations'), then mark deleted and leave its group.
+
+    Placement goes first so that a client who sees the server gone sees no allocation.
+    """
+    async with state.db.session() as session:
+        migrations = list(
+            await session.scalars(
+                select(Migration.uuid).where(
+                    Migration.instance_uuid == uuid, Migration.status.in_(_OPEN_MIGRATIONS)
+                )
+            )
+        )
+    for consumer in [uuid, *migrations]:
+        await state.placement.delete_allocations(consumer)
+    now = time.time()
+    async with state.db.session() as session:
+        instance = await session.get(Instance, uuid)
+        if instance is None:
+            return
+        if not instance.deleted:
+            instances.apply(
+                instance,
+                {
+                    "vm_state": states.DELETED,
+                    "task_state": None,
+                    "power_state": states.NOSTATE,
+                    "deleted": True,
+                    "deleted_at": now,
+                    "terminated_at": now,
+                },
+            )
+        for group in await session.scalars(
+            select(ServerGroup).where(ServerGroup.project_id == instance.project_id)
+        ):
+            if uuid in (group.members or []):
+                group.members = [m for m in group.members if m != uuid]
+
+
+async def instance_offloaded(
+    state: ComputeState, uuid: str, expected: list[str | None] | None
+) -> dict[str, Any]:
+    values = {
+        "vm_state": states.SHELVED_OFFLOADED,
+        "task_state": None,
+        "power_state": states.SHUTDOWN,
+        "host": None,
+        "node": None,
+    }
+    current = await get_instance(state, uuid, read_deleted=False)
+    if expected is not None and current["task_state"] not in expected:
+        return await update_instance(state, uuid, values, expected)  # raises the lost race
+    await state.placement.delete_allocations(uuid)
+    return await update_instance(state, uuid, values, expected)
+
+
+async def host_instances(state: ComputeState, host: str) -> dict[str, dict[str, Any]]:
+    async with state.db.session() as session:
+        rows = await session.execute(
+            select(
+                Instance.uuid, Instance.vm_state, Instance.task_state, Instance.power_state
+            ).where(Instance.host == host, Instance.deleted.is_(False))
+        )
+        return {
+            uuid: {"vm_state": vm, "task_state": task, "power_state": power}
+            for uuid, vm, task, power in rows
+        }

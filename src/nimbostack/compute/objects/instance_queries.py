@@ -1,0 +1,133 @@
+"""Instance queries for the API: scoped lookups, listing, guarded state changes, deletes."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nimbostack.compute import states
+from nimbostack.compute.db.models import Instance, InstanceFault
+from nimbostack.core.db import Database
+
+SORT_KEYS = {
+    "created_at": Instance.created_at,
+    "updated_at": Instance.updated_at,
+    "display_name": Instance.display_name,
+    "uuid": Instance.uuid,
+    "vm_state": Instance.vm_state,
+    "task_state": Instance.task_state,
+    "power_state": Instance.power_state,
+    "host": Instance.host,
+    "node": Instance.node,
+    "hostname": Instance.hostname,
+    "image_ref": Instance.image_ref,
+    "key_name": Instance.key_name,
+    "launched_at": Instance.launched_at,
+    "terminated_at": Instance.terminated_at,
+    "availability_zone": Instance.availability_zone,
+    "project_id": Instance.project_id,
+    "user_id": Instance.user_id,
+    "locked": Instance.locked,
+    "launch_index": Instance.launch_index,
+    "progress": Instance.progress,
+    "config_drive": Instance.config_drive,
+    "access_ip_v4": Instance.access_ip_v4,
+    "access_ip_v6": Instance.access_ip_v6,
+    "reservation_id": Instance.reservation_id,
+}
+
+
+@dataclass
+class InstanceQuery:
+    """SQL-side filters; the API applies the rest (regexes, status, tags) in Python."""
+
+    project_id: str | None = None  # None: every project (admin all_tenants)
+    host: str | None = None
+    changes_since: float | None = None
+    changes_before: float | None = None
+    read_deleted: bool = False
+    exact: dict[str, Any] = field(default_factory=dict)
+    sort: list[tuple[str, str]] = field(default_factory=lambda: [("created_at", "desc")])
+
+
+async def search(db: Database, q: InstanceQuery) -> list[Instance]:
+    stmt = select(Instance)
+    if q.project_id is not None:
+        stmt = stmt.where(Instance.project_id == q.project_id)
+    if q.host is not None:
+        stmt = stmt.where(Instance.host == q.host)
+    if q.changes_since is not None:
+        stmt = stmt.where(Instance.updated_at >= q.changes_since)
+    if q.changes_before is not None:
+        stmt = stmt.where(Instance.updated_at <= q.changes_before)
+    if not q.read_deleted:
+        stmt = stmt.where(Instance.deleted.is_(False))
+    for name, value in q.exact.items():
+        stmt = stmt.where(SORT_KEYS[name] == value)
+    order = []
+    for key, direction in q.sort:
+        column = SORT_KEYS[key]
+        order.append(column.desc() if direction == "desc" else column.asc())
+    stmt = stmt.order_by(*order, Instance.uuid.desc())
+    async with db.session() as s:
+        return list((await s.scalars(stmt)).all())
+
+
+async def find(db: Database, uuid: str, project_id: str | None) -> Instance | None:
+    """An undeleted instance, only if it belongs to ``project_id`` (None: any)."""
+    async with db.session() as s:
+        instance = await s.get(Instance, uuid)
+    if instance is None or instance.deleted:
+        return None
+    if project_id is not None and instance.project_id != project_id:
+        return None
+    return instance
+
+
+async def guarded_update(
+    s: AsyncSession,
+    uuid: str,
+    values: dict[str, Any],
+    *,
+    vm_states: list[str] | None = None,
+    task_states: list[str | None] | None = None,
+) -> bool:
+    """Apply values only if the instance is still in one of the expected states."""
+    stmt = update(Instance).where(Instance.uuid == uuid, Instance.deleted.is_(False))
+    if vm_states is not None:
+        stmt = stmt.where(Instance.vm_state.in_(vm_states))
+    if task_states is not None:
+        named = [t for t in task_states if t is not None]
+        cond: ColumnElement[bool] = Instance.task_state.in_(named)
+        if None in task_states:
+            cond = cond | Instance.task_state.is_(None)
+        stmt = stmt.where(cond)
+    mapped = {("metadata_" if k == "metadata" else k): v for k, v in values.items()}
+    result = await s.execute(stmt.values(**mapped, updated_at=time.time()))
+    return bool(getattr(result, "rowcount", 0))
+
+
+def mark_deleted(instance: Instance) -> None:
+    now = time.time()
+    instance.vm_state = states.DELETED
+    instance.task_state = None
+    instance.deleted = True
+    instance.deleted_at = now
+    instance.terminated_at = now
+    instance.updated_at = now
+
+
+async def latest_faults(db: Database, uuids: list[str]) -> dict[str, InstanceFault]:
+    if not uuids:
+        return {}
+    async with db.session() as s:
+        rows = await s.scalars(
+            select(InstanceFault)
+            .where(InstanceFault.instance_uuid.in_(uuids))
+            .order_by(InstanceFault.created_at.asc(), InstanceFault.id.asc())
+        )
+        return {fault.instance_uuid: fault for fault in rows}

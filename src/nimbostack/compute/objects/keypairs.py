@@ -1,0 +1,121 @@
+"""Keypairs per user: import or generate, fingerprints, list, show, delete."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import time
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import func, select
+
+from nimbostack.compute.db.models import KeyPair
+from nimbostack.core.db import Database
+from nimbostack.core.errors import BadRequest, Conflict, NotFound
+
+
+def ssh_fingerprint(public_key: str) -> str:
+    """The MD5 colon-hex fingerprint of an OpenSSH public key; BadRequest if invalid."""
+    try:
+        loaded = serialization.load_ssh_public_key(public_key.strip().encode())
+        blob = loaded.public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+        ).split()[1]
+        digest = hashlib.md5(base64.b64decode(blob), usedforsecurity=False).hexdigest()
+    except (ValueError, IndexError, binascii.Error, TypeError):
+        raise BadRequest("Keypair data is invalid: failed to generate fingerprint") from None
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
+
+def x509_fingerprint(public_key: str) -> str:
+    try:
+        cert = x509.load_pem_x509_certificate(public_key.encode())
+    except ValueError:
+        raise BadRequest("Keypair data is invalid: failed to generate fingerprint") from None
+    digest = cert.fingerprint(hashes.SHA1()).hex()
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
+
+def generate() -> tuple[str, str]:
+    """A new RSA keypair: (private key PEM, OpenSSH public key)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
+    return private, public.decode() + " Generated-by-Nimbostack"
+
+
+async def count(db: Database, user_id: str) -> int:
+    async with db.session() as s:
+        found = await s.scalar(select(func.count()).where(KeyPair.user_id == user_id))
+        return int(found or 0)
+
+
+async def create(
+    db: Database,
+    user_id: str,
+    name: str,
+    *,
+    public_key: str,
+    key_type: str,
+    fingerprint: str,
+) -> KeyPair:
+    async with db.session() as s:
+        clash = await s.scalar(
+            select(KeyPair).where(KeyPair.user_id == user_id, KeyPair.name == name)
+        )
+        if clash is not None:
+            raise Conflict(f"Key pair '{name}' already exists.")
+        record = KeyPair(
+            name=name,
+            user_id=user_id,
+            public_key=public_key,
+            type=key_type,
+            fingerprint=fingerprint,
+            created_at=time.time(),
+        )
+        s.add(record)
+        await s.flush()
+        return record
+
+
+async def get(db: Database, user_id: str, name: str) -> KeyPair:
+    async with db.session() as s:
+        found = await s.scalar(
+            select(KeyPair).where(KeyPair.user_id == user_id, KeyPair.name == name)
+        )
+    if found is None:
+        raise NotFound(f"Keypair {name} not found for user {user_id}")
+    return found
+
+
+async def list_for(
+    db: Database, user_id: str, limit: int | None = None, marker: str | None = None
+) -> list[KeyPair]:
+    stmt = select(KeyPair).where(KeyPair.user_id == user_id).order_by(KeyPair.name)
+    async with db.session() as s:
+        rows = list((await s.scalars(stmt)).all())
+    if marker is not None:
+        names = [k.name for k in rows]
+        if marker not in names:
+            raise BadRequest(f"marker [{marker}] not found")
+        rows = rows[names.index(marker) + 1 :]
+    return rows[:limit] if limit is not None else rows
+
+
+async def remove(db: Database, user_id: str, name: str) -> None:
+    async with db.session() as s:
+        found = await s.scalar(
+            select(KeyPair).where(KeyPair.user_id == user_id, KeyPair.name == name)
+        )
+        if found is None:
+            raise NotFound(f"Keypair {name} not found for user {user_id}")
+        await s.delete(found)

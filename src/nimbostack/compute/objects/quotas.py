@@ -1,0 +1,57 @@
+"""Per-project quota overrides and the usage they are checked against."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nimbostack.compute.db.models import Instance, KeyPair, Quota, ServerGroup
+from nimbostack.core.db import Database
+
+
+async def overrides(db: Database, project_id: str) -> dict[str, int]:
+    async with db.session() as s:
+        rows = await s.scalars(select(Quota).where(Quota.project_id == project_id))
+        return {row.resource: row.hard_limit for row in rows}
+
+
+async def set_limits(db: Database, project_id: str, limits: dict[str, int]) -> None:
+    async with db.session() as s:
+        for resource, value in limits.items():
+            found = await s.get(Quota, (project_id, resource))
+            if found is None:
+                s.add(Quota(project_id=project_id, resource=resource, hard_limit=value))
+            else:
+                found.hard_limit = value
+
+
+async def clear(db: Database, project_id: str) -> None:
+    async with db.session() as s:
+        await s.execute(delete(Quota).where(Quota.project_id == project_id))
+
+
+async def instance_usage(s: AsyncSession, project_id: str) -> dict[str, int]:
+    """instances, cores and ram in use by a project's undeleted servers."""
+    rows = await s.scalars(
+        select(Instance.flavor).where(
+            Instance.project_id == project_id, Instance.deleted.is_(False)
+        )
+    )
+    used = {"instances": 0, "cores": 0, "ram": 0}
+    for flavor in rows:
+        used["instances"] += 1
+        used["cores"] += int((flavor or {}).get("vcpus", 0))
+        used["ram"] += int((flavor or {}).get("memory_mb", 0))
+    return used
+
+
+async def usage(db: Database, project_id: str, user_id: str | None) -> dict[str, int]:
+    async with db.session() as s:
+        used = await instance_usage(s, project_id)
+        groups = await s.scalar(select(func.count()).where(ServerGroup.project_id == project_id))
+        used["server_groups"] = int(groups or 0)
+        keys = 0
+        if user_id:
+            keys = int(await s.scalar(select(func.count()).where(KeyPair.user_id == user_id)) or 0)
+        used["key_pairs"] = keys
+    return used

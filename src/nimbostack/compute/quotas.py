@@ -1,0 +1,83 @@
+"""Compute quotas: the effective limits of a project and the check made before a build."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nimbostack.compute.objects import quotas as store
+from nimbostack.core.db import Database
+from nimbostack.core.errors import Forbidden
+
+# Resource name -> [compute] option holding its default.
+DEFAULT_OPTIONS = {
+    "instances": "quota_instances",
+    "cores": "quota_cores",
+    "ram": "quota_ram",
+    "key_pairs": "quota_key_pairs",
+    "server_groups": "quota_server_groups",
+    "server_group_members": "quota_server_group_members",
+    "metadata_items": "quota_metadata_items",
+}
+# Resources Nova still reports before 2.36 / 2.57, with their fixed defaults.
+LEGACY_NETWORK = {
+    "fixed_ips": -1,
+    "floating_ips": 10,
+    "security_groups": 10,
+    "security_group_rules": 20,
+}
+LEGACY_FILES = {
+    "injected_files": 5,
+    "injected_file_content_bytes": 10240,
+    "injected_file_path_bytes": 255,
+}
+
+
+def defaults(conf: Any) -> dict[str, int]:
+    return {name: int(conf.get(opt, -1)) for name, opt in DEFAULT_OPTIONS.items()}
+
+
+async def limits(db: Database, conf: Any, project_id: str) -> dict[str, int]:
+    """The project's limits: its overrides over the configured defaults."""
+    found = defaults(conf)
+    found.update({k: v for k, v in (await store.overrides(db, project_id)).items() if k in found})
+    return found
+
+
+def _over(
+    quota: dict[str, int], used: dict[str, int], count: int, flavor: dict[str, Any]
+) -> tuple[list[str], dict[str, int]]:
+    wanted = {
+        "instances": count,
+        "cores": count * int(flavor["vcpus"]),
+        "ram": count * int(flavor["memory_mb"]),
+    }
+    over = [r for r, n in wanted.items() if quota[r] >= 0 and used[r] + n > quota[r]]
+    return over, wanted
+
+
+async def fitting_count(
+    s: AsyncSession,
+    quota: dict[str, int],
+    project_id: str,
+    low: int,
+    high: int,
+    *,
+    flavor: dict[str, Any],
+) -> int:
+    """How many servers (between low and high) fit; Forbidden (Nova's words) if not low."""
+    used = await store.instance_usage(s, project_id)
+    for count in range(high, low - 1, -1):
+        over, _wanted = _over(quota, used, count, flavor)
+        if not over:
+            return count
+    over, wanted = _over(quota, used, low, flavor)
+    requested = ", ".join(str(wanted[r]) for r in over)
+    usage = ", ".join(str(used[r]) for r in over)
+    limit = ", ".join(str(quota[r]) for r in over)
+    names = ", ".join(over)
+    raise Forbidden(
+        f"Quota exceeded for {names}: Requested {requested}, but already used "
+        f"{usage} of {limit} {names}"
+    )

@@ -1,0 +1,1 @@
+"""The compute scheduler: picks hosts for instances and claims them in placement."""
