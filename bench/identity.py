@@ -99,20 +99,20 @@ def main() -> None:
     token = _token(cold)
     headers = {"X-Auth-Token": token, "X-Subject-Token": token}
     url = f"{cold.url('identity')}/v3/auth/tokens"
-    rows.append(
-        (
-            "token validations/s, one core (GET /v3/auth/tokens, with catalog)",
-            f"{wrk(url, headers):.0f}/s",
-            "≥ 2,000/s",
+    for label, target in (("with catalog", url), ("?nocatalog", url + "?nocatalog")):
+        before = cold.cpu_seconds()
+        rate, count = wrk(target, headers)
+        per_cpu = count / max(cold.cpu_seconds() - before, 1e-9)
+        rows.append(
+            (f"token validations/s on one core, wall clock ({label})", f"{rate:.0f}/s", "≥ 2,000/s")
         )
-    )
-    rows.append(
-        (
-            "token validations/s, one core (?nocatalog)",
-            f"{wrk(url + '?nocatalog', headers):.0f}/s",
-            "≥ 2,000/s",
+        rows.append(
+            (
+                f"token validations per CPU-second of the server ({label})",
+                f"{per_cpu:.0f}/s",
+                "≥ 2,000/s",
+            )
         )
-    )
     rows.append(("RSS after the validation load", f"{cold.rss_mb():.0f} MB", ""))
     data_dir = cold.data_dir
     cold.stop(remove=False)

@@ -74,6 +74,12 @@ class CloudProcess:
         match = re.search(rf"{field}:\s+(\d+) kB", status)
         return int(match.group(1)) / 1024 if match else 0.0
 
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the cloud process has used so far."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / ticks
+
     def stop(self, remove: bool = True) -> None:
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=30)
@@ -102,8 +108,8 @@ def wrk(
     connections: int = 32,
     cpus: str = "1",
     script: Path | None = None,
-) -> float:
-    """Requests per second reported by wrk (pinned to ``cpus``)."""
+) -> tuple[float, int]:
+    """Requests per second reported by wrk (pinned to ``cpus``), and how many it sent."""
     cmd = ["taskset", "-c", cpus, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s"]
     for key, value in headers.items():
         cmd += ["-H", f"{key}: {value}"]
@@ -114,6 +120,7 @@ def wrk(
     if non2xx:
         raise RuntimeError(f"wrk saw {non2xx.group(1)} error responses:\n{out}")
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if not match:
+    total = re.search(r"(\d+) requests in", out)
+    if not match or not total:
         raise RuntimeError(out)
-    return float(match.group(1))
+    return float(match.group(1)), int(total.group(1))
