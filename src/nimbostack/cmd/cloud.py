@@ -72,12 +72,11 @@ class Cloud:
         await bootstrap(state, accounts, self.catalog(), self.runtime.conf.DEFAULT.region)
         await identity.start()
         self.services.append(identity)
-        for spec in self.specs:
-            if spec.name == "identity":
-                continue
-            service = spec.load(self.runtime)
-            await service.start()
-            self.services.append(service)
+        for wave in sorted({s.wave for s in self.specs if s.name != "identity"}):
+            batch = [s.load(self.runtime) for s in self.specs if s.wave == wave]
+            batch = [s for s in batch if s.name != "identity"]
+            await asyncio.gather(*(service.start() for service in batch))
+            self.services.extend(batch)
         self.write_clouds()
         if any(s.name == "image" for s in self.specs) and self.runtime.conf.image.guest_image:
             self._guest_task = asyncio.create_task(self._guest_image())

@@ -18,6 +18,7 @@ class ServiceSpec:
     catalog_name: str = ""
     path: str = ""
     in_up: bool = True  # run by `nimbostack up` (roles are for `serve` only)
+    wave: int = 1  # `up` starts waves in order, the services of one wave together
 
     def load(self, runtime: Runtime) -> Service:
         module, _, cls_name = self.target.partition(":")
@@ -32,7 +33,12 @@ class ServiceSpec:
 
 SERVICES: list[ServiceSpec] = [
     ServiceSpec(
-        "identity", "nimbostack.identity.service:IdentityService", "identity", "keystone", "/v3"
+        "identity",
+        "nimbostack.identity.service:IdentityService",
+        "identity",
+        "keystone",
+        "/v3",
+        wave=0,
     ),
     ServiceSpec("image", "nimbostack.image.service:ImageService", "image", "glance"),
     ServiceSpec(

@@ -1,4 +1,4 @@
-"""`nimbostack trace <server uuid | request id>`: the hops of a request, with their timings.
+"""`nimbostack trace <server name | uuid | request id>`: the hops of a request, with timings.
 
 Reads the spans compute keeps in its database (trace_spans) and prints them in start
 order, indented under their parent, with the offset from the first span and the
@@ -78,24 +78,41 @@ def render(key: str, found: list[Hop], title: str = "") -> str:
     return "\n".join(lines)
 
 
-async def load(runtime: Runtime, key: str) -> list[list[TraceSpan]]:
+class AmbiguousName(Exception):
+    """Several live servers carry the name given."""
+
+
+async def load(runtime: Runtime, key: str) -> tuple[str, list[list[TraceSpan]]]:
+    """The traces of ``key`` and how to title them; a server name is resolved to its uuid."""
     db = Database(runtime.database_url("compute"))
     try:
         async with db.session() as session:
-            return by_trace(await traces.find(session, key))
+            found = await traces.find(session, key)
+            if found:
+                return key, by_trace(found)
+            named = await traces.servers_named(session, key)
+            if len(named) > 1:
+                raise AmbiguousName(f"{len(named)} servers are named {key}: give its uuid")
+            if not named:
+                return key, []
+            return f"{key} ({named[0]})", by_trace(await traces.find(session, named[0]))
     finally:
         await db.close()
 
 
 def report(runtime: Runtime, key: str, *, every: bool = False) -> int:
     """Print the first request of ``key`` (a server's boot), or all of them."""
-    groups = asyncio.run(load(runtime, key))
+    try:
+        title, groups = asyncio.run(load(runtime, key))
+    except AmbiguousName as exc:
+        print(exc)
+        return 1
     if not groups:
         print(render(key, []))
         return 1
     for spans in groups if every else groups[:1]:
         rid = next((s.request_id for s in spans if s.request_id), "")
-        print(render(key, hops(spans), f" (request {rid})" if rid else ""))
+        print(render(title, hops(spans), f" (request {rid})" if rid else ""))
     if not every and len(groups) > 1:
         print(f"({len(groups) - 1} later requests on it: --all shows them)")
     return 0

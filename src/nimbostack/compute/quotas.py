@@ -34,13 +34,27 @@ LEGACY_FILES = {
 }
 
 
-def defaults(conf: Any) -> dict[str, int]:
+def configured(conf: Any) -> dict[str, int]:
+    """The defaults from configuration alone."""
     return {name: int(conf.get(opt, -1)) for name, opt in DEFAULT_OPTIONS.items()}
 
 
+async def class_limits(db: Database, conf: Any, name: str = "default") -> dict[str, int]:
+    """A quota class's limits, legacy resources included, over the configured defaults."""
+    found = {**configured(conf), **LEGACY_NETWORK, **LEGACY_FILES}
+    found.update({k: v for k, v in (await store.class_overrides(db, name)).items() if k in found})
+    return found
+
+
+async def defaults(db: Database, conf: Any) -> dict[str, int]:
+    """Every project's defaults: the "default" quota class over the configuration."""
+    found = await class_limits(db, conf)
+    return {name: found[name] for name in DEFAULT_OPTIONS}
+
+
 async def limits(db: Database, conf: Any, project_id: str) -> dict[str, int]:
-    """The project's limits: its overrides over the configured defaults."""
-    found = defaults(conf)
+    """The project's limits: its overrides over the defaults."""
+    found = await defaults(db, conf)
     found.update({k: v for k, v in (await store.overrides(db, project_id)).items() if k in found})
     return found
 

@@ -16,6 +16,7 @@ from typing import Any
 from nimbostack.clients.placement import PlacementClient
 from nimbostack.compute import options as _options  # noqa: F401
 from nimbostack.compute import policies
+from nimbostack.compute.agent.drivers.qemu import options as _qemu  # noqa: F401 (see below)
 from nimbostack.compute.agent.runner import AgentRunner
 from nimbostack.compute.agents import build_agents
 from nimbostack.compute.conductor.manager import ConductorManager
@@ -33,6 +34,9 @@ from nimbostack.core.db.migrate import upgrade
 from nimbostack.core.rpc import RpcServer, Transport, get_transport
 from nimbostack.core.service import HttpServer, Runtime, Service
 
+# The [qemu] options are imported above so they are registered when the config is
+# loaded (`nimbostack up` and `serve` import every service first); imported only when
+# the driver is built, the section would always read as its defaults.
 LOG = logging.getLogger(__name__)
 # One INFO line per service-to-service request drowns the log; errors still show.
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -52,6 +56,7 @@ async def build_state(runtime: Runtime, service: str) -> ComputeState:
         auth=auth,
         placement=PlacementClient(auth),
         public_url=runtime.url("compute", "/v2.1"),
+        data_dir=runtime.data_dir,
     )
 
 

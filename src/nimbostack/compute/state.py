@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -70,8 +71,9 @@ class ComputeState:
     """Shared by the compute API, conductor and scheduler of one process.
 
     ``auth`` is the service user's login (placement, image); ``image_client`` builds an
-    ImageClient for a session (the user's, or the service's). ``extra`` holds whatever a
-    process wants to hang on the state without widening this class.
+    ImageClient for a session (the user's, or the service's). ``data_dir`` holds the
+    files the processes share (the console token secret); None in tests without one.
+    ``extra`` holds whatever a process wants to hang on the state without widening this class.
     """
 
     conf: Config
@@ -82,4 +84,5 @@ class ComputeState:
     image_client: Callable[[Session], ImageClient] = field(default_factory=pooled_image_clients)
     enforcer: Enforcer | None = None
     public_url: str = ""
+    data_dir: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)

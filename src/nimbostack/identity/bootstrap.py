@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from nimbostack.identity.db.models import (
 )
 from nimbostack.identity.objects.assignments import SYSTEM_TARGET
 from nimbostack.identity.objects.passwords import current_password, set_password
+from nimbostack.identity.passwords import hash_password_async
 from nimbostack.identity.state import IdentityState
 
 DEFAULT_DOMAIN = "default"
@@ -115,7 +117,11 @@ async def _grant(session: AsyncSession, kind: str, actor: str, target: str, role
 
 
 async def _account(
-    state: IdentityState, session: AsyncSession, acct: Account, roles: dict[str, Role]
+    state: IdentityState,
+    session: AsyncSession,
+    acct: Account,
+    roles: dict[str, Role],
+    hashes: dict[str, str],
 ) -> None:
     project = await _project(session, acct.project)
     user = await session.scalar(
@@ -135,7 +141,14 @@ async def _account(
         session.add(user)
         await session.flush()
     if await current_password(session, user.id) is None:
-        await set_password(session, state.conf, user.id, acct.password, self_service=True)
+        await set_password(
+            session,
+            state.conf,
+            user.id,
+            acct.password,
+            self_service=True,
+            hashed=hashes.get(acct.user),
+        )
     await _grant(session, "UserProject", user.id, project.id, roles[acct.role])
     if acct.system:
         await _grant(session, "UserSystem", user.id, SYSTEM_TARGET, roles[acct.role])
@@ -178,6 +191,30 @@ async def _catalog(session: AsyncSession, region: str, entries: Sequence[Catalog
                 )
 
 
+async def _hash_missing_passwords(
+    state: IdentityState, accounts: Sequence[Account]
+) -> dict[str, str]:
+    """Hash the passwords of accounts that have none yet, in parallel threads.
+
+    bcrypt releases the GIL, so on first start the accounts' hashes cost the time of one.
+    """
+    async with state.db.session() as session:
+        missing = [
+            acct
+            for acct in accounts
+            if (
+                user := await session.scalar(
+                    select(User).where(User.name == acct.user, User.domain_id == DEFAULT_DOMAIN)
+                )
+            )
+            is None
+            or await current_password(session, user.id) is None
+        ]
+    rounds = state.conf.identity.password_hash_rounds
+    hashed = await asyncio.gather(*(hash_password_async(a.password, rounds) for a in missing))
+    return {acct.user: value for acct, value in zip(missing, hashed, strict=True)}
+
+
 async def bootstrap(
     state: IdentityState,
     accounts: Sequence[Account],
@@ -185,11 +222,12 @@ async def bootstrap(
     region: str = "RegionOne",
 ) -> None:
     """Create whatever is missing; running it again changes nothing (but endpoint URLs)."""
+    hashes = await _hash_missing_passwords(state, accounts)
     async with state.db.session() as session:
         await _domain(session)
         roles = await _roles(session)
         await _project(session, "service")
         for acct in accounts:
-            await _account(state, session, acct, roles)
+            await _account(state, session, acct, roles, hashes)
         await _catalog(session, region, catalog)
     state.changed()

@@ -167,12 +167,15 @@ async def rebuild(agent: AgentHost, ctxt: RequestContext, msg: RebuildInstance) 
     expected: list[str | None] = [states.REBUILDING, states.REBUILD_SPAWNING]
     async with agent.locks.hold(uuid):
         instance = await agent.conductor.get(ctxt, uuid)
+        stopped = instance["vm_state"] == states.STOPPED
         try:
             async with agent.conductor.event(
                 ctxt, uuid, msg.request_id, "compute_rebuild_instance"
             ):
                 spec = await guest.guest_spec(agent, ctxt, instance, image_ref=msg.image_ref)
                 await agent.driver.rebuild(spec)
+                if stopped:  # a stopped server stays stopped after a rebuild (Nova's rule)
+                    await agent.driver.power_off(uuid, clean_shutdown_seconds=0)
         except Exception as exc:
             await agent.conductor.fault(ctxt, uuid, exc)
             await agent.conductor.update(
@@ -180,7 +183,7 @@ async def rebuild(agent: AgentHost, ctxt: RequestContext, msg: RebuildInstance) 
             )
             return
         values = {
-            "vm_state": states.ACTIVE,
+            "vm_state": states.STOPPED if stopped else states.ACTIVE,
             "task_state": None,
             "image_ref": msg.image_ref,
             "power_state": await _power(agent, uuid),

@@ -56,17 +56,19 @@ async def _spawn(agent: AgentHost, ctxt: RequestContext, instance: dict[str, Any
     spec = await guest.guest_spec(agent, ctxt, instance)
     with tracing.span("driver.spawn", service=SERVICE, instance_uuid=instance["uuid"]):
         await agent.driver.spawn(spec)
-    await agent.conductor.update(
-        ctxt,
-        instance["uuid"],
-        {
-            "vm_state": states.ACTIVE,
-            "task_state": None,
-            "power_state": await agent.driver.power_state(instance["uuid"]),
-            "launched_at": time.time(),
-        },
-        [states.SPAWNING],
-    )
+    # Its own span, so `nimbostack trace` shows when the instance became ACTIVE.
+    with tracing.span("instance ACTIVE", service=SERVICE, instance_uuid=instance["uuid"]):
+        await agent.conductor.update(
+            ctxt,
+            instance["uuid"],
+            {
+                "vm_state": states.ACTIVE,
+                "task_state": None,
+                "power_state": await agent.driver.power_state(instance["uuid"]),
+                "launched_at": time.time(),
+            },
+            [states.SPAWNING],
+        )
 
 
 async def _cleanup(agent: AgentHost, uuid: str) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from nimbostack.clients.headers import trace_headers
 from nimbostack.compute.agent.drivers.base import DriverError, ImageFiles
 
 LOG = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ class ImageCache:
     async def fetch(self, image_id: str, access: Access) -> ImageFiles:
         """The image (and its kernel and ramdisk) as local files, downloading what is missing."""
         base, headers = await access()
+        # The downloads are hops of the boot's trace, under agent.image_cache.
+        headers = {**headers, **trace_headers()}
         record = await self._record(base, headers, image_id)
         props = {k: v for k, v in record.items() if k not in _CORE_FIELDS}
         path = await self._file(base, headers, record)

@@ -89,7 +89,10 @@ async def create_aggregate(req: ApiRequest) -> Response:
     }
     body = (await req.json(schema))["aggregate"]
     agg = await aggregates.create(state_of(req).db, body["name"], body.get("availability_zone"))
-    return json_response({"aggregate": _view(req, agg)})
+    view = _view(req, agg)
+    # A new aggregate has no hosts and no metadata yet; the create answer leaves them out.
+    del view["hosts"], view["metadata"]
+    return json_response({"aggregate": view})
 
 
 async def _get(req: ApiRequest) -> Aggregate:

@@ -1,19 +1,20 @@
 """Remote consoles: ask the agent where the guest's VNC listens, hand out a proxy URL.
 
-The console proxy (port 6080) is served by the QEMU work; the token it checks is kept
-in ``state.extra["console_tokens"]`` for now (one process), see ``console_tokens``.
+The URL's token is the console proxy's stateless signed token (compute/console/tokens.py),
+signed with the secret in the data directory the API shares with the proxy, so any
+proxy holding that secret accepts it, whichever process issued it.
 """
 
 from __future__ import annotations
 
-import secrets
-import time
 from typing import Any
 
 from starlette.responses import Response
 
 from nimbostack.compute.api.deps import ApiState, state_of
 from nimbostack.compute.api.server_lookup import load_server, target
+from nimbostack.compute.console import options as _console_options  # noqa: F401 (options)
+from nimbostack.compute.console.tokens import console_url, issue_console_token
 from nimbostack.compute.db.models import Instance
 from nimbostack.compute.messages import GetConsole
 from nimbostack.core.api.request import ApiRequest
@@ -22,7 +23,6 @@ from nimbostack.core.errors import BadRequest, Conflict, ServiceUnavailable
 from nimbostack.core.rpc import RpcError
 
 P = "os_compute_api:"
-TOKEN_TTL = 600.0
 SUPPORTED = {("vnc", "novnc")}
 SCHEMA = {
     "type": "object",
@@ -45,19 +45,11 @@ SCHEMA = {
 }  # fmt: skip
 
 
-def console_tokens(state: ApiState) -> dict[str, dict[str, Any]]:
-    """token -> {instance_uuid, host, port, expires}: what the proxy resolves."""
-    extra: dict[str, Any] = getattr(state, "extra", {})
-    tokens: dict[str, dict[str, Any]] = extra.setdefault("console_tokens", {})
-    now = time.time()
-    for token in [t for t, v in tokens.items() if v["expires"] < now]:
-        del tokens[token]
-    return tokens
-
-
 def _proxy_base(state: ApiState) -> str:
+    """noVNC's page on the proxy: [console_proxy] base_url, else on my_ip and its port."""
     conf = state.conf
-    return f"http://{conf.DEFAULT.my_ip}:6080"
+    own = str(conf.console_proxy.base_url or "")
+    return own or f"http://{conf.DEFAULT.my_ip}:{conf.console_proxy.port}/vnc_lite.html"
 
 
 async def open_console(
@@ -75,15 +67,12 @@ async def open_console(
         )
     except RpcError as exc:
         raise ServiceUnavailable(f"The compute host did not answer: {exc}") from None
-    token = secrets.token_urlsafe(24)
-    console_tokens(state)[token] = {
-        "instance_uuid": instance.uuid,
-        "host": (info or {}).get("host"),
-        "port": (info or {}).get("port"),
-        "expires": time.time() + TOKEN_TTL,
-    }
-    url = f"{_proxy_base(state)}/vnc_lite.html?path=%3Ftoken%3D{token}"
-    return {"protocol": protocol, "type": kind, "url": url}
+    host, port = (info or {}).get("host"), (info or {}).get("port")
+    if not host or not port or state.data_dir is None:
+        raise Conflict(f"Instance {instance.uuid} has no VNC console.")
+    ttl = float(state.conf.console_proxy.token_ttl)
+    token = issue_console_token(state.data_dir, instance.uuid, str(host), int(port), ttl=ttl)
+    return {"protocol": protocol, "type": kind, "url": console_url(_proxy_base(state), token)}
 
 
 async def create_remote_console(req: ApiRequest) -> Response:

@@ -91,4 +91,4 @@ async def delete_extra_spec(req: ApiRequest) -> Response:
             raise NotFound(f"Flavor {flavor.flavorid} has no extra specs with key {key}.")
         del specs[key]
         flavor.extra_specs = specs
-    return empty(202)
+    return empty(200)

@@ -53,15 +53,16 @@ def flavors_public(flavorid: str) -> Exception:
 async def flavor_action(req: ApiRequest) -> Response:
     state = state_of(req)
     body = await req.json(ACTION_SCHEMA)
+    # Policy first: a caller who may not change access learns nothing about the flavor.
+    rule = ":add_tenant_access" if "addTenantAccess" in body else ":remove_tenant_access"
+    req.enforce(P + rule)
     async with state.db.session() as s:
         flavor = await flavors.get(s, req.context, req.param("flavor_id"))
     if "addTenantAccess" in body:
-        req.enforce(P + ":add_tenant_access")
         if flavor.is_public:
             raise Conflict("Can not add access to a public flavor.")
         await flavors.access_add(state.db, flavor.flavorid, body["addTenantAccess"]["tenant"])
     else:
-        req.enforce(P + ":remove_tenant_access")
         if flavor.is_public:
             raise BadRequest("Can not remove access from a public flavor.")
         await flavors.access_remove(state.db, flavor.flavorid, body["removeTenantAccess"]["tenant"])

@@ -20,8 +20,9 @@ from nimbostack.core.errors import BadRequest
 P = "os_compute_api:"
 COUNT = {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 0}
 NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?!\s)[\s\S]*(?<!\s)$"}
+# Clients often send the id as a JSON integer; it is stored as a string either way.
 FLAVOR_ID = {
-    "type": ["string", "null"],
+    "type": ["string", "integer", "null"],
     "minLength": 1,
     "maxLength": 255,
     "pattern": r"^(?! )[a-zA-Z0-9. _-]+(?<! )$",
@@ -78,7 +79,7 @@ def _values(flavor: dict[str, Any]) -> dict[str, Any]:
     if ratio <= 0:
         raise BadRequest("Invalid input for field 'rxtx_factor': must be positive")
     return {
-        "flavorid": str(flavor.get("id") or uuid4()),
+        "flavorid": str(uuid4() if flavor.get("id") is None else flavor["id"]),
         "name": flavor["name"],
         "memory_mb": _int(flavor, "ram", 1),
         "vcpus": _int(flavor, "vcpus", 1),
@@ -95,9 +96,8 @@ async def create_flavor(req: ApiRequest) -> Response:
     state = state_of(req)
     req.enforce(P + "os-flavor-manage:create")
     body = await req.json(_create_schema(req.version or Version(2, 1)))
+    # A private flavor starts with an empty access list (as in Nova): admins see it anyway.
     created = await flavors.create(state.db, _values(body["flavor"]))
-    if not created.is_public and req.context.project_id:
-        await flavors.access_add(state.db, created.flavorid, req.context.project_id)
     return json_response({"flavor": views.full(viewer(req), created)})
 
 

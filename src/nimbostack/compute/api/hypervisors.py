@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 from sqlalchemy import select
@@ -52,7 +54,7 @@ def _detail(req: ApiRequest, state: ApiState, node: ComputeNode, svc: Service | 
         },
     )
     if _v(req).matches("2.88"):
-        body["uptime"] = None
+        body["uptime"] = _uptime(svc)
         return body
     body.update(
         vcpus=node.vcpus,
@@ -66,9 +68,22 @@ def _detail(req: ApiRequest, state: ApiState, node: ComputeNode, svc: Service | 
         current_workload=0,
         running_vms=node.running_vms,
         disk_available_least=node.local_gb - node.local_gb_used,
-        cpu_info=node.cpu_info or {},
+        # A JSON-encoded string before 2.28, an object from 2.28 on.
+        cpu_info=(node.cpu_info or {})
+        if _v(req).matches("2.28")
+        else json.dumps(node.cpu_info or {}),
     )
     return body
+
+
+def _uptime(svc: Service | None) -> str | None:
+    """``uptime``-style text, counted from when the host's compute service registered."""
+    if svc is None or svc.binary != "nova-compute":
+        return None
+    seconds = max(0, int(time.time() - svc.created_at))
+    days, rest = divmod(seconds, 86400)
+    clock = time.strftime("%H:%M:%S", time.localtime())
+    return f" {clock} up {days} days, {rest // 3600:2d}:{rest % 3600 // 60:02d}"
 
 
 async def _nodes(state: ApiState) -> list[tuple[ComputeNode, Service | None]]:
@@ -141,7 +156,7 @@ async def hypervisor_uptime(req: ApiRequest) -> Response:
         raise NotFound("The resource could not be found.")
     node, svc = await _one(req, state)
     body = _brief(req, state, node, svc)
-    body["uptime"] = None
+    body["uptime"] = _uptime(svc) or ""
     return json_response({"hypervisor": body})
 
 
@@ -162,3 +177,34 @@ async def hypervisor_statistics(req: ApiRequest) -> Response:
         for name in keys:
             totals[name] += int(detail[name])
     return json_response({"hypervisor_statistics": totals})
+
+
+async def _matching(req: ApiRequest) -> list[tuple[ComputeNode, Service | None]]:
+    """Hypervisors whose hostname contains the path's pattern (before 2.53 only)."""
+    if _v(req).matches("2.53"):
+        raise NotFound("The resource could not be found.")
+    pattern = req.param("hypervisor_id")
+    found = [(n, s) for n, s in await _nodes(state_of(req)) if pattern in n.hypervisor_hostname]
+    if not found:
+        raise NotFound(f"No hypervisor matching '{pattern}' could be found.")
+    return found
+
+
+async def search_hypervisors(req: ApiRequest) -> Response:
+    req.enforce(P + "search")
+    state = state_of(req)
+    found = await _matching(req)
+    return json_response({"hypervisors": [_brief(req, state, n, s) for n, s in found]})
+
+
+async def list_hypervisor_servers(req: ApiRequest) -> Response:
+    req.enforce(P + "servers")
+    state = state_of(req)
+    bodies = []
+    for node, svc in await _matching(req):
+        body = _brief(req, state, node, svc)
+        servers = await _servers(state, node.host)
+        if servers:
+            body["servers"] = servers
+        bodies.append(body)
+    return json_response({"hypervisors": bodies})

@@ -95,7 +95,9 @@ async def create_keypair(req: ApiRequest) -> Response:
     key_type = body.get("type", "ssh")
     private = None
     public = body.get("public_key")
-    if public is None:
+    if public is None and key_type == "x509":
+        private, public = keypairs.generate_x509(user_id)
+    elif public is None:
         private, public = keypairs.generate()
     fingerprint = (
         keypairs.x509_fingerprint(public)

@@ -25,6 +25,11 @@ def _time(ts: float | None) -> str | None:
     return value[:-1] if value else None
 
 
+def _flavor_number(flavorid: str | None) -> int | None:
+    """Nova shows its internal integer flavor id; ours are the flavor ids, when numeric."""
+    return int(flavorid) if flavorid and flavorid.isdigit() else None
+
+
 def _view(req: ApiRequest, m: Migration) -> dict[str, Any]:
     version = req.version or Version(2, 1)
     body: dict[str, Any] = {
@@ -36,10 +41,8 @@ def _view(req: ApiRequest, m: Migration) -> dict[str, Any]:
         "source_node": m.source_node,
         "dest_node": m.dest_node,
         "dest_host": m.dest_compute,
-        "old_instance_type_id": m.old_flavor_id,
-        "new_instance_type_id": m.new_flavor_id,
-        "source_region": "RegionOne",
-        "dest_region": "RegionOne",
+        "old_instance_type_id": _flavor_number(m.old_flavor_id),
+        "new_instance_type_id": _flavor_number(m.new_flavor_id),
         "created_at": _time(m.created_at),
         "updated_at": _time(m.updated_at),
     }

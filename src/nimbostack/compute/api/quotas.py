@@ -46,7 +46,8 @@ async def show_quota_defaults(req: ApiRequest) -> Response:
     state = state_of(req)
     req.enforce(P + "defaults", _target(req))
     project_id = req.param("project_id")
-    return json_response(_body(req, project_id, quota_rules.defaults(compute_conf(state))))
+    found = await quota_rules.defaults(state.db, compute_conf(state))
+    return json_response(_body(req, project_id, found))
 
 
 async def _detail(state: ApiState, project_id: str, user_id: str | None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.responses import Response
 
 from nimbostack.compute.api import (
+    server_actions_backup,
     server_actions_console,
     server_actions_image,
     server_actions_move,
@@ -29,6 +30,7 @@ ACTIONS: dict[str, ActionHandler] = {
     **server_actions_move.ACTIONS,
     **server_actions_image.ACTIONS,
     **server_actions_console.ACTIONS,
+    **server_actions_backup.ACTIONS,
     "forceDelete": servers.force_delete,
 }
 

@@ -16,6 +16,7 @@ from nimbostack.compute.api.server_create import sanitize_hostname
 from nimbostack.compute.api.server_create_schema import HOSTNAME, METADATA, NAME
 from nimbostack.compute.api.server_lookup import target, viewer
 from nimbostack.compute.api.servers import render
+from nimbostack.compute.api.views import servers as server_views
 from nimbostack.compute.db.models import Instance
 from nimbostack.compute.messages import RebuildInstance, RescueInstance, SnapshotInstance
 from nimbostack.core.api.microversion import Version
@@ -126,7 +127,7 @@ async def rebuild(req: ApiRequest, instance: Instance, body: Any) -> Response:
     await action_guard.begin(req, state, instance, REBUILD, values)
     msg = RebuildInstance(instance.uuid, values["image_ref"], req.context.request_id)
     await state.rpc.cast_agent(req.context, instance.host or "", msg)
-    shown = await render(req, state, instance)
+    shown = await render(req, state, instance, server_views.rebuilt)
     shown["adminPass"] = admin_pass
     return json_response({"server": shown}, 202)
 

@@ -32,10 +32,13 @@ async def groups_of(state: ApiState, instance: Instance) -> list[str]:
         return [g.uuid for g in rows if instance.uuid in (g.members or [])]
 
 
-async def render(req: ApiRequest, state: ApiState, instance: Instance) -> dict[str, Any]:
+async def render(
+    req: ApiRequest, state: ApiState, instance: Instance, view: Any = views.full
+) -> dict[str, Any]:
+    """The server as ``view`` shows it (the show view, or the rebuild one)."""
     faults = await instance_queries.latest_faults(state.db, [instance.uuid])
     groups = await groups_of(state, instance)
-    return views.full(viewer(req), instance, faults.get(instance.uuid), groups)
+    return dict(view(viewer(req), instance, faults.get(instance.uuid), groups))
 
 
 async def show_server(req: ApiRequest) -> Response:
@@ -88,7 +91,7 @@ async def update_server(req: ApiRequest) -> Response:
         if "hostname" in values:
             row.hostname = sanitize_hostname(values["hostname"])
         instance = row
-    return json_response({"server": await render(req, state, instance)})
+    return json_response({"server": await render(req, state, instance, views.updated)})
 
 
 DELETE = Transition("delete", None, None, task_state="deleting")

@@ -14,7 +14,7 @@ from nimbostack.compute.api.deps import state_of
 from nimbostack.compute.db.models import Instance
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
-from nimbostack.core.errors import BadRequest
+from nimbostack.core.errors import BadRequest, NotFound
 from nimbostack.core.timeutil import iso, parse_iso
 
 P = "os_compute_api:os-simple-tenant-usage:"
@@ -105,3 +105,8 @@ async def show_usage(req: ApiRequest) -> Response:
     req.enforce(P + "show", {"project_id": project_id})
     found = await _usage(req, project_id)
     return json_response({"tenant_usage": found.get(project_id, {})})
+
+
+async def show_usage_without_project(req: ApiRequest) -> Response:
+    """``/os-simple-tenant-usage/`` names no project: a 404, not the listing."""
+    raise NotFound("The resource could not be found.")

@@ -16,9 +16,6 @@ MAX_VERSION = Version(2, 96)
 VERSIONS = VersionRange(
     "compute", MIN_VERSION, MAX_VERSION, legacy_header="X-OpenStack-Nova-API-Version"
 )
-_MEDIA = [
-    {"base": "application/json", "type": "application/vnd.openstack.compute+json;version=2.1"}
-]
 
 
 def _v21(base: str) -> dict[str, Any]:
@@ -48,11 +45,19 @@ async def list_versions(req: ApiRequest) -> Response:
     return json_response({"versions": [_v20(base), _v21(base)]})
 
 
-async def show_v21(req: ApiRequest) -> Response:
-    base = public_url(req)
-    version = _v21(base)
+def _document(version: dict[str, Any], media_version: str) -> Response:
     version["links"].append(
         {"rel": "describedby", "type": "text/html", "href": "http://docs.openstack.org/"}
     )
-    version["media-types"] = _MEDIA
+    media = "application/vnd.openstack.compute+json;version=" + media_version
+    version["media-types"] = [{"base": "application/json", "type": media}]
     return json_response({"version": version})
+
+
+async def show_v21(req: ApiRequest) -> Response:
+    return _document(_v21(public_url(req)), "2.1")
+
+
+async def show_v20(req: ApiRequest) -> Response:
+    """The legacy v2.0 version document (the listing links to it)."""
+    return _document(_v20(public_url(req)), "2")

@@ -8,6 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nimbostack.compute.db.models import Instance, KeyPair, Quota, ServerGroup
 from nimbostack.core.db import Database
 
+# Quota classes share the quotas table: a class's limits are stored under this prefix in
+# place of a project id (project ids are hex, so they never collide).
+CLASS_PREFIX = "class:"
+CLASS_NAME_MAX = 64 - len(CLASS_PREFIX)
+
 
 async def overrides(db: Database, project_id: str) -> dict[str, int]:
     async with db.session() as s:
@@ -23,6 +28,14 @@ async def set_limits(db: Database, project_id: str, limits: dict[str, int]) -> N
                 s.add(Quota(project_id=project_id, resource=resource, hard_limit=value))
             else:
                 found.hard_limit = value
+
+
+async def class_overrides(db: Database, name: str) -> dict[str, int]:
+    return await overrides(db, CLASS_PREFIX + name)
+
+
+async def set_class_limits(db: Database, name: str, limits: dict[str, int]) -> None:
+    await set_limits(db, CLASS_PREFIX + name, limits)
 
 
 async def clear(db: Database, project_id: str) -> None:

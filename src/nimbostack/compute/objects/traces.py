@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nimbostack.compute.db.models import TraceSpan
+from nimbostack.compute.db.models import Instance, TraceSpan
 from nimbostack.core.tracing import Span
 
 
@@ -51,5 +51,15 @@ async def find(session: AsyncSession, key: str) -> list[TraceSpan]:
         return []
     rows = await session.scalars(
         select(TraceSpan).where(TraceSpan.trace_id.in_(trace_ids)).order_by(TraceSpan.start)
+    )
+    return list(rows)
+
+
+async def servers_named(session: AsyncSession, name: str) -> list[str]:
+    """The uuids of the live servers called ``name``, newest first (names are not unique)."""
+    rows = await session.scalars(
+        select(Instance.uuid)
+        .where(Instance.display_name == name, Instance.deleted.is_(False))
+        .order_by(Instance.created_at.desc())
     )
     return list(rows)

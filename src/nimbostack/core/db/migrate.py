@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,19 @@ def ensure_database(url: str) -> None:
     engine.dispose()
 
 
+# Alembic's ``op`` and ``context`` are process-wide proxies: two migrations running at
+# once in different threads corrupt each other (and crashed the interpreter), so services
+# starting together take turns here.
+_ONE_AT_A_TIME = threading.Lock()
+
+
 def upgrade(url: str, migrations: Path, metadata: MetaData, revision: str = "head") -> None:
     """Bring the database at ``url`` up to ``revision`` (blocking; call it in a thread)."""
+    with _ONE_AT_A_TIME:
+        _upgrade(url, migrations, metadata, revision)
+
+
+def _upgrade(url: str, migrations: Path, metadata: MetaData, revision: str) -> None:
     ensure_database(url)
     config = AlembicConfig()
     config.set_main_option("script_location", str(migrations))

@@ -34,6 +34,7 @@ async def set_password(
     secret: str,
     *,
     self_service: bool,
+    hashed: str | None = None,
 ) -> None:
     """Store a new password; self-service changes obey history and minimum age.
 
@@ -50,7 +51,8 @@ async def set_password(
     expires = expiry_for_new_password(rules, now)
     if not self_service and rules.change_password_upon_first_use:
         expires = now
-    hashed = await hash_password_async(secret, conf.identity.password_hash_rounds)
+    if hashed is None:
+        hashed = await hash_password_async(secret, conf.identity.password_hash_rounds)
     session.add(
         Password(
             user_id=user_id,

@@ -82,6 +82,12 @@ class FakeDriver(Driver):
 
     def _boot(self, guest: FakeGuest) -> None:
         guest.power = states.RUNNING
+        # A short boot log, like the real guest's serial console prints before its marker.
+        guest.console += [
+            f"[    0.000000] fake guest {guest.spec.hostname}: boot {guest.boots}",
+            "[    0.000000] Command line: console=ttyS0",
+            "[    0.100000] Run /init as init process",
+        ]
         guest.console.append(
             f"NIMBOSTACK-BOOT hostname={guest.spec.hostname} ips= uptime=0 boot_id={guest.boots}"
         )
@@ -235,8 +241,12 @@ class FakeDriver(Driver):
 
     # -- consoles and attachments --------------------------------------------------
     async def console_output(self, uuid: str, length: int | None = None) -> str:
-        lines = self._guest(uuid).console
-        return "\n".join(lines[-length:] if length else lines) + "\n"
+        text = "\n".join(self._guest(uuid).console) + "\n"
+        if length is None:
+            return text
+        # Nova's tail: the last ``length`` pieces of the log split on newlines (the
+        # trailing newline counts as one, so length=3 is two lines and their newlines).
+        return "\n".join(text.split("\n")[-length:]) if length > 0 else ""
 
     async def console(self, uuid: str) -> ConsoleInfo:
         self._guest(uuid)

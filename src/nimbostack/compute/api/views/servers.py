@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +96,16 @@ def _addresses(instance: Instance) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
+def _ipv6(address: str | None) -> str:
+    """The address in its canonical (compressed) form, as Nova shows it."""
+    if not address:
+        return ""
+    try:
+        return ipaddress.IPv6Address(address).compressed
+    except ValueError:
+        return address
+
+
 def _extended(viewer: ServerViewer, instance: Instance) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if viewer.admin_attrs:
@@ -165,7 +176,7 @@ def full(
         "updated": iso(instance.updated_at or instance.created_at),
         "addresses": _addresses(instance),
         "accessIPv4": instance.access_ip_v4 or "",
-        "accessIPv6": instance.access_ip_v6 or "",
+        "accessIPv6": _ipv6(instance.access_ip_v6),
         "OS-DCF:diskConfig": "MANUAL",
         "progress": instance.progress or 0,
         "OS-EXT-AZ:availability_zone": instance.availability_zone or "",
@@ -188,4 +199,42 @@ def full(
             body["fault"] = shown
     if server_groups is not None and viewer.at_least("2.71"):
         body["server_groups"] = server_groups
+    return body
+
+
+_REBUILD_KEYS = frozenset(
+    ("id", "name", "links", "status", "tenant_id", "user_id", "metadata", "hostId", "image",
+     "flavor", "created", "updated", "addresses", "accessIPv4", "accessIPv6",
+     "OS-DCF:diskConfig", "progress", "fault", "locked", "description", "tags",
+     "trusted_image_certificates", "server_groups", "locked_reason", "pinned_availability_zone")
+)  # fmt: skip
+
+
+def updated(
+    viewer: ServerViewer,
+    instance: Instance,
+    fault: InstanceFault | None = None,
+    server_groups: list[str] | None = None,
+) -> dict[str, Any]:
+    """The update answer: a reduced show view before 2.75, the whole one from 2.75 on."""
+    body = full(viewer, instance, fault, server_groups)
+    if viewer.at_least("2.75"):
+        return body
+    return {k: v for k, v in body.items() if k in _REBUILD_KEYS}
+
+
+def rebuilt(
+    viewer: ServerViewer,
+    instance: Instance,
+    fault: InstanceFault | None = None,
+    server_groups: list[str] | None = None,
+) -> dict[str, Any]:
+    """The rebuild answer: the update view, with key_name (2.54) and user_data (2.57)."""
+    body = updated(viewer, instance, fault, server_groups)
+    if viewer.at_least("2.75"):
+        body.pop("OS-EXT-SRV-ATTR:user_data", None)
+    elif viewer.at_least("2.54"):
+        body["key_name"] = instance.key_name
+    if viewer.at_least("2.57"):
+        body["user_data"] = instance.user_data
     return body

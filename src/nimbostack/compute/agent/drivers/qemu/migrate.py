@@ -72,7 +72,9 @@ async def confirm_migration(guests: Guests, uuid: str) -> None:
     # On a resize to the same host the guest now runs from this very directory.
     if paths.read_state().get("migrated_away"):
         await guests.kill(paths)
-        paths.remove(keep_disks=False)
+        # Our disks went aside (removed above). A disks_path outside the run directory
+        # may be shared with the destination, whose disks now sit where ours were.
+        paths.remove(keep_disks=not paths.disk_dir.is_relative_to(paths.run_dir))
 
 
 async def finish_revert_migration(guests: Guests, spec: GuestSpec, *, power_on: bool) -> None:
