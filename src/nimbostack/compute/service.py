@@ -28,7 +28,7 @@ from nimbostack.compute.messages import CONDUCTOR, SCHEDULER
 from nimbostack.compute.objects.services import SCHEDULER as SCHEDULER_BINARY
 from nimbostack.compute.rpcapi import ComputeRpc
 from nimbostack.compute.scheduler.manager import SchedulerManager
-from nimbostack.compute.state import ComputeState, immediate_transactions
+from nimbostack.compute.state import ComputeState
 from nimbostack.core.db import Database
 from nimbostack.core.db.migrate import upgrade
 from nimbostack.core.rpc import RpcServer, Transport, get_transport
@@ -51,7 +51,7 @@ async def build_state(runtime: Runtime, service: str) -> ComputeState:
     transport = get_transport(runtime.conf.DEFAULT.transport_url)
     return ComputeState(
         conf=runtime.conf,
-        db=immediate_transactions(Database(url)),
+        db=Database(url),
         rpc=ComputeRpc(transport, service=service),
         auth=auth,
         placement=PlacementClient(auth),

@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import event
-from sqlalchemy.engine import Connection
 
 from nimbostack.clients.identity import Session
 from nimbostack.clients.image import ImageClient
@@ -19,28 +17,6 @@ from nimbostack.compute.rpcapi import ComputeRpc
 from nimbostack.core.auth.policy import Enforcer
 from nimbostack.core.config import Config
 from nimbostack.core.db import Database
-
-
-def immediate_transactions(db: Database) -> Database:
-    """On SQLite, start every transaction with BEGIN IMMEDIATE.
-
-    SQLite's default (deferred) transaction reads first and fails at once with
-    "database is locked" when it then wants to write after another writer committed;
-    the busy timeout does not help there. Taking the write lock up front makes
-    concurrent writers wait their turn instead. Other databases are left alone.
-    """
-    if not db.is_sqlite:
-        return db
-
-    def no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-
-    def begin_immediate(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    event.listen(db.engine.sync_engine, "connect", no_implicit_begin)
-    event.listen(db.engine.sync_engine, "begin", begin_immediate)
-    return db
 
 
 class _PooledImageClient(ImageClient):

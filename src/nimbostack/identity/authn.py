@@ -64,11 +64,16 @@ async def _find_user(session: AsyncSession, ref: dict[str, Any]) -> User | None:
     )
 
 
-async def by_password(state: IdentityState, session: AsyncSession, ref: dict[str, Any]) -> str:
-    """Check a password; count failures for lockout. Returns the user id."""
+async def by_password(state: IdentityState, ref: dict[str, Any]) -> str:
+    """Check a password; count failures for lockout. Returns the user id.
+
+    The slow hash check runs outside any transaction, so logins never hold the
+    database's write lock while bcrypt works.
+    """
     rules = state.conf.security_compliance
-    user = await _find_user(session, ref)
-    password = await current_password(session, user.id) if user else None
+    async with state.db.reader() as session:
+        user = await _find_user(session, ref)
+        password = await current_password(session, user.id) if user else None
     ok = await verify_password_async(
         str(ref.get("password", "")),
         password.password_hash
@@ -87,19 +92,32 @@ async def by_password(state: IdentityState, session: AsyncSession, ref: dict[str
     if locked:
         raise Unauthorized(f"The account is locked for user: {user.id}.")
     if not ok:
-        await _record_failure(state, user.id, now)
-        raise Unauthorized(UNAUTHORIZED)
+        raise PasswordMismatch(user.id)
     if not user.enabled:
         raise Unauthorized(UNAUTHORIZED)
     if password.expires_at is not None and password.expires_at <= now:
         raise Unauthorized(f"The password is expired and needs to be changed for user: {user.id}.")
-    user.failed_auth_count = 0
-    user.last_active_at = now
+    if user.failed_auth_count or rules.disable_user_account_days_inactive:
+        async with state.db.session() as session:
+            await session.execute(
+                update(User)
+                .where(User.id == user.id)
+                .values(failed_auth_count=0, last_active_at=now)
+            )
     return user.id
 
 
-async def _record_failure(state: IdentityState, user_id: str, now: float) -> None:
-    # Its own transaction: the failure must be stored although the request fails.
+class PasswordMismatch(Unauthorized):
+    """A known user gave a wrong password; the caller records it for lockout."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__(UNAUTHORIZED)
+        self.user_id = user_id
+
+
+async def record_failure(state: IdentityState, user_id: str) -> None:
+    """Count a failed password in its own transaction (the request's is rolled back)."""
+    now = time.time()
     async with state.db.session() as session:
         await session.execute(
             update(User)
@@ -126,7 +144,12 @@ async def by_token(state: IdentityState, token: str) -> Authenticated:
     )
 
 
-async def by_app_cred(
+async def by_app_cred(state: IdentityState, ref: dict[str, Any]) -> Authenticated:
+    async with state.db.reader() as session:
+        return await _by_app_cred(state, session, ref)
+
+
+async def _by_app_cred(
     state: IdentityState, session: AsyncSession, ref: dict[str, Any]
 ) -> Authenticated:
     secret = str(ref.get("secret", ""))

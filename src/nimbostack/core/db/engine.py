@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+import contextvars
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -53,25 +56,94 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _no_implicit_begin(dbapi_conn: Any, _record: Any) -> None:
+    # Let the "begin" events below say how each transaction starts.
+    dbapi_conn.isolation_level = None
+
+
+def _begin_immediate(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _begin_deferred(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def _sqlite_engine(url: str, echo: bool, begin: Callable[[Connection], None]) -> AsyncEngine:
+    engine = create_async_engine(normalize_url(url), echo=echo)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    event.listen(engine.sync_engine, "connect", _no_implicit_begin)
+    event.listen(engine.sync_engine, "begin", begin)
+    return engine
+
+
+# The write transaction the current task is in, per database, so nested calls join it.
+_Joinable = tuple["Database", AsyncSession, "asyncio.Task[Any] | None"]
+_current: contextvars.ContextVar[_Joinable | None] = contextvars.ContextVar(
+    "nimbostack_db_session", default=None
+)
+
+
 class Database:
-    """One service's database: an async engine and a session factory."""
+    """One service's database: ``session()`` for work that may write, ``reader()`` for reads.
+
+    On SQLite, a deferred transaction that reads and then writes fails at once with
+    "database is locked" when another writer committed in between, and writers that
+    collide wait in SQLite's busy handler, which sleeps. So write transactions start with
+    BEGIN IMMEDIATE and take turns on an in-process lock (first come, first served, no
+    sleeping), while readers use a second engine and run beside them (WAL). Several
+    processes on one SQLite file still work, through the busy timeout. On PostgreSQL or
+    MySQL both methods are plain transactions.
+    """
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
-        kwargs: dict[str, Any] = {"echo": echo}
-        if not self.is_sqlite:
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
-        self.engine: AsyncEngine = create_async_engine(normalize_url(url), **kwargs)
+        self._write_lock: asyncio.Lock | None = None
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            self.engine = _sqlite_engine(url, echo, _begin_immediate)
+            self.read_engine = _sqlite_engine(url, echo, _begin_deferred)
+            self._write_lock = asyncio.Lock()
+        else:
+            self.engine = create_async_engine(
+                normalize_url(url), echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
+            )
+            self.read_engine = self.engine
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session in a transaction: committed on success, rolled back on error."""
-        async with self.sessions() as session, session.begin():
+        """A transaction that may write: committed on success, rolled back on error.
+
+        Opened again inside itself (by a helper the outer code calls), it joins the
+        outer transaction instead of starting a second one that would wait for it.
+        """
+        outer = _current.get()
+        task = asyncio.current_task()
+        # Tasks started inside the transaction inherit the context var; only the task
+        # that opened the transaction may join it.
+        if outer is not None and outer[0] is self and outer[2] is task:
+            yield outer[1]
+            return
+        async with contextlib.AsyncExitStack() as stack:
+            if self._write_lock is not None:
+                await stack.enter_async_context(self._write_lock)
+            session = await stack.enter_async_context(self.sessions())
+            await stack.enter_async_context(session.begin())
+            token = _current.set((self, session, task))
+            try:
+                yield session
+            finally:
+                _current.reset(token)
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[AsyncSession]:
+        """A read-only transaction that never waits for writers."""
+        async with self.read_sessions() as session, session.begin():
             yield session
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()

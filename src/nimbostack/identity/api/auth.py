@@ -17,7 +17,7 @@ from nimbostack.identity.api.links import collection, self_link
 from nimbostack.identity.db.models import Domain, Project
 from nimbostack.identity.objects.assignments import effective_roles
 from nimbostack.identity.objects.catalog import build_catalog
-from nimbostack.identity.state import state_of
+from nimbostack.identity.state import IdentityState, state_of
 from nimbostack.identity.tokens import provider
 from nimbostack.identity.tokens.formats import TokenPayload, new_audit_id
 from nimbostack.identity.tokens.revoke import revoke
@@ -30,23 +30,34 @@ async def issue_token(req: ApiRequest) -> Response:
     auth = body["auth"]
     identity = auth["identity"]
     methods = identity["methods"]
-    async with state.db.session() as session:
-        if "password" in methods and "password" in identity:
-            user_ref = identity["password"]["user"]
-            user_id = await authn.by_password(state, session, user_ref)
-            who = authn.Authenticated(user_id=user_id, methods=("password",))
-        elif "application_credential" in methods and "application_credential" in identity:
-            who = await authn.by_app_cred(state, session, identity["application_credential"])
-        elif "token" in methods and "token" in identity:
-            who = await authn.by_token(state, identity["token"]["id"])
-        else:
-            raise Unauthorized("The request you have made requires authentication.")
-        target = await scope.resolve(session, who, auth.get("scope"))
+    try:
+        who, target = await _authenticate(state, identity, methods, auth.get("scope"))
+    except authn.PasswordMismatch as failed:
+        await authn.record_failure(state, failed.user_id)
+        raise Unauthorized(failed.message) from None
     payload = _payload(state.conf.identity.token_expiration, who, target)
     token = provider.issue(state, payload)
     nocatalog = "nocatalog" in req.query
     _p, token_body = await provider.validate(state, token, catalog=not nocatalog)
     return json_response(token_body, 201, headers={"X-Subject-Token": token})
+
+
+async def _authenticate(
+    state: IdentityState, identity: dict[str, Any], methods: list[str], scope_ref: Any
+) -> tuple[authn.Authenticated, scope.Scope]:
+    """Check the credentials, then resolve the scope."""
+    if "password" in methods and "password" in identity:
+        user_id = await authn.by_password(state, identity["password"]["user"])
+        who = authn.Authenticated(user_id=user_id, methods=("password",))
+    elif "application_credential" in methods and "application_credential" in identity:
+        who = await authn.by_app_cred(state, identity["application_credential"])
+    elif "token" in methods and "token" in identity:
+        who = await authn.by_token(state, identity["token"]["id"])
+    else:
+        raise Unauthorized("The request you have made requires authentication.")
+    async with state.db.reader() as session:
+        target = await scope.resolve(session, who, scope_ref)
+    return who, target
 
 
 def _payload(lifetime: int, who: authn.Authenticated, target: scope.Scope) -> TokenPayload:

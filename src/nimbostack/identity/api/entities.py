@@ -49,7 +49,7 @@ def envelope(
 
 @asynccontextmanager
 async def reading(req: ApiRequest) -> AsyncIterator[AsyncSession]:
-    async with state_of(req).db.session() as session:
+    async with state_of(req).db.reader() as session:
         yield session
 
 

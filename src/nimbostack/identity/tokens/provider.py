@@ -22,7 +22,7 @@ async def _events(state: IdentityState) -> list[RevocationEvent]:
     async def load() -> list[RevocationEvent]:
         conf = state.conf.identity
         horizon = time.time() - conf.token_expiration - conf.allow_expired_window
-        async with state.db.session() as session:
+        async with state.db.reader() as session:
             return await load_events(session, horizon)
 
     return await state.memo("revocations", "all", load)
@@ -41,7 +41,7 @@ async def validate(
 
     async def check() -> dict[str, Any]:
         events = await _events(state)
-        async with state.db.session() as session:
+        async with state.db.reader() as session:
             body = await render(session, payload, catalog=catalog)
         role_ids = {r["id"] for r in body["token"].get("roles", [])}
         project_domain = body["token"].get("project", {}).get("domain", {}).get("id")
