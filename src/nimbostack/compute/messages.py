@@ -142,12 +142,16 @@ class MigrateInstance(Message):
 
 @dataclass
 class UnshelveInstance(Message):
-    """api -> conductor, cast: schedule and boot a shelved-offloaded instance."""
+    """api -> conductor, cast: schedule and boot a shelved-offloaded instance.
+
+    ``host`` (admin, 2.91+) pins the destination instead of letting the scheduler pick.
+    """
 
     name = "UnshelveInstance"
     instance_uuid: str
     request_id: str
     availability_zone: str | None = None
+    host: str | None = None
 
 
 @dataclass

@@ -90,6 +90,7 @@ _ADMIN_RULES = [
     "servers:allow_all_filters",
     "os-extended-server-attributes",
     "os-shelve:shelve_offload",
+    "os-shelve:unshelve_to_host",
     "os-lock-server:unlock:unlock_override",
     "os-migrate-server:migrate",
     "os-migrate-server:migrate_live",

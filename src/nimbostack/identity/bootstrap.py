@@ -29,7 +29,7 @@ from nimbostack.identity.passwords import hash_password_async
 from nimbostack.identity.state import IdentityState
 
 DEFAULT_DOMAIN = "default"
-ROLE_CHAIN = ("admin", "member", "reader")
+ROLE_CHAIN = ("admin", "manager", "member", "reader")
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,10 @@ class FakeImages:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         parts = request.url.path.strip("/").split("/")
+        if request.method == "GET" and parts[-1] == "images":
+            return httpx.Response(200, json={"images": self.listing(request.url.params)})
+        if request.method == "PATCH":
+            return self.patch(parts[-1], json.loads(request.content))
         if request.method == "POST":
             body = json.loads(request.content)
             image = {**body, "id": str(uuid.uuid4()), "status": "queued"}
@@ -114,6 +118,25 @@ class FakeImages:
             del self.images[parts[-1]]
             return httpx.Response(204)
         return httpx.Response(200, json=found)
+
+    def listing(self, params: httpx.QueryParams) -> list[dict[str, Any]]:
+        """Images whose fields equal every filter given (sorting is by creation order)."""
+        wanted = {k: v for k, v in params.items() if k not in ("sort_key", "sort_dir")}
+        found = [i for i in self.images.values() if all(
+            str(i.get(k)) == v for k, v in wanted.items())]  # fmt: skip
+        return found[::-1] if params.get("sort_dir") == "desc" else found
+
+    def patch(self, image_id: str, ops: list[dict[str, Any]]) -> httpx.Response:
+        image = self.images.get(image_id)
+        if image is None:
+            return httpx.Response(404, json={"message": "not found"})
+        for op in ops:
+            key = op["path"].lstrip("/")
+            if op["op"] == "remove":
+                image.pop(key, None)
+            else:
+                image[key] = op["value"]
+        return httpx.Response(200, json=image)
 
     def client(self, session: Session) -> ImageClient:
         transport = httpx.MockTransport(self.handle)

@@ -45,6 +45,7 @@ async def test_resize_waits_for_confirmation_with_both_allocations(flow: FlowClo
     uuid = await active_server(flow)
     migration = await _resize(flow, uuid)
     inst = await flow.instance(uuid)
+    assert inst.old_flavor is not None
     assert inst.flavor["name"] == "large" and inst.old_flavor["name"] == "small"
     new = await flow.allocations(uuid)
     old = await flow.allocations(migration)

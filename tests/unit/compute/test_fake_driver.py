@@ -44,7 +44,15 @@ async def test_reboot_writes_a_new_boot_marker() -> None:
     await driver.reboot(SPEC, hard=False)
     log = await driver.console_output("g1")
     assert log.count("NIMBOSTACK-BOOT hostname=vm") == 2
-    assert (await driver.console_output("g1", 1)).count("\n") == 1
+    assert (await driver.console_output("g1", 2)).count("\n") == 1
+
+
+async def test_console_tail_splits_like_nova() -> None:
+    driver = await running()
+    tail = await driver.console_output("g1", 3)
+    assert len(tail.split("\n")) == 3
+    assert tail.startswith("[    0.100000] Run /init")
+    assert await driver.console_output("g1", 0) == ""
 
 
 async def test_injected_failure_hits_the_next_call_only() -> None:

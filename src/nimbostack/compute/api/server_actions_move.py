@@ -25,7 +25,7 @@ from nimbostack.compute.objects import migrations, services
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest, validate
 from nimbostack.core.api.responses import empty, json_response
-from nimbostack.core.errors import BadRequest, Conflict
+from nimbostack.core.errors import ApiError, BadRequest, Conflict, NotFound
 
 P = "os_compute_api:"
 RESIZE = Transition("resize", (st.ACTIVE, st.STOPPED), task_state=st.RESIZE_PREP)
@@ -110,18 +110,34 @@ async def revert_resize(req: ApiRequest, instance: Instance, body: Any) -> Respo
     return empty(202)
 
 
+async def check_destination(
+    state: ApiState, instance: Instance, host: str | None, missing: type[ApiError] = BadRequest
+) -> None:
+    """A named destination must be a known compute host other than the server's own."""
+    if host is None:
+        return
+    async with state.db.session() as s:
+        known = await services.by_host(s)
+    if host not in known:
+        raise missing(f"Compute host {host} could not be found.")
+    if host == instance.host:
+        raise BadRequest(f"Unable to migrate instance ({instance.uuid}) to current host ({host}).")
+
+
 async def migrate(req: ApiRequest, instance: Instance, body: Any) -> Response:
     state = state_of(req)
     req.enforce(P + "os-migrate-server:migrate", target(instance))
     host = None
     if body is not None:
-        if not _version(req).matches("2.56"):
-            raise BadRequest("Invalid input for field 'migrate': must be null")
+        if not _version(req).matches("2.56") and body != {}:
+            raise BadRequest("Invalid input for field 'migrate': must be null or empty")
         validate(
             body,
             {"type": "object", "properties": {"host": HOST}, "additionalProperties": False},
         )
         host = body.get("host")
+    action_guard.check(req, instance, MIGRATE)
+    await check_destination(state, instance, host)
     await action_guard.begin(req, state, instance, MIGRATE)
     msg = MigrateInstance(instance.uuid, req.context.request_id, host=host)
     await state.rpc.cast_conductor(req.context, msg)
@@ -155,6 +171,8 @@ async def live_migrate(req: ApiRequest, instance: Instance, body: Any) -> Respon
     req.enforce(P + "os-migrate-server:migrate_live", target(instance))
     validate(body, LIVE_SCHEMA)
     block = _flag(body.get("block_migration", "auto"))
+    action_guard.check(req, instance, LIVE)
+    await check_destination(state, instance, body.get("host"))
     await action_guard.begin(req, state, instance, LIVE)
     msg = LiveMigrateInstance(
         instance.uuid, req.context.request_id, host=body.get("host"), block_migration=block
@@ -189,6 +207,7 @@ async def evacuate(req: ApiRequest, instance: Instance, body: Any) -> Response:
         },
     )
     action_guard.check(req, instance, EVACUATE)
+    await check_destination(state, instance, body.get("host"), NotFound)
     await _source_is_down(state, instance)
     await action_guard.begin(req, state, instance, EVACUATE)
     shared = _flag(body.get("onSharedStorage", True))

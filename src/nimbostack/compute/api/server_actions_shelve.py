@@ -14,10 +14,11 @@ from nimbostack.compute.api.server_actions_power import cast
 from nimbostack.compute.api.server_lookup import target
 from nimbostack.compute.db.models import Instance
 from nimbostack.compute.messages import SnapshotInstance, UnshelveInstance
+from nimbostack.compute.objects import services
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty
-from nimbostack.core.errors import BadRequest
+from nimbostack.core.errors import BadRequest, Conflict
 
 P = "os_compute_api:os-shelve:"
 SHELVE = Transition(
@@ -73,12 +74,32 @@ def _unshelve_zone(req: ApiRequest, instance: Instance, body: Any) -> str | None
     return str(zone) if zone else None
 
 
+async def _unshelve_host(req: ApiRequest, instance: Instance, body: Any) -> str | None:
+    """The destination an admin names (2.91+); only an offloaded server can be sent there."""
+    host = body.get("host") if isinstance(body, dict) else None
+    if host is None:
+        return None
+    if not isinstance(host, str) or not (req.version or Version(2, 1)).matches("2.91"):
+        raise BadRequest("Invalid input for field 'unshelve.host'")
+    req.enforce(P + "unshelve_to_host", target(instance))
+    if instance.vm_state != st.SHELVED_OFFLOADED:
+        raise Conflict(
+            f"Cannot 'unshelve' instance {instance.uuid} to a host while it is in "
+            f"vm_state {instance.vm_state}"
+        )
+    async with state_of(req).db.session() as s:
+        if host not in await services.by_host(s):
+            raise BadRequest(f"Compute host {host} could not be found.")
+    return host
+
+
 async def unshelve(req: ApiRequest, instance: Instance, body: Any) -> Response:
     state = state_of(req)
     req.enforce(P + "unshelve", target(instance))
     zone = _unshelve_zone(req, instance, body)
+    host = await _unshelve_host(req, instance, body)
     await action_guard.begin(req, state, instance, UNSHELVE)
-    msg = UnshelveInstance(instance.uuid, req.context.request_id, availability_zone=zone)
+    msg = UnshelveInstance(instance.uuid, req.context.request_id, availability_zone=zone, host=host)
     await state.rpc.cast_conductor(req.context, msg)
     return empty(202)
 

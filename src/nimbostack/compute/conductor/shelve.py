@@ -44,7 +44,12 @@ async def unshelve(state: ComputeState, ctxt: RequestContext, msg: UnshelveInsta
         instance["request_spec"] = spec
     try:
         dest = await moves.schedule(
-            state, ctxt, instance, flavor=instance["flavor"], force_host=None, ignore_source=False
+            state,
+            ctxt,
+            instance,
+            flavor=instance["flavor"],
+            force_host=msg.host,
+            ignore_source=False,
         )
     except NoValidHost as exc:
         await records.update_instance(state, uuid, {"task_state": None}, [states.UNSHELVING])
