@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(func=cmd_serve)
     trace = sub.add_parser("trace", help="the hops of a server's boot or of a request")
-    trace.add_argument("key", help="server uuid or request id (req-...)")
+    trace.add_argument("key", help="server name or uuid, or request id (req-...)")
     trace.add_argument("--all", action="store_true", help="every request on the server")
     trace.set_defaults(func=cmd_trace)
     sub.add_parser("status", help="what is running and healthy").set_defaults(func=cmd_status)

@@ -7,6 +7,7 @@ proxy holding that secret accepts it, whichever process issued it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from starlette.responses import Response
@@ -68,10 +69,12 @@ async def open_console(
     except RpcError as exc:
         raise ServiceUnavailable(f"The compute host did not answer: {exc}") from None
     host, port = (info or {}).get("host"), (info or {}).get("port")
-    if not host or not port or state.data_dir is None:
+    # The data dir holds the secret shared with the proxy (ComputeState.data_dir).
+    data_dir: Path | None = getattr(state, "data_dir", None)
+    if not host or not port or data_dir is None:
         raise Conflict(f"Instance {instance.uuid} has no VNC console.")
     ttl = float(state.conf.console_proxy.token_ttl)
-    token = issue_console_token(state.data_dir, instance.uuid, str(host), int(port), ttl=ttl)
+    token = issue_console_token(data_dir, instance.uuid, str(host), int(port), ttl=ttl)
     return {"protocol": protocol, "type": kind, "url": console_url(_proxy_base(state), token)}
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, Protocol
 
 from nimbostack.clients.identity import Session
@@ -33,9 +32,6 @@ class ApiState(Protocol):
 
     @property
     def auth(self) -> Auth: ...
-
-    @property
-    def data_dir(self) -> Path | None: ...
 
     @property
     def image_client(self) -> Callable[[Session], ImageClient]: ...
