@@ -32,7 +32,8 @@ PAUSE = 8.0
 
 @pytest.fixture(scope="module")
 def qcloud() -> Iterator[RunningCloud]:
-    with gs.qemu_cloud() as cloud:
+    # A short power-state sync so a QEMU that dies is noticed within the test.
+    with gs.qemu_cloud({"NIMBOSTACK_COMPUTE_AGENT__SYNC_POWER_STATE_INTERVAL": "2"}) as cloud:
         yield cloud
 
 
@@ -246,6 +247,33 @@ def test_unbootable_image_errors_and_the_agent_stays_healthy(qcloud: RunningClou
     assert wait_boots(qcloud, "after-bad", 1).boots[0]["hostname"] == "after-bad"
 
 
-def _create_args(name: str, image: str) -> list[str]:
-    flavor = ["--flavor", "m1.nano", "--nic", "none", "--wait"]
+def test_a_qemu_that_dies_shows_shutoff(qcloud: RunningCloud) -> None:
+    server = gs.create(qcloud, "doomed")
+    assert server["status"] == "ACTIVE"
+    pids = gs.qemu_pids(str(server["id"]))
+    assert len(pids) == 1
+    os.kill(pids[0], 9)
+    shown = wait_status(qcloud, "doomed", "SHUTOFF", timeout=60)
+    assert shown["OS-EXT-STS:power_state"] in (4, "Shutdown", "SHUTDOWN")
+
+
+def test_a_flavor_bigger_than_the_host_is_never_sent(qcloud: RunningCloud) -> None:
+    # More RAM than the host offers (24 GiB here, times the 1.5 RAM allocation ratio)
+    # but less than the project's RAM quota, so only the scheduler can refuse it.
+    total_mb = int(Path("/proc/meminfo").read_text().split()[1]) // 1024
+    wanted = int(total_mb * 1.5) + 1024
+    if wanted > 51200:
+        pytest.skip("this host has more RAM than the default quota lets one server ask for")
+    qcloud.cli("flavor", "create", "--ram", str(wanted), "--vcpus", "1",
+               "--disk", "1", "m1.enormous")  # fmt: skip
+    failed = qcloud.cli_raw(*_create_args("huge", gs.IMAGE, "m1.enormous"), check=False)
+    assert failed.returncode != 0 and "Quota" not in failed.stderr, failed.stderr
+    server = wait_status(qcloud, "huge", "ERROR")
+    assert server["fault"]["message"].startswith("No valid host was found")
+    assert server["OS-EXT-SRV-ATTR:host"] is None
+    assert gs.qemu_pids(str(server["id"])) == []
+
+
+def _create_args(name: str, image: str, flavor_name: str = "m1.nano") -> list[str]:
+    flavor = ["--flavor", flavor_name, "--nic", "none", "--wait"]
     return ["server", "create", "--image", image, *flavor, name]
