@@ -73,13 +73,13 @@ async def search(db: Database, q: InstanceQuery) -> list[Instance]:
         column = SORT_KEYS[key]
         order.append(column.desc() if direction == "desc" else column.asc())
     stmt = stmt.order_by(*order, Instance.uuid.desc())
-    async with db.session() as s:
+    async with db.reader() as s:
         return list((await s.scalars(stmt)).all())
 
 
 async def find(db: Database, uuid: str, project_id: str | None) -> Instance | None:
     """An undeleted instance, only if it belongs to ``project_id`` (None: any)."""
-    async with db.session() as s:
+    async with db.reader() as s:
         instance = await s.get(Instance, uuid)
     if instance is None or instance.deleted:
         return None
@@ -124,7 +124,7 @@ def mark_deleted(instance: Instance) -> None:
 async def latest_faults(db: Database, uuids: list[str]) -> dict[str, InstanceFault]:
     if not uuids:
         return {}
-    async with db.session() as s:
+    async with db.reader() as s:
         rows = await s.scalars(
             select(InstanceFault)
             .where(InstanceFault.instance_uuid.in_(uuids))

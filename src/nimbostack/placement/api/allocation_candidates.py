@@ -101,7 +101,7 @@ async def list_allocation_candidates(req: ApiRequest) -> Response:
     _check_params(req)
     query = _query(req)
     state = state_of(req)
-    async with state.db.session() as s:
+    async with state.db.reader() as s:
         result, classes = await candidates.find(s, query, int(state.conf.placement.max_candidates))
         used = {pid for c in result.candidates for pid in c.allocations}
         shown = set(result.providers) if at_least(req, "1.29") else used

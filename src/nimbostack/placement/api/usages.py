@@ -15,7 +15,7 @@ from nimbostack.placement.state import state_of
 
 async def provider_usages(req: ApiRequest) -> Response:
     req.enforce("placement:resource_providers:usages")
-    async with state_of(req).db.session() as s:
+    async with state_of(req).db.reader() as s:
         rp = await providers.get(s, req.param("uuid"))
         used = await inventories.used_by_class(s, rp.id)
         inv = await inventories.load(s, rp.id)
@@ -33,7 +33,7 @@ async def project_usages(req: ApiRequest) -> Response:
     if not project:
         raise bad("Invalid query string parameters: 'project_id' is a required property")
     ctype = req.query.get("consumer_type")
-    async with state_of(req).db.session() as s:
+    async with state_of(req).db.reader() as s:
         by_type = await usages.for_project(s, project, req.query.get("user_id"), ctype)
     if at_least(req, "1.38"):
         return json_response({"usages": by_type})
