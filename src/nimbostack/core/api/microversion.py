@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import total_ordering
+from functools import lru_cache, total_ordering
 
 from nimbostack.core.errors import BadRequest, NotAcceptable
 
 _VERSION_RE = re.compile(r"^([1-9]\d*)\.(0|[1-9]\d*)$")
+
+
+@lru_cache(maxsize=1024)
+def _parse(text: str) -> Version:
+    # Views compare against literal versions many times per request: parse each once.
+    match = _VERSION_RE.match(text.strip())
+    if not match:
+        raise BadRequest(f"Invalid microversion format: {text!r}")
+    return Version(int(match.group(1)), int(match.group(2)))
 
 
 @total_ordering
@@ -21,10 +30,7 @@ class Version:
 
     @classmethod
     def parse(cls, text: str) -> Version:
-        match = _VERSION_RE.match(text.strip())
-        if not match:
-            raise BadRequest(f"Invalid microversion format: {text!r}")
-        return cls(int(match.group(1)), int(match.group(2)))
+        return _parse(text)
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Version):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 from starlette.responses import Response
 
 
 def dumps(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), default=str).encode()
+    return orjson.dumps(body, default=str, option=orjson.OPT_NON_STR_KEYS)
 
 
 def json_response(
