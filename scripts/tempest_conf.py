@@ -170,7 +170,7 @@ def add_compute(
         "max_microversion": max_microversion(services["compute"], "version"),
         # No networking service: servers boot without NICs (networks omitted or "none").
         "fixed_network_name": "",
-        "build_timeout": "60",
+        "build_timeout": "196",
         "build_interval": "1",
         "region": region,
         "min_compute_nodes": str(max(facts.hosts, 1)),
