@@ -1,82 +1,26 @@
-"""The unmodified `openstack` CLI against compute with the fake driver.
-
-When `nimbostack up` does not run compute yet, the fixture starts it beside the cloud
-(tests/e2e/compute_serve.py) and adds its endpoint to the catalog.
-"""
+"""The unmodified `openstack` CLI against compute with the fake driver."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.cloud import RunningCloud, free_port
+from tests.support.cloud import RunningCloud
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cli]
-SERVE = Path(__file__).with_name("compute_serve.py")
-
-
-def _catalog_has_compute(cloud: RunningCloud) -> bool:
-    headers = {"X-Auth-Token": cloud.admin_token()}
-    found = httpx.get(f"{cloud.auth_url}/services", headers=headers, params={"type": "compute"})
-    return bool(found.json()["services"])
-
-
-def _register(cloud: RunningCloud, url: str) -> None:
-    headers = {"X-Auth-Token": cloud.admin_token()}
-    made = httpx.post(
-        f"{cloud.auth_url}/services",
-        headers=headers,
-        json={"service": {"type": "compute", "name": "nova", "enabled": True}},
-    )
-    assert made.status_code == 201, made.text
-    for interface in ("public", "internal", "admin"):
-        body = {"service_id": made.json()["service"]["id"], "interface": interface,
-                "url": url, "region_id": "RegionOne"}  # fmt: skip
-        resp = httpx.post(f"{cloud.auth_url}/endpoints", headers=headers, json={"endpoint": body})
-        assert resp.status_code == 201, resp.text
 
 
 @pytest.fixture(scope="module")
-def compute(cloud: RunningCloud, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if _catalog_has_compute(cloud):
-        yield cloud.url("compute")
-        return
-    own = tmp_path_factory.mktemp("compute")
-    port = free_port()
-    env = dict(cloud.env)
-    env.update(
-        NIMBOSTACK_COMPUTE__PORT=str(port),
-        NIMBOSTACK_COMPUTE__METADATA_PORT=str(free_port()),
-        NIMBOSTACK_COMPUTE_AGENT__DRIVER="fake",
-        NIMBOSTACK_COMPUTE_AGENT__REPORT_INTERVAL="1",
-    )
-    log = (own / "compute.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, str(SERVE), str(cloud.data_dir), str(own)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while not (own / "compute-ready").exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError((own / "compute.log").read_text())
-        time.sleep(0.1)
-    url = f"http://127.0.0.1:{port}/v2.1"
-    _register(cloud, url)
-    yield url
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+def compute(cloud: RunningCloud) -> str:
+    """Compute's public endpoint, as the catalog lists it."""
+    headers = {"X-Auth-Token": cloud.admin_token()}
+    found = httpx.get(f"{cloud.auth_url}/services", headers=headers, params={"type": "compute"})
+    assert found.json()["services"], "compute is missing from the catalog"
+    return f"{cloud.url('compute')}/v2.1"
 
 
 def _wait_status(cloud: RunningCloud, server: str, wanted: str, timeout: float = 30) -> Any:
