@@ -18,8 +18,9 @@ from bench.support import CloudProcess, wrk
 from nimbostack.cmd.services import in_up
 
 
-def _token(cloud: CloudProcess) -> str:
-    body = {
+def _login(cloud: CloudProcess) -> dict[str, object]:
+    """The admin's project-scoped password login body."""
+    return {
         "auth": {
             "identity": {
                 "methods": ["password"],
@@ -34,6 +35,10 @@ def _token(cloud: CloudProcess) -> str:
             "scope": {"project": {"name": "admin", "domain": {"id": "default"}}},
         }
     }
+
+
+def _token(cloud: CloudProcess) -> str:
+    body = _login(cloud)
     resp = httpx.post(f"{cloud.url('identity')}/v3/auth/tokens", json=body, timeout=30)
     resp.raise_for_status()
     return resp.headers["X-Subject-Token"]
@@ -51,21 +56,7 @@ def bare_verify_rate(rounds: int, seconds: float = 5.0) -> float:
 
 
 async def issue_rate(cloud: CloudProcess, seconds: float = 8.0, concurrency: int = 4) -> float:
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {
-                        "name": "admin",
-                        "domain": {"id": "default"},
-                        "password": cloud.password("admin"),
-                    }
-                },
-            },
-            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}},
-        }
-    }
+    body = _login(cloud)
     url = f"{cloud.url('identity')}/v3/auth/tokens?nocatalog"
     done = 0
     deadline = time.perf_counter() + seconds

@@ -28,7 +28,7 @@ _EXPECTED: list[str | None] = [states.MIGRATING]
 
 async def live_migrate(state: ComputeState, ctxt: RequestContext, msg: LiveMigrateInstance) -> None:
     uuid = msg.instance_uuid
-    await _event(state, ctxt, uuid, "start")
+    await records.conductor_event(state, ctxt, uuid, EVENT, "start")
     migration_uuid = None
     try:
         instance, migration = await moves.start(state, uuid, migrations.LIVE)
@@ -63,7 +63,9 @@ async def live_migrate(state: ComputeState, ctxt: RequestContext, msg: LiveMigra
             await records.update_instance(state, uuid, {"task_state": None}, _EXPECTED)
         else:
             await moves.abort(state, uuid, migration_uuid, _EXPECTED)
-        await _event(state, ctxt, uuid, "finish", result="Error", tb=str(exc))
+        await records.conductor_event(
+            state, ctxt, uuid, EVENT, "finish", result="Error", tb=str(exc)
+        )
         return
     await moves.set_status(state, migration_uuid, "running")
     go = LiveMigration(
@@ -73,25 +75,4 @@ async def live_migrate(state: ComputeState, ctxt: RequestContext, msg: LiveMigra
         request_id=ctxt.request_id,
     )
     await state.rpc.cast_agent(ctxt, str(instance["host"]), go)
-    await _event(state, ctxt, uuid, "finish")
-
-
-async def _event(
-    state: ComputeState,
-    ctxt: RequestContext,
-    uuid: str,
-    phase: str,
-    *,
-    result: str | None = None,
-    tb: str | None = None,
-) -> None:
-    await records.record_event(
-        state,
-        uuid=uuid,
-        request_id=ctxt.request_id,
-        event=EVENT,
-        phase=phase,
-        host="",
-        result=result,
-        traceback=tb,
-    )
+    await records.conductor_event(state, ctxt, uuid, EVENT, "finish")

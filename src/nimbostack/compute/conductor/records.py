@@ -19,6 +19,7 @@ from nimbostack.compute.db.models import (
 )
 from nimbostack.compute.objects import actions, faults, instances
 from nimbostack.compute.state import ComputeState
+from nimbostack.core.context import RequestContext
 
 LOG = logging.getLogger(__name__)
 _OPEN_MIGRATIONS = (
@@ -194,3 +195,26 @@ async def host_instances(state: ComputeState, host: str) -> dict[str, dict[str, 
             uuid: {"vm_state": vm, "task_state": task, "power_state": power}
             for uuid, vm, task, power in rows
         }
+
+
+async def conductor_event(
+    state: ComputeState,
+    ctxt: RequestContext,
+    uuid: str,
+    event: str,
+    phase: str,
+    *,
+    result: str | None = None,
+    tb: str | None = None,
+) -> None:
+    """Record a step the conductor itself runs (no host) in the instance's action."""
+    await record_event(
+        state,
+        uuid=uuid,
+        request_id=ctxt.request_id,
+        event=event,
+        phase=phase,
+        host="",
+        result=result,
+        traceback=tb,
+    )

@@ -27,7 +27,7 @@ async def migrate_instance(state: ComputeState, ctxt: RequestContext, msg: Migra
     uuid = msg.instance_uuid
     resize = msg.flavor is not None
     kind = migrations.RESIZE if resize else migrations.MIGRATION
-    await _event(state, ctxt, uuid, "start")
+    await records.conductor_event(state, ctxt, uuid, EVENT, "start")
     try:
         current = await records.get_instance(state, uuid, read_deleted=False)
         flavor: dict[str, Any] = msg.flavor or current["flavor"]
@@ -67,7 +67,7 @@ async def migrate_instance(state: ComputeState, ctxt: RequestContext, msg: Migra
         request_id=ctxt.request_id,
     )
     await state.rpc.cast_agent(ctxt, str(dest["host"]), prep)
-    await _event(state, ctxt, uuid, "finish")
+    await records.conductor_event(state, ctxt, uuid, EVENT, "finish")
 
 
 async def _give_up(
@@ -78,25 +78,4 @@ async def _give_up(
         await moves.abort(state, uuid, migration, _EXPECTED)
     else:
         await records.update_instance(state, uuid, {"task_state": None}, _EXPECTED)
-    await _event(state, ctxt, uuid, "finish", result="Error", tb=reason)
-
-
-async def _event(
-    state: ComputeState,
-    ctxt: RequestContext,
-    uuid: str,
-    phase: str,
-    *,
-    result: str | None = None,
-    tb: str | None = None,
-) -> None:
-    await records.record_event(
-        state,
-        uuid=uuid,
-        request_id=ctxt.request_id,
-        event=EVENT,
-        phase=phase,
-        host="",
-        result=result,
-        traceback=tb,
-    )
+    await records.conductor_event(state, ctxt, uuid, EVENT, "finish", result="Error", tb=reason)
