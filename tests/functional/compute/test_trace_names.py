@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from nimbostack.cmd.trace import AmbiguousName, load
 from nimbostack.compute import states
 from nimbostack.compute.conductor.trace_sink import TraceSink
+from nimbostack.core import tracing
 from nimbostack.core.service import Runtime
 from tests.functional.compute.flow_support import FlowCloud
 
@@ -29,6 +31,12 @@ async def _boot_traced(flow: FlowCloud) -> str:
     try:
         (uuid,) = await flow.boot()  # named vm-0
         await flow.wait_state(uuid, states.ACTIVE)
+        # The conductor's cast handler can finish after the agent reports ACTIVE: wait
+        # for its span to end before the sink's last flush.
+        for _ in range(100):
+            if any(sp.name == "conductor.build_instances" for sp in tracing.recent_spans()):
+                break
+            await asyncio.sleep(0.05)
     finally:
         await sink.stop()
     return uuid
