@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from nimbostack.cmd.trace import hops, render
 from nimbostack.compute import states
 from nimbostack.compute.conductor.trace_sink import TraceSink
 from nimbostack.compute.objects import traces
+from nimbostack.core import tracing
 from tests.functional.compute.flow_support import FlowCloud
 
 
@@ -29,6 +31,11 @@ async def test_boot_trace_has_every_hop_in_order(flow: FlowCloud) -> None:
     try:
         (uuid,) = await flow.boot()
         await flow.wait_state(uuid, states.ACTIVE)
+        # The conductor's cast handler can finish after the agent reports ACTIVE.
+        for _ in range(100):
+            if any(sp.name == "conductor.build_instances" for sp in tracing.recent_spans()):
+                break
+            await asyncio.sleep(0.05)
     finally:
         await sink.stop()
     async with flow.state.db.session() as s:
