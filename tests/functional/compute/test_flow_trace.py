@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from nimbostack.cmd.trace import hops, render
-from nimbostack.compute import states
-from nimbostack.compute.conductor.trace_sink import TraceSink
 from nimbostack.compute.objects import traces
-from nimbostack.core import tracing
 from tests.functional.compute.flow_support import FlowCloud
+from tests.functional.compute.trace_support import boot_traced
 
 
 @pytest.fixture
@@ -26,21 +23,6 @@ async def flow(tmp_path: Path) -> AsyncIterator[FlowCloud]:
 
 
 async def test_boot_trace_has_every_hop_in_order(flow: FlowCloud) -> None:
-    sink = TraceSink(flow.state.db, interval=0.05)
-    sink.start()
-    try:
-        (uuid,) = await flow.boot()
-        await flow.wait_state(uuid, states.ACTIVE)
-        # The conductor's cast handler can finish after the agent reports ACTIVE.
-        for _ in range(100):
-            if any(sp.name == "conductor.build_instances" for sp in tracing.recent_spans()):
-                break
-            await asyncio.sleep(0.05)
-    finally:
-        await sink.stop()
-    async with flow.state.db.session() as s:
-        spans = await traces.find(s, uuid)
-    names = [span.name for span in sorted(spans, key=lambda s: s.start)]
     wanted = [
         "conductor.build_instances",
         "scheduler.select_destinations",
@@ -48,6 +30,12 @@ async def test_boot_trace_has_every_hop_in_order(flow: FlowCloud) -> None:
         "agent.build_and_run_instance",
         "driver.spawn",
     ]
+    uuid = await boot_traced(flow, wanted)
+    async with flow.state.db.session() as s:
+        spans = await traces.find(s, uuid)
+    names = [span.name for span in sorted(spans, key=lambda s: s.start)]
+    missing = [want for want in wanted if not any(want in n for n in names)]
+    assert not missing, names
     positions = [next(i for i, n in enumerate(names) if want in n) for want in wanted]
     assert positions == sorted(positions), names
     text = render(uuid, hops(spans))

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from nimbostack.cmd.trace import AmbiguousName, load
-from nimbostack.compute import states
-from nimbostack.compute.conductor.trace_sink import TraceSink
-from nimbostack.core import tracing
 from nimbostack.core.service import Runtime
 from tests.functional.compute.flow_support import FlowCloud
+from tests.functional.compute.trace_support import boot_traced
 
 
 @pytest.fixture
@@ -26,20 +23,7 @@ async def flow(tmp_path: Path) -> AsyncIterator[FlowCloud]:
 
 
 async def _boot_traced(flow: FlowCloud) -> str:
-    sink = TraceSink(flow.state.db, interval=0.05)
-    sink.start()
-    try:
-        (uuid,) = await flow.boot()  # named vm-0
-        await flow.wait_state(uuid, states.ACTIVE)
-        # The conductor's cast handler can finish after the agent reports ACTIVE: wait
-        # for its span to end before the sink's last flush.
-        for _ in range(100):
-            if any(sp.name == "conductor.build_instances" for sp in tracing.recent_spans()):
-                break
-            await asyncio.sleep(0.05)
-    finally:
-        await sink.stop()
-    return uuid
+    return await boot_traced(flow, ("conductor.build_instances", "driver.spawn", "instance ACTIVE"))
 
 
 async def test_a_server_name_resolves_to_its_boot(flow: FlowCloud, tmp_path: Path) -> None:
