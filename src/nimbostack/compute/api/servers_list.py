@@ -14,7 +14,7 @@ from nimbostack.compute.api.deps import public_url, state_of
 from nimbostack.compute.api.server_lookup import viewer
 from nimbostack.compute.api.server_refs import ref_id
 from nimbostack.compute.api.views import servers as views
-from nimbostack.compute.db.models import Instance
+from nimbostack.compute.api.views.servers import ServerRecord
 from nimbostack.compute.objects import instance_queries
 from nimbostack.compute.objects.instance_queries import InstanceQuery
 from nimbostack.core.api.microversion import Version
@@ -133,8 +133,8 @@ def _name_matcher(pattern: str) -> Callable[[str], bool]:
     return lambda name: compiled.search(name) is not None
 
 
-def _python_filters(filters: dict[str, str]) -> list[Callable[[Instance], bool]]:
-    checks: list[Callable[[Instance], bool]] = []
+def _python_filters(filters: dict[str, str]) -> list[Callable[[ServerRecord], bool]]:
+    checks: list[Callable[[ServerRecord], bool]] = []
     if "name" in filters:
         match = _name_matcher(filters["name"])
         checks.append(lambda i: match(i.display_name))
@@ -156,8 +156,8 @@ def _python_filters(filters: dict[str, str]) -> list[Callable[[Instance], bool]]
     return checks
 
 
-def _tag_filters(filters: dict[str, str]) -> list[Callable[[Instance], bool]]:
-    checks: list[Callable[[Instance], bool]] = []
+def _tag_filters(filters: dict[str, str]) -> list[Callable[[ServerRecord], bool]]:
+    checks: list[Callable[[ServerRecord], bool]] = []
     if "tags" in filters:
         every = _tag_set(filters["tags"])
         checks.append(lambda i: every <= set(i.tags or []))
@@ -173,7 +173,7 @@ def _tag_filters(filters: dict[str, str]) -> list[Callable[[Instance], bool]]:
     return checks
 
 
-def _page(req: ApiRequest, rows: list[Instance], filters: dict[str, str]) -> list[Instance]:
+def _page(req: ApiRequest, rows: list[ServerRecord], filters: dict[str, str]) -> list[ServerRecord]:
     marker = filters.get("marker")
     if marker is not None:
         ids = [r.uuid for r in rows]
@@ -192,7 +192,7 @@ def _limit(filters: dict[str, str]) -> int:
     return min(int(raw), MAX_LIMIT)
 
 
-def _links(req: ApiRequest, path: str, rows: list[Instance], filters: dict[str, str]) -> Any:
+def _links(req: ApiRequest, path: str, rows: list[ServerRecord], filters: dict[str, str]) -> Any:
     if not rows or len(rows) < _limit(filters):
         return None
     params = [(k, v) for k, v in req.query.multi_items() if k != "marker"]
@@ -205,7 +205,7 @@ async def _list(req: ApiRequest, detail: bool) -> Response:
     version = req.version or Version(2, 1)
     req.enforce(P + ("servers:detail" if detail else "servers:index"), _own(req))
     filters = _allowed_filters(req, version)
-    rows = await instance_queries.search(state.db, _query(req, filters, detail))
+    rows: list[ServerRecord] = await instance_queries.search(state.db, _query(req, filters, detail))
     checks = _python_filters(filters)
     rows = [r for r in rows if all(check(r) for check in checks)]
     rows = _page(req, rows, filters)

@@ -72,6 +72,12 @@ class Instance(Base):
     deleted_at: Mapped[float | None] = mapped_column(Float)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    @property
+    def pinned_availability_zone(self) -> str | None:
+        """The zone the user asked for at create (2.96 shows it)."""
+        zone = (self.request_spec or {}).get("availability_zone")
+        return str(zone) if zone else None
+
 
 class InstanceAction(Base):
     """One user-visible action on an instance (``server event list``)."""

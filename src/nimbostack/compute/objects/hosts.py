@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.compute.db.models import ComputeNode, Instance
+from nimbostack.compute.objects import instances
 
 
 @dataclass(frozen=True)
@@ -44,15 +45,12 @@ async def upsert(session: AsyncSession, host: str, resources: dict[str, Any]) ->
 
 async def usage_of(session: AsyncSession, node: str) -> Usage:
     """What the instances placed on ``node`` use, from their flavors."""
-    rows = await session.scalars(
-        select(Instance.flavor).where(Instance.node == node, Instance.deleted.is_(False))
-    )
-    flavors = list(rows)
+    totals = await instances.flavor_totals(session, Instance.node == node)
     return Usage(
-        vcpus=sum(int(f.get("vcpus", 0)) for f in flavors),
-        memory_mb=sum(int(f.get("memory_mb", 0)) for f in flavors),
-        local_gb=sum(int(f.get("root_gb", 0)) + int(f.get("ephemeral_gb", 0)) for f in flavors),
-        running_vms=len(flavors),
+        vcpus=totals["vcpus"],
+        memory_mb=totals["memory_mb"],
+        local_gb=totals["root_gb"] + totals["ephemeral_gb"],
+        running_vms=totals["count"],
     )
 
 

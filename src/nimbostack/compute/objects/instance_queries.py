@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.compute import states
@@ -54,8 +54,28 @@ class InstanceQuery:
     sort: list[tuple[str, str]] = field(default_factory=lambda: [("created_at", "desc")])
 
 
-async def search(db: Database, q: InstanceQuery) -> list[Instance]:
-    stmt = select(Instance)
+# What a listing shows of a server: every column but the bulky ones no view needs, and
+# the pinned zone pulled out of the request spec by the database.
+_LISTED = [
+    *(
+        column.label(key)
+        for key, column in Instance.__mapper__.columns.items()
+        if key not in {"key_data", "old_flavor", "new_flavor", "system_metadata", "request_spec"}
+    ),
+    Instance.request_spec["availability_zone"].as_string().label("pinned_availability_zone"),
+]
+
+
+async def search(db: Database, q: InstanceQuery) -> list[Any]:
+    """The instances matching ``q``, in its order, as rows named like Instance attributes.
+
+    Rows, not ORM objects: a listing of a thousand servers builds no identity map.
+    """
+    async with db.reader() as s:
+        return list((await s.execute(_filtered(select(*_LISTED), q))).all())
+
+
+def _filtered(stmt: Select[Any], q: InstanceQuery) -> Select[Any]:
     if q.project_id is not None:
         stmt = stmt.where(Instance.project_id == q.project_id)
     if q.host is not None:
@@ -72,9 +92,7 @@ async def search(db: Database, q: InstanceQuery) -> list[Instance]:
     for key, direction in q.sort:
         column = SORT_KEYS[key]
         order.append(column.desc() if direction == "desc" else column.asc())
-    stmt = stmt.order_by(*order, Instance.uuid.desc())
-    async with db.reader() as s:
-        return list((await s.scalars(stmt)).all())
+    return stmt.order_by(*order, Instance.uuid.desc())
 
 
 async def find(db: Database, uuid: str, project_id: str | None) -> Instance | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.compute.db.models import Instance
@@ -14,6 +14,19 @@ from nimbostack.compute.messages import InstanceNotFound, UnexpectedTaskState
 # Columns an instance dict carries; "metadata" is the API name of metadata_.
 _FIELDS = [c.name for c in Instance.__table__.columns if c.name != "metadata"]
 _UPDATABLE = set(_FIELDS) - {"uuid", "project_id", "user_id", "created_at"}
+
+
+async def flavor_totals(session: AsyncSession, *where: ColumnElement[bool]) -> dict[str, int]:
+    """Count and flavor sums (vcpus, memory_mb, root_gb, ephemeral_gb) of undeleted instances.
+
+    Summed by the database from the flavor snapshots, so a project or host with
+    thousands of servers costs one row, not thousands of decoded flavors.
+    """
+    keys = ("vcpus", "memory_mb", "root_gb", "ephemeral_gb")
+    sums = [func.coalesce(func.sum(Instance.flavor[k].as_integer()), 0) for k in keys]
+    stmt = select(func.count(), *sums).where(Instance.deleted.is_(False), *where)
+    row = (await session.execute(stmt)).one()
+    return {"count": int(row[0]), **{k: int(v) for k, v in zip(keys, row[1:], strict=True)}}
 
 
 def to_dict(instance: Instance) -> dict[str, Any]:

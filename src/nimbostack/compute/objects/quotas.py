@@ -6,6 +6,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.compute.db.models import Instance, KeyPair, Quota, ServerGroup
+from nimbostack.compute.objects import instances
 from nimbostack.core.db import Database
 
 # Quota classes share the quotas table: a class's limits are stored under this prefix in
@@ -45,17 +46,8 @@ async def clear(db: Database, project_id: str) -> None:
 
 async def instance_usage(s: AsyncSession, project_id: str) -> dict[str, int]:
     """instances, cores and ram in use by a project's undeleted servers."""
-    rows = await s.scalars(
-        select(Instance.flavor).where(
-            Instance.project_id == project_id, Instance.deleted.is_(False)
-        )
-    )
-    used = {"instances": 0, "cores": 0, "ram": 0}
-    for flavor in rows:
-        used["instances"] += 1
-        used["cores"] += int((flavor or {}).get("vcpus", 0))
-        used["ram"] += int((flavor or {}).get("memory_mb", 0))
-    return used
+    totals = await instances.flavor_totals(s, Instance.project_id == project_id)
+    return {"instances": totals["count"], "cores": totals["vcpus"], "ram": totals["memory_mb"]}
 
 
 async def usage(db: Database, project_id: str, user_id: str | None) -> dict[str, int]:

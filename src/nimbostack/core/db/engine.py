@@ -20,10 +20,11 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from nimbostack.core.db import sqlite_inline
 from nimbostack.core.errors import ConfigError
 
 _ASYNC_DRIVERS = {
-    "sqlite": "sqlite+aiosqlite",
+    "sqlite": sqlite_inline.DRIVER,
     "postgresql": "postgresql+psycopg",
     "mysql": "mysql+aiomysql",
 }

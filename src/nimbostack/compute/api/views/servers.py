@@ -4,13 +4,82 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from nimbostack.compute import states
-from nimbostack.compute.db.models import Instance, InstanceFault
+from nimbostack.compute.db.models import InstanceFault
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.timeutil import iso
+
+
+class ServerRecord(Protocol):
+    """What a server body is built from: an Instance, or a row of the listing query."""
+
+    @property
+    def uuid(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def hostname(self) -> str: ...
+    @property
+    def project_id(self) -> str: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def image_ref(self) -> str: ...
+    @property
+    def flavor(self) -> dict[str, Any]: ...
+    @property
+    def vm_state(self) -> str: ...
+    @property
+    def task_state(self) -> str | None: ...
+    @property
+    def power_state(self) -> int: ...
+    @property
+    def host(self) -> str | None: ...
+    @property
+    def node(self) -> str | None: ...
+    @property
+    def availability_zone(self) -> str | None: ...
+    @property
+    def key_name(self) -> str | None: ...
+    @property
+    def user_data(self) -> str | None: ...
+    @property
+    def config_drive(self) -> bool: ...
+    @property
+    def metadata_(self) -> dict[str, Any]: ...
+    @property
+    def tags(self) -> list[str]: ...
+    @property
+    def network_info(self) -> list[Any]: ...
+    @property
+    def locked(self) -> bool: ...
+    @property
+    def locked_reason(self) -> str | None: ...
+    @property
+    def progress(self) -> int: ...
+    @property
+    def reservation_id(self) -> str: ...
+    @property
+    def launch_index(self) -> int: ...
+    @property
+    def access_ip_v4(self) -> str | None: ...
+    @property
+    def access_ip_v6(self) -> str | None: ...
+    @property
+    def created_at(self) -> float: ...
+    @property
+    def updated_at(self) -> float | None: ...
+    @property
+    def launched_at(self) -> float | None: ...
+    @property
+    def terminated_at(self) -> float | None: ...
+    @property
+    def pinned_availability_zone(self) -> str | None: ...
 
 
 @dataclass
@@ -22,9 +91,21 @@ class ServerViewer:
     admin_attrs: bool = False  # os-extended-server-attributes
     host_status: bool = False  # servers:show:host_status
     extra_specs: bool = False  # os-flavor-extra-specs:index (2.47+ embedded flavor)
+    # A listing asks the same questions for every server: remember the answers.
+    _versions: dict[str, bool] = field(default_factory=dict, repr=False)
+    _image_links: dict[str, list[dict[str, str]]] = field(default_factory=dict, repr=False)
 
     def at_least(self, low: str) -> bool:
-        return self.version.matches(low)
+        known = self._versions.get(low)
+        if known is None:
+            known = self._versions[low] = self.version.matches(low)
+        return known
+
+    def image_links(self, image_ref: str) -> list[dict[str, str]]:
+        found = self._image_links.get(image_ref)
+        if found is None:
+            found = self._image_links[image_ref] = [self.links("images", image_ref)[1]]
+        return [dict(link) for link in found]
 
     def links(self, kind: str, ident: str) -> list[dict[str, str]]:
         return [
@@ -44,7 +125,7 @@ def instance_name(uuid: str) -> str:
     return "instance-" + uuid.replace("-", "")[:8]
 
 
-def brief(viewer: ServerViewer, instance: Instance) -> dict[str, Any]:
+def brief(viewer: ServerViewer, instance: ServerRecord) -> dict[str, Any]:
     return {
         "id": instance.uuid,
         "name": instance.display_name,
@@ -77,10 +158,10 @@ def _flavor(viewer: ServerViewer, flavor: dict[str, Any]) -> dict[str, Any]:
 def _image(viewer: ServerViewer, image_ref: str) -> dict[str, Any] | str:
     if not image_ref:
         return ""
-    return {"id": image_ref, "links": [viewer.links("images", image_ref)[1]]}
+    return {"id": image_ref, "links": viewer.image_links(image_ref)}
 
 
-def _addresses(instance: Instance) -> dict[str, list[dict[str, Any]]]:
+def _addresses(instance: ServerRecord) -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = {}
     for vif in instance.network_info or []:
         label = (vif.get("network") or {}).get("label", "network")
@@ -106,7 +187,7 @@ def _ipv6(address: str | None) -> str:
         return address
 
 
-def _extended(viewer: ServerViewer, instance: Instance) -> dict[str, Any]:
+def _extended(viewer: ServerViewer, instance: ServerRecord) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if viewer.admin_attrs:
         body["OS-EXT-SRV-ATTR:host"] = instance.host
@@ -137,7 +218,7 @@ def _fault(viewer: ServerViewer, fault: InstanceFault | None) -> dict[str, Any] 
     return body
 
 
-def _versioned(viewer: ServerViewer, instance: Instance) -> dict[str, Any]:
+def _versioned(viewer: ServerViewer, instance: ServerRecord) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if viewer.at_least("2.9"):
         body["locked"] = bool(instance.locked)
@@ -152,13 +233,13 @@ def _versioned(viewer: ServerViewer, instance: Instance) -> dict[str, Any]:
     if viewer.at_least("2.73"):
         body["locked_reason"] = instance.locked_reason if instance.locked else None
     if viewer.at_least("2.96"):
-        body["pinned_availability_zone"] = (instance.request_spec or {}).get("availability_zone")
+        body["pinned_availability_zone"] = instance.pinned_availability_zone
     return body
 
 
 def full(
     viewer: ServerViewer,
-    instance: Instance,
+    instance: ServerRecord,
     fault: InstanceFault | None = None,
     server_groups: list[str] | None = None,
 ) -> dict[str, Any]:
@@ -212,7 +293,7 @@ _REBUILD_KEYS = frozenset(
 
 def updated(
     viewer: ServerViewer,
-    instance: Instance,
+    instance: ServerRecord,
     fault: InstanceFault | None = None,
     server_groups: list[str] | None = None,
 ) -> dict[str, Any]:
@@ -225,7 +306,7 @@ def updated(
 
 def rebuilt(
     viewer: ServerViewer,
-    instance: Instance,
+    instance: ServerRecord,
     fault: InstanceFault | None = None,
     server_groups: list[str] | None = None,
 ) -> dict[str, Any]:
