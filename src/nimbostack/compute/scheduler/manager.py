@@ -71,7 +71,7 @@ class SchedulerManager:
         if traits:
             params["required"] = ",".join(traits)
         found = await self.state.placement.allocation_candidates(params)
-        async with self.state.db.session() as session:
+        async with self.state.db.reader() as session:
             return await hosts.load(
                 session,
                 found,
@@ -99,7 +99,7 @@ class SchedulerManager:
         self, spec: RequestSpec, msg: SelectDestinations
     ) -> list[list[dict[str, Any]]]:
         candidates = await self._candidates(spec)
-        async with self.state.db.session() as session:
+        async with self.state.db.reader() as session:
             facts = await hosts.request_facts(session, spec, msg.instance_uuids, self._recent)
         resources = placement_resources(spec.flavor)
         alternates = int(self.state.conf.compute.max_attempts) - 1

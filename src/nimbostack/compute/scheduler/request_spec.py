@@ -7,8 +7,10 @@ retry bookkeeping (``attempts``, ``alternates``) as the build moves between host
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 
 @dataclass
@@ -35,7 +37,8 @@ class RequestSpec:
     alternates: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """A deep copy as plain JSON types (orjson: far cheaper than dataclasses.asdict)."""
+        return dict(orjson.loads(orjson.dumps(self, option=orjson.OPT_NON_STR_KEYS)))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RequestSpec:

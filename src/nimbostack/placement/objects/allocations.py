@@ -13,7 +13,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +26,7 @@ from nimbostack.placement.db.models import (
     ResourceProvider,
 )
 from nimbostack.placement.objects import names
+from nimbostack.placement.objects.filters import used_of
 from nimbostack.placement.objects.providers import CONCURRENT_UPDATE
 
 UNCHECKED = -1  # consumer_generation before 1.28: the client does not send one
@@ -189,26 +190,38 @@ async def _check_capacity(
         for rp, resources in item.allocations.items():
             for rc, amount in resources.items():
                 wanted[(rp, rc)] = wanted.get((rp, rc), 0) + amount
-    for (rp, rc), amount in sorted(wanted.items()):
-        rp_id, rc_id = providers[rp][0], rc_ids[rc]
-        inv = await s.scalar(
-            select(Inventory).where(
-                Inventory.resource_provider_id == rp_id, Inventory.resource_class_id == rc_id
-            )
+    if not wanted:
+        return
+    inv = Inventory
+    rows = await s.execute(
+        select(
+            inv.resource_provider_id,
+            inv.resource_class_id,
+            inv.total,
+            inv.reserved,
+            inv.allocation_ratio,
+            inv.min_unit,
+            inv.max_unit,
+            inv.step_size,
+            used_of(inv.resource_provider_id, inv.resource_class_id),
+        ).where(
+            inv.resource_provider_id.in_({providers[rp][0] for rp, _ in wanted}),
+            inv.resource_class_id.in_({rc_ids[rc] for _, rc in wanted}),
         )
-        if inv is None:
+    )
+    found = {(row[0], row[1]): row for row in rows.all()}
+    for (rp, rc), amount in sorted(wanted.items()):
+        row = found.get((providers[rp][0], rc_ids[rc]))
+        if row is None:
             raise Conflict(
                 f"Unable to allocate inventory: Inventory for '{rc}' on resource provider "
                 f"'{rp}' invalid."
             )
-        _check_constraints(inv, rp, rc, amount)
-        used = await s.scalar(
-            select(func.coalesce(func.sum(Allocation.used), 0)).where(
-                Allocation.resource_provider_id == rp_id, Allocation.resource_class_id == rc_id
-            )
-        )
-        capacity = int((inv.total - inv.reserved) * inv.allocation_ratio)
-        if int(used or 0) + amount > capacity:
+        _, _, total, reserved, ratio, min_unit, max_unit, step = row[:8]
+        _check_constraints(min_unit, max_unit, step, rp, rc, amount)
+        used = int(row[8] or 0)
+        capacity = int((total - reserved) * ratio)
+        if used + amount > capacity:
             raise Conflict(
                 f"Unable to allocate inventory: Unable to create allocation for '{rc}' on "
                 f"resource provider '{rp}'. The requested amount would exceed the capacity "
@@ -216,14 +229,16 @@ async def _check_capacity(
             )
 
 
-def _check_constraints(inv: Inventory, rp: str, rc: str, amount: int) -> None:
+def _check_constraints(  # noqa: PLR0917
+    min_unit: int, max_unit: int, step: int, rp: str, rc: str, amount: int
+) -> None:
     problem = ""
-    if amount < inv.min_unit:
-        problem = f"below min_unit {inv.min_unit}"
-    elif amount > inv.max_unit:
-        problem = f"above max_unit {inv.max_unit}"
-    elif amount % inv.step_size:
-        problem = f"not a multiple of step_size {inv.step_size}"
+    if amount < min_unit:
+        problem = f"below min_unit {min_unit}"
+    elif amount > max_unit:
+        problem = f"above max_unit {max_unit}"
+    elif amount % step:
+        problem = f"not a multiple of step_size {step}"
     if problem:
         raise Conflict(
             f"Unable to allocate inventory: Unable to allocate {amount} {rc} on resource "

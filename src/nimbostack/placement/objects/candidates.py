@@ -9,11 +9,12 @@ many providers exist.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -112,21 +113,61 @@ async def _root_pages(  # noqa: PLR0917
     The database walks roots in id order and stops after ``step`` matches (keyset
     pages), so a small limit never makes it visit every provider.
     """
-    root = aliased(RP)
-    conds = [root.id == root.root_provider_id]
-    for g in q.groups.values():
-        conds += _tree_conditions(root, g, classes, traits)
-    if tree_root is not None:
-        conds.append(root.id == tree_root)
+    page = _roots_statement(q, classes, traits, tree_root is not None, step)
     last = 0
     while True:
-        page = select(root.id).where(*conds, root.id > last).order_by(root.id).limit(step)
-        roots = list((await s.scalars(page)).all())
+        params = {"last": last, "tree_root": tree_root}
+        roots = list((await s.scalars(page, params)).all())
         if roots:
             yield roots
         if len(roots) < step:
             return
         last = roots[-1]
+
+
+# Building the roots query (dozens of EXISTS clauses) costs more than running it; the
+# scheduler asks the same few shapes over and over, so the statements are kept.
+_ROOT_QUERIES: OrderedDict[tuple[Any, ...], Select[int]] = OrderedDict()
+_ROOT_QUERIES_KEPT = 256
+
+
+def _roots_statement(
+    q: Query, classes: dict[str, int], traits: dict[str, int], in_tree: bool, step: int
+) -> Select[int]:
+    key = (
+        tuple((name, _group_key(g)) for name, g in sorted(q.groups.items())),
+        tuple(sorted(classes.items())),
+        tuple(sorted(traits.items())),
+        in_tree,
+        step,
+    )
+    found = _ROOT_QUERIES.get(key)
+    if found is not None:
+        _ROOT_QUERIES.move_to_end(key)
+        return found
+    root = aliased(RP)
+    conds = [root.id == root.root_provider_id, root.id > bindparam("last")]
+    for g in q.groups.values():
+        conds += _tree_conditions(root, g, classes, traits)
+    if in_tree:
+        conds.append(root.id == bindparam("tree_root"))
+    built = select(root.id).where(*conds).order_by(root.id).limit(step)
+    _ROOT_QUERIES[key] = built
+    while len(_ROOT_QUERIES) > _ROOT_QUERIES_KEPT:
+        _ROOT_QUERIES.popitem(last=False)
+    return built
+
+
+def _group_key(g: RequestGroup) -> tuple[Any, ...]:
+    return (
+        g.suffix,
+        tuple(sorted(g.resources.items())),
+        tuple(sorted(g.required)),
+        tuple(tuple(sorted(any_)) for any_ in g.any_of),
+        tuple(sorted(g.forbidden)),
+        tuple(tuple(sorted(agg)) for agg in g.member_of),
+        tuple(sorted(g.forbidden_aggs)),
+    )
 
 
 def _tree_conditions(

@@ -20,6 +20,9 @@ from nimbostack.placement.objects.filters import used_of
 
 RP = ResourceProvider
 _BATCH = 500
+# Built once: aliasing a table copies its columns, which is costly per request.
+_PARENT = aliased(RP, name="parent_rp")
+_ROOT = aliased(RP, name="root_rp")
 
 
 @dataclass
@@ -42,7 +45,7 @@ async def load(
     """Summaries keyed by provider id; ``only_classes`` limits the resources shown."""
     ids = sorted(set(provider_ids))
     result: dict[int, Summary] = {}
-    parent, root = aliased(RP), aliased(RP)
+    parent, root = _PARENT, _ROOT
     for batch in _batches(ids):
         rows = await s.execute(
             select(RP.id, RP.uuid, parent.uuid, root.uuid)
