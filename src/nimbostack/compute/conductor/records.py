@@ -7,13 +7,10 @@ import time
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.compute import states
 from nimbostack.compute.db.models import (
     Instance,
-    InstanceAction,
-    InstanceActionEvent,
     Migration,
     ServerGroup,
 )
@@ -76,10 +73,17 @@ async def record_event(
 ) -> None:
     async with state.db.session() as session:
         if phase == "finish" and start_time is not None:
-            await actions.event_start(
-                session, instance_uuid=uuid, request_id=request_id, event=event, host=host
+            await actions.event_reported(
+                session,
+                instance_uuid=uuid,
+                request_id=request_id,
+                event=event,
+                host=host,
+                start_time=start_time,
+                result=result or "Success",
+                traceback=traceback,
             )
-        if phase == "start":
+        elif phase == "start":
             await actions.event_start(
                 session, instance_uuid=uuid, request_id=request_id, event=event, host=host
             )
@@ -92,27 +96,6 @@ async def record_event(
                 result=result or "Success",
                 traceback=traceback,
             )
-            if start_time is not None:
-                await _backdate(session, uuid, request_id, event, start_time)
-
-
-async def _backdate(
-    session: AsyncSession, uuid: str, request_id: str, event: str, start_time: float
-) -> None:
-    """Give a step reported in one message its real start time."""
-    found = await session.scalar(
-        select(InstanceActionEvent)
-        .join(InstanceAction, InstanceAction.id == InstanceActionEvent.action_id)
-        .where(
-            InstanceAction.instance_uuid == uuid,
-            InstanceAction.request_id == request_id,
-            InstanceActionEvent.event == event,
-        )
-        .order_by(InstanceActionEvent.id.desc())
-        .limit(1)
-    )
-    if found is not None:
-        found.start_time = start_time
 
 
 async def record_fault(

@@ -86,6 +86,38 @@ async def event_finish(
     found.finish_time = now
     found.result = result
     found.traceback = traceback
+    _close(action, result, now)
+
+
+async def event_reported(
+    session: AsyncSession,
+    *,
+    instance_uuid: str,
+    request_id: str,
+    event: str,
+    host: str,
+    start_time: float,
+    result: str,
+    traceback: str | None = None,
+) -> None:
+    """A whole event told in one message once it finished: one row, already closed."""
+    action = await _action(session, instance_uuid, request_id)
+    now = time.time()
+    session.add(
+        InstanceActionEvent(
+            action_id=action.id,
+            event=event,
+            start_time=start_time,
+            finish_time=now,
+            result=result,
+            traceback=traceback,
+            host=host,
+        )
+    )
+    _close(action, result, now)
+
+
+def _close(action: InstanceAction, result: str, now: float) -> None:
     action.updated_at = now
     if result != "Success":
         action.message = "Error"

@@ -61,9 +61,27 @@ def record_usage(node: ComputeNode, usage: Usage) -> None:
     node.running_vms = usage.running_vms
 
 
-async def by_uuid(session: AsyncSession, uuids: list[str]) -> dict[str, ComputeNode]:
-    rows = await session.scalars(select(ComputeNode).where(ComputeNode.uuid.in_(uuids)))
-    return {row.uuid: row for row in rows}
+@dataclass(frozen=True)
+class NodeFacts:
+    """What the scheduler needs of a node: its names and what it runs on."""
+
+    host: str
+    hypervisor_hostname: str
+    hypervisor_type: str
+    cpu_info: dict[str, Any]
+
+
+async def facts_by_uuid(session: AsyncSession, uuids: list[str]) -> dict[str, NodeFacts]:
+    n = ComputeNode
+    rows = await session.execute(
+        select(n.uuid, n.host, n.hypervisor_hostname, n.hypervisor_type, n.cpu_info).where(
+            n.uuid.in_(uuids)
+        )
+    )
+    return {
+        uuid: NodeFacts(host, name, kind, dict(cpu or {}))
+        for uuid, host, name, kind, cpu in rows.all()
+    }
 
 
 async def by_host(session: AsyncSession, host: str) -> list[ComputeNode]:

@@ -16,9 +16,11 @@ CLASS_NAME_MAX = 64 - len(CLASS_PREFIX)
 
 
 async def overrides(db: Database, project_id: str) -> dict[str, int]:
-    async with db.session() as s:
-        rows = await s.scalars(select(Quota).where(Quota.project_id == project_id))
-        return {row.resource: row.hard_limit for row in rows}
+    async with db.reader() as s:
+        rows = await s.execute(
+            select(Quota.resource, Quota.hard_limit).where(Quota.project_id == project_id)
+        )
+        return {resource: limit for resource, limit in rows.all()}
 
 
 async def set_limits(db: Database, project_id: str, limits: dict[str, int]) -> None:

@@ -61,6 +61,21 @@ def is_up(service: Service, down_after: float, now: float | None = None) -> bool
     return (now or time.time()) - service.last_seen_up <= down_after
 
 
+async def health_by_host(
+    session: AsyncSession, down_after: float, now: float
+) -> dict[str, tuple[bool, bool]]:
+    """host → (up, disabled) of every compute service, reading only those columns."""
+    rows = await session.execute(
+        select(Service.host, Service.forced_down, Service.last_seen_up, Service.disabled).where(
+            Service.binary == COMPUTE
+        )
+    )
+    return {
+        host: (not forced and seen is not None and now - seen <= down_after, bool(disabled))
+        for host, forced, seen, disabled in rows.all()
+    }
+
+
 async def by_host(session: AsyncSession, binary: str = COMPUTE) -> dict[str, Service]:
     rows = await session.scalars(select(Service).where(Service.binary == binary))
     return {row.host: row for row in rows}

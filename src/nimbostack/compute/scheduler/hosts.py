@@ -84,16 +84,16 @@ async def load(
         rps = list((req.get("allocations") or {}).keys())
         if len(rps) == 1 and rps[0] not in by_root:
             by_root[rps[0]] = req
-    nodes = await hosts.by_uuid(session, list(by_root))
-    svcs = await services.by_host(session)
-    aggs = await _aggregates_by_host(session)
     now = time.time()
+    nodes = await hosts.facts_by_uuid(session, list(by_root))
+    health = await services.health_by_host(session, down_after, now)
+    aggs = await _aggregates_by_host(session)
     states = []
     for uuid, req in by_root.items():
         node = nodes.get(uuid)
         if node is None:
             continue
-        svc = svcs.get(node.host)
+        up, disabled = health.get(node.host, (False, True))
         metadata = aggs.get(node.host, [])
         azs = [m["availability_zone"] for m in metadata if m.get("availability_zone")]
         states.append(
@@ -103,12 +103,12 @@ async def load(
                 uuid=uuid,
                 allocation_request={"allocations": req["allocations"]},
                 free=_free(summaries.get(uuid, {})),
-                service_up=svc is not None and services.is_up(svc, down_after, now),
-                service_disabled=svc is None or svc.disabled,
+                service_up=up,
+                service_disabled=disabled,
                 availability_zone=azs[0] if azs else default_az,
                 aggregate_metadata=metadata,
                 hypervisor_type=node.hypervisor_type,
-                cpu_info=dict(node.cpu_info or {}),
+                cpu_info=node.cpu_info,
             )
         )
     return states
