@@ -5,6 +5,7 @@ concurrency 50, and GET /servers/detail with 1,000 servers; prints a markdown ta
 
 Usage: .venv/bin/python -m bench.compute_boot [--hosts 50] [--single 20] [--burst 500]
        [--attach DATA_DIR]   (measure a cloud already running from DATA_DIR)
+       [--apart placement]   (placement in a `nimbostack serve placement` process)
 """
 
 from __future__ import annotations
@@ -144,13 +145,16 @@ def main() -> None:
     parser.add_argument("--single", type=int, default=20)
     parser.add_argument("--burst", type=int, default=500)
     parser.add_argument("--attach", help="data dir of a cloud that is already running")
+    parser.add_argument(
+        "--apart", action="append", default=[], help="service to run in its own process"
+    )
     args = parser.parse_args()
     cloud = None
     if args.attach:
         data_dir = Path(args.attach)
         urls = json.loads((data_dir / "status.json").read_text())["services"]
     else:
-        cloud = CloudProcess.start(SERVICES, env=_env(args.hosts))
+        cloud = CloudProcess.start(SERVICES, env=_env(args.hosts), apart=args.apart)
         data_dir = cloud.data_dir
         urls = {name: cloud.url(name) for name in SERVICES}
     try:

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -33,6 +33,7 @@ class CloudProcess:
     ports: dict[str, int]
     proc: subprocess.Popen[bytes]
     started_in: float
+    helpers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @classmethod
     def start(
@@ -41,7 +42,9 @@ class CloudProcess:
         cpus: str | None = None,
         env: dict[str, str] | None = None,
         data_dir: Path | None = None,
+        apart: list[str] | None = None,
     ) -> CloudProcess:
+        """``apart``: services started first, each in its own `nimbostack serve` process."""
         data_dir = data_dir or Path(tempfile.mkdtemp(prefix="nimbo-bench-"))
         ports = {name: free_port() for name in services}
         full_env = dict(
@@ -53,15 +56,26 @@ class CloudProcess:
         full_env.update({f"NIMBOSTACK_{n.upper()}__PORT": str(p) for n, p in ports.items()})
         full_env["NIMBOSTACK_COMPUTE__METADATA_PORT"] = str(free_port())
         full_env.update(env or {})
-        cmd = [str(BIN / "nimbostack"), "up"]
+        began = time.perf_counter()
+        helpers = []
+        for name in apart or []:
+            log = (data_dir / f"bench-{name}.log").open("wb")
+            helper = subprocess.Popen(
+                [str(BIN / "nimbostack"), "serve", name],
+                env=full_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            _wait_http(f"http://127.0.0.1:{ports[name]}/", helper)
+            helpers.append(helper)
+        cmd = [str(BIN / "nimbostack"), "up", *(f"--apart={name}" for name in apart or [])]
         if cpus:
             cmd = ["taskset", "-c", cpus, *cmd]
-        began = time.perf_counter()
         log = (data_dir / "bench-up.log").open("wb")
         proc = subprocess.Popen(cmd, env=full_env, stdout=log, stderr=subprocess.STDOUT)
         for port in ports.values():
             _wait_http(f"http://127.0.0.1:{port}/", proc)
-        return cls(data_dir, ports, proc, time.perf_counter() - began)
+        return cls(data_dir, ports, proc, time.perf_counter() - began, helpers)
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -81,8 +95,9 @@ class CloudProcess:
         return (int(fields[11]) + int(fields[12])) / ticks
 
     def stop(self, remove: bool = True) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=30)
+        for proc in [self.proc, *self.helpers]:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
         if remove:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 

@@ -34,9 +34,21 @@ def secret_file(path: Path) -> str:
 class Cloud:
     """Starts identity, bootstraps it, then every other service; writes clouds.yaml."""
 
-    def __init__(self, runtime: Runtime, specs: list[ServiceSpec] | None = None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        specs: list[ServiceSpec] | None = None,
+        apart: set[str] | None = None,
+    ) -> None:
+        """``apart``: services of the catalog that run in processes of their own."""
         self.runtime = runtime
         self.specs = specs or in_up()
+        self.apart = apart or set()
+        known = {s.name for s in self.specs}
+        for name in sorted(self.apart):
+            if name not in known or name == "identity":
+                choices = ", ".join(sorted(known - {"identity"}))
+                raise KeyError(f"--apart {name}: not a service of up (choose from {choices})")
         self.services: list[Service] = []
         self._guest_task: asyncio.Task[None] | None = None
         self.admin_password = secret_file(runtime.data_dir / "admin-password")
@@ -73,12 +85,17 @@ class Cloud:
         await identity.start()
         self.services.append(identity)
         for wave in sorted({s.wave for s in self.specs if s.name != "identity"}):
-            batch = [s.load(self.runtime) for s in self.specs if s.wave == wave]
+            batch = [
+                s.load(self.runtime)
+                for s in self.specs
+                if s.wave == wave and s.name not in self.apart
+            ]
             batch = [s for s in batch if s.name != "identity"]
             await asyncio.gather(*(service.start() for service in batch))
             self.services.extend(batch)
         self.write_clouds()
-        if any(s.name == "image" for s in self.specs) and self.runtime.conf.image.guest_image:
+        local = {s.name for s in self.specs} - self.apart
+        if "image" in local and self.runtime.conf.image.guest_image:
             self._guest_task = asyncio.create_task(self._guest_image())
         elapsed = time.perf_counter() - started
         self._write_status(elapsed)

@@ -60,7 +60,11 @@ def cmd_up(args: argparse.Namespace) -> int:
     from nimbostack.cmd.cloud import Cloud
 
     runtime = _runtime(args)
-    cloud = Cloud(runtime)
+    try:
+        cloud = Cloud(runtime, apart=set(args.apart))
+    except KeyError as exc:
+        print(f"nimbostack up: {exc.args[0]}", file=sys.stderr)
+        return 2
 
     async def main() -> None:
         await _run_until_signal(_start_and_report(cloud, runtime), cloud.stop)
@@ -140,7 +144,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", help="data directory (env NIMBOSTACK_DATA_DIR)")
     parser.add_argument("--bind", help="address the APIs listen on (default 127.0.0.1)")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("up", help="run the whole cloud in one process").set_defaults(func=cmd_up)
+    up = sub.add_parser("up", help="run the whole cloud in one process")
+    up.add_argument(
+        "--apart",
+        action="append",
+        default=[],
+        metavar="SERVICE",
+        help="leave SERVICE to its own `nimbostack serve SERVICE` process (still in the "
+        "catalog); repeatable",
+    )
+    up.set_defaults(func=cmd_up)
     serve = sub.add_parser("serve", help="run one service on its own")
     serve.add_argument(
         "role", help="service to run: " + ", ".join(s.name for s in registry.SERVICES)

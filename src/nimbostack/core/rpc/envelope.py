@@ -12,10 +12,10 @@ and a reply as ``{"msg_id": ..., "result": <JSON>}`` or
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from dataclasses import dataclass
 from typing import Any, Literal, cast
+
+import orjson
 
 from nimbostack.core.rpc.errors import MalformedMessage, RemoteError, RemoteExpectedError
 
@@ -25,24 +25,20 @@ _REQUIRED = ("kind", "name", "version", "msg_id", "topic")
 
 
 def _encode_default(value: Any) -> Any:
-    # Nested dataclasses in message fields travel as JSON objects.
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
+    # orjson writes dataclasses itself; sets and other iterables travel as lists.
+    if isinstance(value, set | frozenset):
+        return sorted(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-# One encoder for all: json.dumps with options builds a new encoder on every call.
-_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_encode_default)
-
-
 def _dumps(payload: dict[str, Any]) -> bytes:
-    return _ENCODER.encode(payload).encode()
+    return orjson.dumps(payload, default=_encode_default, option=orjson.OPT_NON_STR_KEYS)
 
 
 def _loads(body: bytes, what: str) -> dict[str, Any]:
     try:
-        payload = json.loads(body.decode())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
         raise MalformedMessage(f"{what} is not JSON: {exc}") from None
     if not isinstance(payload, dict):
         raise MalformedMessage(f"{what} is not a JSON object")
