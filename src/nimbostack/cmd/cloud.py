@@ -49,6 +49,7 @@ class Cloud:
             if name not in known or name == "identity":
                 choices = ", ".join(sorted(known - {"identity"}))
                 raise KeyError(f"--apart {name}: not a service of up (choose from {choices})")
+        self.local = [s for s in self.specs if s.name not in self.apart]
         self.services: list[Service] = []
         self._guest_task: asyncio.Task[None] | None = None
         self.admin_password = secret_file(runtime.data_dir / "admin-password")
@@ -84,18 +85,13 @@ class Cloud:
         await bootstrap(state, accounts, self.catalog(), self.runtime.conf.DEFAULT.region)
         await identity.start()
         self.services.append(identity)
-        for wave in sorted({s.wave for s in self.specs if s.name != "identity"}):
-            batch = [
-                s.load(self.runtime)
-                for s in self.specs
-                if s.wave == wave and s.name not in self.apart
-            ]
-            batch = [s for s in batch if s.name != "identity"]
+        others = [s for s in self.local if s.name != "identity"]
+        for wave in sorted({s.wave for s in others}):
+            batch = [s.load(self.runtime) for s in others if s.wave == wave]
             await asyncio.gather(*(service.start() for service in batch))
             self.services.extend(batch)
         self.write_clouds()
-        local = {s.name for s in self.specs} - self.apart
-        if "image" in local and self.runtime.conf.image.guest_image:
+        if any(s.name == "image" for s in self.local) and self.runtime.conf.image.guest_image:
             self._guest_task = asyncio.create_task(self._guest_image())
         elapsed = time.perf_counter() - started
         self._write_status(elapsed)

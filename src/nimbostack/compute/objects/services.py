@@ -56,9 +56,11 @@ async def beat(db: Database, host: str, binary: str, topic: str) -> None:
 
 def is_up(service: Service, down_after: float, now: float | None = None) -> bool:
     """Up when not forced down and heard from within ``down_after`` seconds."""
-    if service.forced_down or service.last_seen_up is None:
-        return False
-    return (now or time.time()) - service.last_seen_up <= down_after
+    return _alive(service.forced_down, service.last_seen_up, down_after, now or time.time())
+
+
+def _alive(forced_down: bool, last_seen_up: float | None, down_after: float, now: float) -> bool:
+    return not forced_down and last_seen_up is not None and now - last_seen_up <= down_after
 
 
 async def health_by_host(
@@ -71,7 +73,7 @@ async def health_by_host(
         )
     )
     return {
-        host: (not forced and seen is not None and now - seen <= down_after, bool(disabled))
+        host: (_alive(forced, seen, down_after, now), bool(disabled))
         for host, forced, seen, disabled in rows.all()
     }
 
