@@ -20,16 +20,14 @@ from pathlib import Path
 import httpx
 from sqlalchemy import insert, select
 
-from nimbostack.core.api.app import ApiSettings, build_app
-from nimbostack.core.api.errorbody import placement_error
 from nimbostack.core.auth.policy import Enforcer
 from nimbostack.core.auth.tokens import TokenInfo
 from nimbostack.core.config import load
 from nimbostack.core.db import Database
 from nimbostack.core.db.engine import sqlite_url
 from nimbostack.core.db.migrate import upgrade
+from nimbostack.core.service import api_app
 from nimbostack.placement import policies
-from nimbostack.placement.api.routes import ROUTES
 from nimbostack.placement.db.models import (
     Allocation,
     Base,
@@ -38,7 +36,7 @@ from nimbostack.placement.db.models import (
     ResourceProvider,
 )
 from nimbostack.placement.objects import names
-from nimbostack.placement.service import MIGRATIONS, VERSIONS
+from nimbostack.placement.service import API, MIGRATIONS
 from nimbostack.placement.state import PlacementState
 
 
@@ -109,10 +107,7 @@ async def run(count: int, requests: int, limits: list[int | None]) -> None:
         print(f"loaded {count} providers in {time.perf_counter() - started:.1f}s\n")
         enforcer = Enforcer(policies.rules())
         state = PlacementState(load(None, environ={}), db, enforcer, "http://bench")
-        app = build_app(
-            ROUTES, ApiSettings("placement", placement_error, AdminTokens(), enforcer, VERSIONS)
-        )
-        app.state.placement = state
+        app = api_app(API, state, validator=AdminTokens(), enforcer=enforcer)
         transport = httpx.ASGITransport(app=app)
         print("| limit | requests | candidates | p50 ms | p95 ms | max ms |")
         print("|---|---|---|---|---|---|")

@@ -25,7 +25,7 @@ from nimbostack.compute.agent.drivers.qemu import QemuDriver, QemuSettings, comm
 from nimbostack.compute.agent.drivers.qemu.layout import Layout
 from nimbostack.compute.agent.drivers.qemu.process import rss_bytes
 from nimbostack.compute.configdrive import openstack_metadata_files
-from nimbostack.image.guest.builder import build_guest_image, default_cache_dir
+from nimbostack.guest_image.builder import build_guest_image, default_cache_dir
 
 MARKER = b"NIMBOSTACK-BOOT "
 MEMORY_MB = 256

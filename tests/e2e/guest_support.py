@@ -2,7 +2,7 @@
 
 Guests are read through their serial console (`openstack console log show`): the guest
 image prints a boot marker after its user-data ran, then a tick every two seconds
-(nimbostack.image.guest.builder). Guests outlive `nimbostack up` by design, so the
+(nimbostack.guest_image.builder). Guests outlive `nimbostack up` by design, so the
 clouds here delete their servers and then end any QEMU left under their data directory.
 """
 
@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from nimbostack.image.guest.builder import parse_boot_marker, parse_tick_marker
+from nimbostack.guest_image.builder import parse_boot_marker, parse_tick_marker
 from tests.support.cloud import RunningCloud
 
 BOOT_TIMEOUT = 90.0

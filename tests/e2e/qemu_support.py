@@ -20,7 +20,7 @@ import pytest
 from nimbostack.compute.agent.drivers.base import GuestSpec, ImageFiles
 from nimbostack.compute.agent.drivers.qemu import QemuDriver, QemuSettings
 from nimbostack.compute.configdrive import openstack_metadata_files
-from nimbostack.image.guest.builder import (
+from nimbostack.guest_image.builder import (
     GuestImage,
     build_guest_image,
     default_cache_dir,

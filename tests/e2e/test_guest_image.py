@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from nimbostack.compute.configdrive import build_config_drive, openstack_metadata_files
-from nimbostack.image.guest.builder import (
+from nimbostack.guest_image.builder import (
     GUEST_ROOT_MOUNT,
     GuestImage,
     build_guest_image,

@@ -20,7 +20,7 @@ import pytest
 
 from nimbostack.compute import states
 from nimbostack.compute.agent.drivers.qemu import QemuDriver, accel
-from nimbostack.image.guest.builder import GuestImage
+from nimbostack.guest_image.builder import GuestImage
 from tests.e2e import qemu_support as qs
 from tests.e2e.qemu_support import DriverFactory, booted, image_files, make_spec, wait_boots
 

@@ -15,7 +15,7 @@ from nimbostack.compute.agent.drivers.qemu import QemuDriver
 from nimbostack.compute.console.proxy import build_proxy_app
 from nimbostack.compute.console.tokens import console_url, issue_token, load_secret
 from nimbostack.core.service import HttpServer
-from nimbostack.image.guest.builder import GuestImage
+from nimbostack.guest_image.builder import GuestImage
 from tests.e2e import qemu_support as qs
 from tests.e2e.qemu_support import make_spec
 

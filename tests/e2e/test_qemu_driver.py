@@ -16,7 +16,7 @@ import pytest
 from nimbostack.compute import states
 from nimbostack.compute.agent.drivers.base import DriverError, GuestSpec, ImageFiles
 from nimbostack.compute.agent.drivers.qemu import QemuDriver, QemuSettings
-from nimbostack.image.guest.builder import GuestImage
+from nimbostack.guest_image.builder import GuestImage
 from tests.e2e import qemu_support as qs
 from tests.e2e.qemu_support import (
     DriverFactory,

@@ -14,7 +14,7 @@ import pytest
 from nimbostack.compute import states
 from nimbostack.compute.agent.drivers.base import GuestNotFound, GuestSpec, MigrateData
 from nimbostack.compute.agent.drivers.qemu import QemuDriver
-from nimbostack.image.guest.builder import GuestImage
+from nimbostack.guest_image.builder import GuestImage
 from tests.e2e import qemu_support as qs
 from tests.e2e.qemu_support import DriverFactory, booted, make_spec, markers, wait_ticks_after
 

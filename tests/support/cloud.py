@@ -49,7 +49,6 @@ class RunningCloud:
 
     @classmethod
     def start(cls, data_dir: Path, extra_env: dict[str, str] | None = None) -> RunningCloud:
-        ports = {spec.name: free_port() for spec in in_up()}
         env = dict(os.environ)
         env.update(
             {
@@ -64,12 +63,14 @@ class RunningCloud:
                 ),
             }
         )
-        env.update({f"NIMBOSTACK_{name.upper()}__PORT": str(p) for name, p in ports.items()})
-        env["NIMBOSTACK_COMPUTE__METADATA_PORT"] = str(free_port())
+        # Every service binds a free port itself and reports it in status.json: ports
+        # picked here and released before the child binds them could be taken meanwhile.
+        env.update({f"NIMBOSTACK_{spec.name.upper()}__PORT": "0" for spec in in_up()})
+        env["NIMBOSTACK_COMPUTE__METADATA_PORT"] = "0"
         # Most tests exercise the control plane; real guests are asked for explicitly.
         env.setdefault("NIMBOSTACK_COMPUTE_AGENT__DRIVER", "fake")
         env.update(extra_env or {})
-        cloud = cls(data_dir=data_dir, env=env, ports=ports)
+        cloud = cls(data_dir=data_dir, env=env, ports={})
         log = (data_dir / "up.log").open("wb")
         data_dir.mkdir(parents=True, exist_ok=True)
         cloud.proc = subprocess.Popen(
@@ -86,9 +87,18 @@ class RunningCloud:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"nimbostack up exited: {self.log_tail()}")
             if status.exists():
+                self._learn_ports(json.loads(status.read_text())["ports"])
                 return
             time.sleep(0.05)
         raise RuntimeError(f"nimbostack up not ready in {timeout}s: {self.log_tail()}")
+
+    def _learn_ports(self, bound: dict[str, int]) -> None:
+        """Keep the ports the cloud bound, and give them to processes started later."""
+        for name, port in bound.items():
+            section, _, option = name.partition(".")
+            self.env[f"NIMBOSTACK_{section.upper()}__{(option or 'port').upper()}"] = str(port)
+            if not option:
+                self.ports[section] = port
 
     def log_tail(self, lines: int = 40) -> str:
         path = self.data_dir / "up.log"

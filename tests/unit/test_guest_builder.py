@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from nimbostack.compute.configdrive import openstack_metadata_files
-from nimbostack.image.guest import elf
-from nimbostack.image.guest.builder import parse_boot_marker, parse_tick_marker
-from nimbostack.image.guest.cpio import DeviceNode, write_initramfs
+from nimbostack.guest_image import elf
+from nimbostack.guest_image.builder import parse_boot_marker, parse_tick_marker
+from nimbostack.guest_image.cpio import DeviceNode, write_initramfs
 
-GUEST_DIR = Path(__file__).resolve().parents[2] / "src/nimbostack/image/guest"
+GUEST_DIR = Path(__file__).resolve().parents[2] / "src/nimbostack/guest_image"
 BOOT_ID = "0e1b10c2-e4bf-43a6-95b4-1372556154a2"
 
 

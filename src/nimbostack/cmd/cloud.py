@@ -9,6 +9,7 @@ import os
 import secrets
 import time
 from pathlib import Path
+from typing import Any
 
 from nimbostack.cmd.clouds import cloud_entry, write_clouds
 from nimbostack.cmd.services import ServiceSpec, in_up
@@ -50,7 +51,7 @@ class Cloud:
                 choices = ", ".join(sorted(known - {"identity"}))
                 raise KeyError(f"--apart {name}: not a service of up (choose from {choices})")
         self.local = [s for s in self.specs if s.name not in self.apart]
-        self.services: list[Service] = []
+        self.services: list[Service[Any]] = []
         self._guest_task: asyncio.Task[None] | None = None
         self.admin_password = secret_file(runtime.data_dir / "admin-password")
         self.demo_password = secret_file(runtime.data_dir / "demo-password")
@@ -74,8 +75,11 @@ class Cloud:
     async def start(self) -> None:
         started = time.perf_counter()
         self._generated_secrets()
-        identity = next(s for s in self.specs if s.name == "identity").load(self.runtime)
-        assert isinstance(identity, IdentityService)
+        loaded = [spec.load(self.runtime) for spec in self.local]
+        # Every port is bound first: the catalog then names the real ones (0 = any).
+        for service in loaded:
+            service.bind()
+        identity = next(s for s in loaded if isinstance(s, IdentityService))
         state = await identity.prepare()
         accounts = [
             Account("admin", self.admin_password, "admin", "admin", system=True),
@@ -85,9 +89,10 @@ class Cloud:
         await bootstrap(state, accounts, self.catalog(), self.runtime.conf.DEFAULT.region)
         await identity.start()
         self.services.append(identity)
-        others = [s for s in self.local if s.name != "identity"]
-        for wave in sorted({s.wave for s in others}):
-            batch = [s.load(self.runtime) for s in others if s.wave == wave]
+        waves = {spec.name: spec.wave for spec in self.local}
+        others = [s for s in loaded if s is not identity]
+        for wave in sorted({waves[s.name] for s in others}):
+            batch = [s for s in others if waves[s.name] == wave]
             await asyncio.gather(*(service.start() for service in batch))
             self.services.extend(batch)
         self.write_clouds()
@@ -123,6 +128,7 @@ class Cloud:
             "pid": os.getpid(),
             "started_in_seconds": round(elapsed, 3),
             "services": {s.name: self.runtime.url(s.name) for s in self.services},
+            "ports": self.runtime.bound_ports(),
         }
         (self.runtime.data_dir / "status.json").write_text(json.dumps(status, indent=2))
 

@@ -10,7 +10,7 @@ from typing import Any
 from nimbostack.clients.identity import password_session
 from nimbostack.clients.image import ImageClient
 from nimbostack.core.service import Runtime
-from nimbostack.image.guest.builder import (
+from nimbostack.guest_image.builder import (
     GUEST_IMAGE_NAME,
     GuestImage,
     build_guest_image,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from typing import Any
 
 from nimbostack.core.service import Runtime, Service
 
@@ -20,7 +21,7 @@ class ServiceSpec:
     in_up: bool = True  # run by `nimbostack up` (roles are for `serve` only)
     wave: int = 1  # `up` starts waves in order, the services of one wave together
 
-    def load(self, runtime: Runtime) -> Service:
+    def load(self, runtime: Runtime) -> Service[Any]:
         module, _, cls_name = self.target.partition(":")
         cls = getattr(importlib.import_module(module), cls_name)
         service = cls(runtime)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from nimbostack.core.config import Opt, register
+from nimbostack.core.config import Opt, port_opt, register
 
 register(
     "compute",
     "The compute service (Nova): API, conductor and scheduler.",
     [
-        Opt("port", 8774, "Port of the compute API.", type="int", minimum=1),
-        Opt("metadata_port", 8775, "Port of the metadata API.", type="int", minimum=1),
+        port_opt("port", 8774, "the compute API"),
+        port_opt("metadata_port", 8775, "the metadata API"),
         Opt("connection", "", "Database URL for compute (empty: see [database])."),
         Opt(
             "metadata_proxy_shared_secret",

@@ -72,6 +72,11 @@ class Opt:
         return value
 
 
+def port_opt(name: str, default: int, what: str) -> Opt:
+    """A listening port option; 0 binds any free port (the bound one is then used)."""
+    return Opt(name, default, f"Port of {what} (0: any free port).", type="int", minimum=0)
+
+
 @dataclass
 class OptGroup:
     """A named INI section of options."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from nimbostack.core.config import Opt, register
+from nimbostack.core.config import Opt, port_opt, register
 
 register(
     "identity",
     "The identity service (Keystone v3).",
     [
-        Opt("port", 5000, "Port of the identity API.", type="int", minimum=1),
+        port_opt("port", 5000, "the identity API"),
         Opt("connection", "", "Database URL for identity (empty: see [database])."),
         Opt("token_expiration", 3600, "Token lifetime in seconds.", type="int", minimum=60),
         Opt(

@@ -82,6 +82,6 @@ class IdentityState:
 
 
 def state_of(req: ApiRequest) -> IdentityState:
-    state = req.http.app.state.identity
+    state = req.service_state
     assert isinstance(state, IdentityState)
     return state

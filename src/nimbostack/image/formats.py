@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nimbostack.core.process import spawn
+
 # Declared disk_format -> the format the bytes must have. ami/ari/aki are raw bytes.
 _EXPECTED = {
     "raw": "raw",
@@ -105,7 +107,7 @@ def _check_info(info: dict[str, Any], path: Path) -> None:
 
 
 async def qemu_info(path: Path, fmt: str, limit_seconds: float) -> dict[str, Any]:
-    proc = await asyncio.create_subprocess_exec(
+    proc = await spawn(
         "qemu-img", "info", "--output", "json", "-U", "-f", fmt, str(path),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nimbostack.core.config import Opt, register
+from nimbostack.core.config import Opt, port_opt, register
 
 DISK_FORMATS = ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso"]
 CONTAINER_FORMATS = ["ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"]
@@ -11,7 +11,7 @@ register(
     "image",
     "The image service (Glance v2).",
     [
-        Opt("port", 9292, "Port of the image API.", type="int", minimum=1),
+        port_opt("port", 9292, "the image API"),
         Opt("connection", "", "Database URL for the image service (empty: see [database])."),
         Opt("store_dir", "", "Directory of the file store (defaults to <data_dir>/images)."),
         Opt(

@@ -1,15 +1,13 @@
-"""Runs the image service: migrations, the stores, the API server on [image] port."""
+"""The image service: its stores and the API on [image] port."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
-from nimbostack.core.api.app import ApiSettings, build_app
 from nimbostack.core.api.errorbody import glance_error
-from nimbostack.core.db import Database
-from nimbostack.core.db.migrate import upgrade
-from nimbostack.core.service import HttpServer, Service
+from nimbostack.core.auth.policy import RuleDefault
+from nimbostack.core.service import Api, Schema, Service
 from nimbostack.image import options as _options  # noqa: F401
 from nimbostack.image import policies
 from nimbostack.image.api.routes import ROUTES
@@ -18,54 +16,29 @@ from nimbostack.image.state import ImageState
 from nimbostack.image.stores.file import FileStore
 
 MIGRATIONS = Path(__file__).parent / "db" / "migrations"
+API = Api("image", ROUTES, glance_error)
 
 
-class ImageService(Service):
+class ImageService(Service[ImageState]):
     """Glance v2 on [image] port."""
 
     name = "image"
-    state: ImageState
-    server: HttpServer
+    schema = Schema(Base.metadata, MIGRATIONS)
+    apis = (API,)
 
-    async def prepare(self) -> ImageState:
-        """Migrate the database and open the stores (no server yet)."""
-        rt = self.runtime
-        conf = rt.conf.image
-        url = rt.database_url("image")
-        await asyncio.to_thread(upgrade, url, MIGRATIONS, Base.metadata)
-        store_dir = Path(conf.store_dir or rt.data_dir / "images")
+    def policy_rules(self) -> list[RuleDefault]:
+        return policies.rules()
+
+    async def build_state(self) -> ImageState:
+        conf = self.runtime.conf.image
+        store_dir = Path(conf.store_dir or self.runtime.data_dir / "images")
         store = FileStore(store_dir)
         staging = FileStore(store_dir / "staging")
         await asyncio.to_thread(store.ensure)
         await asyncio.to_thread(staging.ensure)
-        self.state = ImageState(
-            conf=conf,
-            db=Database(url),
-            enforcer=rt.enforcer("image", policies.rules()),
-            store=store,
-            staging=staging,
+        state = ImageState(
+            conf=conf, db=self.database, enforcer=self.enforcer, store=store, staging=staging
         )
-        return self.state
-
-    async def start(self) -> None:
-        if not hasattr(self, "state"):
-            await self.prepare()
-        rt = self.runtime
-        settings = ApiSettings(
-            service="image",
-            error_format=glance_error,
-            validator=rt.token_validator(),
-            enforcer=self.state.enforcer,
-            auth_uri=rt.url("identity"),
-        )
-        app = build_app(ROUTES, settings)
-        app.state.image = self.state
-        self.server = HttpServer(app, rt.conf.DEFAULT.bind_host, rt.port("image"), "image")
-        await self.server.start()
-
-    async def stop(self) -> None:
-        if hasattr(self, "server"):
-            await self.server.stop()
-        if hasattr(self, "state"):
-            await self.state.drain()
-            await self.state.db.close()
+        # Background imports stop before the database closes.
+        self.on_stop("image imports", state.drain)
+        return state

@@ -42,6 +42,6 @@ class ImageState:
 
 
 def state_of(req: ApiRequest) -> ImageState:
-    state = req.http.app.state.image
+    state = req.service_state
     assert isinstance(state, ImageState)
     return state

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from nimbostack.core.config import Opt, register
+from nimbostack.core.config import Opt, port_opt, register
 
 register(
     "placement",
     "The placement service (resource providers, inventories, allocations).",
     [
-        Opt("port", 8778, "Port of the placement API.", type="int", minimum=1),
+        port_opt("port", 8778, "the placement API"),
         Opt("connection", "", "Database URL for placement (empty: see [database])."),
         Opt(
             "allocation_conflict_retry_count",

@@ -25,6 +25,6 @@ class PlacementState:
 
 
 def state_of(req: ApiRequest) -> PlacementState:
-    state = req.http.app.state.placement
+    state = req.service_state
     assert isinstance(state, PlacementState)
     return state

@@ -23,10 +23,10 @@ from nimbostack.clients.identity import Session
 from nimbostack.clients.image import ImageClient
 from nimbostack.compute import options as _options  # noqa: F401
 from nimbostack.compute import policies
-from nimbostack.compute.api.app import build_app
 from nimbostack.compute.credentials import StaticAuth
 from nimbostack.compute.db.models import Base, ComputeNode, Instance, Service
 from nimbostack.compute.objects.flavors import ensure_default_flavors
+from nimbostack.compute.service import API
 from nimbostack.core.auth.policy import Enforcer
 from nimbostack.core.auth.tokens import TokenInfo
 from nimbostack.core.config import Config, load
@@ -36,6 +36,7 @@ from nimbostack.core.db.engine import sqlite_url
 from nimbostack.core.db.migrate import upgrade
 from nimbostack.core.errors import Unauthorized
 from nimbostack.core.rpc import Message
+from nimbostack.core.service import api_app
 
 MIGRATIONS = Path(__file__).parents[3] / "src/nimbostack/compute/db/migrations"
 CALLERS = {
@@ -235,7 +236,7 @@ async def make_state(tmp: Path) -> StubState:
 @pytest.fixture
 async def api(tmp_path: Path) -> AsyncIterator[Compute]:
     state = await make_state(tmp_path)
-    app = build_app(state, validator=StubValidator())
+    app = api_app(API, state, validator=StubValidator(), enforcer=state.enforcer)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://compute.test") as client:
         yield Compute(client, state)

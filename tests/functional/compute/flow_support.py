@@ -35,16 +35,14 @@ from nimbostack.compute.scheduler.manager import SchedulerManager
 from nimbostack.compute.scheduler.request_spec import RequestSpec
 from nimbostack.compute.service import MIGRATIONS
 from nimbostack.compute.state import ComputeState
-from nimbostack.core.api.app import ApiSettings, build_app
-from nimbostack.core.api.errorbody import placement_error
 from nimbostack.core.config import load
 from nimbostack.core.context import RequestContext
 from nimbostack.core.db import Database
 from nimbostack.core.db.engine import sqlite_url
 from nimbostack.core.db.migrate import upgrade
 from nimbostack.core.rpc import RpcServer, get_transport
-from nimbostack.placement.api.routes import ROUTES
-from nimbostack.placement.service import VERSIONS
+from nimbostack.core.service import api_app
+from nimbostack.placement.service import API as PLACEMENT_API
 from tests.functional.placement.conftest import StubValidator, make_state
 
 SMALL = {
@@ -83,15 +81,7 @@ class FlowCloud:
 
     async def start(self) -> None:
         pstate = await make_state(self.tmp)
-        settings = ApiSettings(
-            service="placement",
-            error_format=placement_error,
-            validator=StubValidator(),
-            enforcer=pstate.enforcer,
-            versions=VERSIONS,
-        )
-        app = build_app(ROUTES, settings)
-        app.state.placement = pstate
+        app = api_app(PLACEMENT_API, pstate, validator=StubValidator(), enforcer=pstate.enforcer)
         self.placement_state = pstate
         self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), timeout=30)
         catalog = [

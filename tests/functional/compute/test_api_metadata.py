@@ -7,8 +7,9 @@ import json
 
 import httpx
 
-from nimbostack.compute.api.app import build_metadata_app
 from nimbostack.compute.metadata.handlers import sign
+from nimbostack.compute.service import METADATA_API
+from nimbostack.core.service import api_app
 from tests.functional.compute.api_support import Compute, api
 
 __all__ = ["api"]
@@ -18,7 +19,7 @@ async def test_metadata_serves_the_signed_instance(api: Compute) -> None:
     api.state.conf.override("compute", metadata_proxy_shared_secret="s3cret")
     user_data = base64.b64encode(b"#!/bin/sh\necho hi\n").decode()
     uuid = await api.boot(name="meta-vm", user_data=user_data, metadata={"role": "web"})
-    app = build_metadata_app(api.state)
+    app = api_app(METADATA_API, api.state, validator=None, enforcer=None)
     transport = httpx.ASGITransport(app=app)
     headers = {"X-Instance-ID": uuid, "X-Instance-ID-Signature": sign("s3cret", uuid)}
     async with httpx.AsyncClient(transport=transport, base_url="http://meta") as client:

@@ -15,8 +15,6 @@ from typing import Any
 import httpx
 import pytest
 
-from nimbostack.core.api.app import ApiSettings, build_app
-from nimbostack.core.api.errorbody import placement_error
 from nimbostack.core.auth.policy import Enforcer
 from nimbostack.core.auth.tokens import TokenInfo
 from nimbostack.core.config import load
@@ -24,11 +22,11 @@ from nimbostack.core.db import Database
 from nimbostack.core.db.engine import sqlite_url
 from nimbostack.core.db.migrate import upgrade
 from nimbostack.core.errors import Unauthorized
+from nimbostack.core.service import api_app
 from nimbostack.placement import policies
-from nimbostack.placement.api.routes import ROUTES
 from nimbostack.placement.db.models import Base
 from nimbostack.placement.objects import names
-from nimbostack.placement.service import MIGRATIONS, VERSIONS
+from nimbostack.placement.service import API, MIGRATIONS
 from nimbostack.placement.state import PlacementState
 
 ROLES = {"admin": ("admin", "member", "reader"), "service": ("service",), "member": ("member",)}
@@ -117,15 +115,7 @@ class Placement:
 @pytest.fixture
 async def api(tmp_path: Path) -> AsyncIterator[Placement]:
     state = await make_state(tmp_path)
-    settings = ApiSettings(
-        service="placement",
-        error_format=placement_error,
-        validator=StubValidator(),
-        enforcer=state.enforcer,
-        versions=VERSIONS,
-    )
-    app = build_app(ROUTES, settings)
-    app.state.placement = state
+    app = api_app(API, state, validator=StubValidator(), enforcer=state.enforcer)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://placement") as client:
         yield Placement(client, state)

@@ -11,6 +11,7 @@ from nimbostack.compute.agent import heartbeat, power_sync, recover
 from nimbostack.compute.agent.host import AgentHost
 from nimbostack.compute.agent.manager import AgentManager
 from nimbostack.compute.messages import AGENT
+from nimbostack.core.periodic import PeriodicTask
 from nimbostack.core.rpc import RpcServer
 
 LOG = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ class AgentRunner:
             host=agent.host,
             max_concurrency=max_concurrency,
         )
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: list[PeriodicTask] = []
 
     async def start(self, *, periodic: bool = True) -> None:
         """Adopt guests, report once (so the host is schedulable), reconcile, then serve."""
@@ -45,22 +46,14 @@ class AgentRunner:
             self._every(prune, lambda: power_sync.prune_images(self.agent))
 
     def _every(self, seconds: float, work: Callable[[], Awaitable[object]]) -> None:
-        async def loop() -> None:
-            while True:
-                await asyncio.sleep(seconds)
-                try:
-                    await work()
-                except Exception:
-                    LOG.exception("periodic task of agent %s failed", self.agent.host)
-
-        self._tasks.append(asyncio.create_task(loop(), name=f"agent-{self.agent.host}"))
+        task = PeriodicTask(f"agent {self.agent.host}", seconds, work)
+        task.start()
+        self._tasks.append(task)
 
     async def stop(self) -> None:
         """Stop serving and the periodic tasks (the guests keep running)."""
         for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await task.stop()
         self._tasks.clear()
         await self.server.stop()
 

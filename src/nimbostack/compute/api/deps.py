@@ -38,7 +38,7 @@ class ApiState(Protocol):
 
 
 def state_of(req: ApiRequest) -> ApiState:
-    state: ApiState = req.http.app.state.compute
+    state: ApiState = req.service_state
     return state
 
 

@@ -7,8 +7,6 @@ scheduling (a conductor died mid-way) goes to ERROR after ``STUCK_SCHEDULING`` s
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 
@@ -58,33 +56,8 @@ async def watch_builds(state: ComputeState) -> int:
     return handled
 
 
-class Periodic:
-    """Runs the conductor's periodic tasks until stopped."""
-
-    def __init__(self, state: ComputeState, host: str, interval: float) -> None:
-        self.state = state
-        self.host = host
-        self.interval = interval
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="conductor-periodic")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def tick(self) -> None:
-        await heartbeat(self.state, self.host, services.CONDUCTOR, "compute.conductor")
-        await watch_builds(self.state)
-        await shelve.offload_due(self.state, RequestContext.admin())
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception:
-                LOG.exception("conductor periodic task failed")
-            await asyncio.sleep(self.interval)
+async def tick(state: ComputeState, host: str) -> None:
+    """One round of the conductor's periodic work."""
+    await heartbeat(state, host, services.CONDUCTOR, "compute.conductor")
+    await watch_builds(state)
+    await shelve.offload_due(state, RequestContext.admin())

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from nimbostack.core.config import Opt, register
+from nimbostack.core.config import Opt, port_opt, register
 
 register(
     "console_proxy",
     "The VNC console proxy (noVNC over a websocket, like nova-novncproxy).",
     [
-        Opt("port", 6080, "Port of the console proxy.", type="int", minimum=1),
+        port_opt("port", 6080, "the console proxy"),
         Opt("novnc_path", "/usr/share/novnc", "Directory of noVNC's files (Debian: novnc)."),
         Opt(
             "base_url",

@@ -7,22 +7,31 @@ from pathlib import Path
 from nimbostack.compute.console import options as _options  # noqa: F401 (registers options)
 from nimbostack.compute.console.proxy import build_proxy_app
 from nimbostack.compute.console.tokens import load_secret
-from nimbostack.core.service import HttpServer, Service
+from nimbostack.core.http import HttpServer
+from nimbostack.core.service import Service
 
 
-class ConsoleProxyService(Service):
-    """Serves noVNC and the token-checked websocket on [console_proxy] port."""
+class ConsoleProxyService(Service[None]):
+    """Serves noVNC and the token-checked websocket on [console_proxy] port.
+
+    It has no database, policies or route table: its one app is a websocket bridge
+    and noVNC's static files.
+    """
 
     name = "console_proxy"
 
-    async def start(self) -> None:
+    async def build_state(self) -> None:
+        return None
+
+    def port_options(self) -> list[str]:
+        return ["port"]
+
+    async def serve(self) -> None:
         conf = self.runtime.conf.console_proxy
         app = build_proxy_app(load_secret(self.runtime.data_dir), Path(conf.novnc_path))
-        self._server = HttpServer(app, self.runtime.conf.DEFAULT.bind_host, conf.port, self.name)
-        await self._server.start()
-
-    async def stop(self) -> None:
-        await self._server.stop()
+        server = HttpServer(app, self.runtime.listen(self.name), self.name)
+        await server.start()
+        self.on_stop("console proxy", server.stop)
 
     def base_url(self) -> str:
         """The noVNC page the compute API puts in console URLs."""

@@ -21,6 +21,7 @@ from starlette.responses import PlainTextResponse, Response
 from nimbostack.compute.configdrive import EC2_VERSIONS, OPENSTACK_VERSIONS
 from nimbostack.compute.configdrive import openstack_metadata_files as build_files
 from nimbostack.compute.db.models import Instance
+from nimbostack.core.api.request import ApiRequest
 
 EC2_ROOT_VERSIONS = ("1.0", *EC2_VERSIONS, "latest")
 
@@ -121,8 +122,10 @@ def _ec2(files: dict[str, bytes], parts: list[str]) -> Response | None:
     return PlainTextResponse(str(node))
 
 
-async def serve(request: Request) -> Response:
-    state = request.app.state.compute
+async def serve(req: ApiRequest) -> Response:
+    """Any GET on the metadata API: a listing, or one file or value of the instance."""
+    state = req.service_state
+    request = req.http
     path = str(request.path_params.get("path", "")).strip("/")
     parts = [p for p in path.split("/") if p] if path else []
     if not parts:

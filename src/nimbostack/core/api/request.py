@@ -62,6 +62,11 @@ class ApiRequest:
         self.response_headers: dict[str, str] = {}
 
     @property
+    def service_state(self) -> Any:
+        """The state the serving service shares with its handlers (see core.service)."""
+        return self.http.app.state.service
+
+    @property
     def path_params(self) -> dict[str, Any]:
         return self.http.path_params
 

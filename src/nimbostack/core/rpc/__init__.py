@@ -10,6 +10,7 @@ Typical use::
     hosts = await client.call(ctxt, SelectDestinations(spec=...))
 """
 
+from nimbostack.core.rpc.bus import get_transport
 from nimbostack.core.rpc.client import RpcClient
 from nimbostack.core.rpc.errors import (
     BusUnavailable,
@@ -25,7 +26,7 @@ from nimbostack.core.rpc.errors import (
 )
 from nimbostack.core.rpc.messages import Message, MessageRegistry
 from nimbostack.core.rpc.server import RpcServer, handles
-from nimbostack.core.rpc.transport import Subscription, Transport, get_transport, host_topic
+from nimbostack.core.rpc.transport import Subscription, Transport, host_topic
 
 __all__ = [
     "BusUnavailable",

@@ -10,7 +10,8 @@ delivery shapes exist:
 
 Implementations: `memory://` (in-process, the embedded default) and
 `rabbit://user:pass@host:5672/vhost` (AMQP on RabbitMQ; ``host1:5672,host2:5672``
-lists several brokers, tried in order when connecting).
+lists several brokers, tried in order when connecting); ``bus.get_transport`` picks
+one by URL.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-
-from nimbostack.core.errors import ConfigError
 
 #: Called for each delivered message; the transport acknowledges it once this returns.
 OnMessage = Callable[[bytes], Awaitable[None]]
@@ -109,20 +108,3 @@ class Transport(ABC):
         tb: TracebackType | None,
     ) -> None:
         await self.close()
-
-
-def get_transport(url: str) -> Transport:
-    """The transport for ``url``, not yet connected: ``memory://`` or ``rabbit://...``."""
-    scheme, sep, _ = url.partition("://")
-    if scheme == "memory" and sep:
-        from nimbostack.core.rpc.memory import MemoryTransport
-
-        return MemoryTransport(url)
-    if scheme in ("rabbit", "amqp") and sep:
-        from nimbostack.core.rpc.rabbit import RabbitTransport
-
-        return RabbitTransport(url)
-    raise ConfigError(
-        f"transport_url {url!r} has an unknown scheme; use memory:// or "
-        "rabbit://user:pass@host:5672/"
-    )

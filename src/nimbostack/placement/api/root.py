@@ -6,11 +6,10 @@ from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
+from nimbostack.placement.versions import MAX_VERSION, MIN_VERSION
 
 
 async def show_versions(req: ApiRequest) -> Response:
-    from nimbostack.placement.service import MAX_VERSION, MIN_VERSION
-
     version = {
         "id": "v1.0",
         "status": "CURRENT",

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from nimbostack.compute.agent.drivers.base import ImageFiles
 from nimbostack.compute.agent.drivers.qemu.options import QemuSettings
+from nimbostack.core.process import spawn
 
 LOG = logging.getLogger(__name__)
 BOOT_MARKER = b"NIMBOSTACK-BOOT "
@@ -70,7 +71,7 @@ async def probe_kvm(settings: QemuSettings, image: ImageFiles, timeout: float) -
         argv += ["-kernel", str(image.kernel), "-append", "console=ttyS0"]
         if image.ramdisk is not None:
             argv += ["-initrd", str(image.ramdisk)]
-        process = await asyncio.create_subprocess_exec(
+        process = await spawn(
             *argv,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,

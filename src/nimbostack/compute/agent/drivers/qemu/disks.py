@@ -18,6 +18,7 @@ from typing import Any
 from nimbostack.compute.agent.drivers.base import DriverError, GuestSpec, ImageFiles
 from nimbostack.compute.agent.drivers.qemu.layout import GuestPaths
 from nimbostack.compute.configdrive import ConfigDriveError, build_config_drive
+from nimbostack.core.process import spawn
 
 GIB = 1024**3
 _BOOTABLE_FORMATS = ("qcow2", "raw")
@@ -30,7 +31,7 @@ RESCUE_PREFIX = "rescue."
 
 async def run_tool(*argv: str) -> str:
     """Run a host tool; a failure raises DriverError carrying its stderr."""
-    process = await asyncio.create_subprocess_exec(
+    process = await spawn(
         *argv,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,

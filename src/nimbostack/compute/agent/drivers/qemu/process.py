@@ -17,6 +17,7 @@ from pathlib import Path
 
 from nimbostack.compute.agent.drivers.base import DriverError
 from nimbostack.compute.agent.drivers.qemu.layout import GuestPaths
+from nimbostack.core.process import spawn
 
 _LAUNCH_TIMEOUT = 60.0
 
@@ -31,7 +32,7 @@ async def launch(command: Sequence[str], paths: GuestPaths) -> int:
         log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(argv)}\n".encode())
         log.flush()
         offset = log.tell()
-        process = await asyncio.create_subprocess_exec(
+        process = await spawn(
             *argv,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=log,

@@ -5,7 +5,7 @@ The guest is "our CirrOS": Debian's cloud kernel, a busybox initramfs whose
 and a small ext4 qcow2 disk for persistent data.  Everything is made from
 Debian packages and cached under a content key, so it is built only once.
 
-Run ``python -m nimbostack.image.guest.builder [CACHE_DIR] [--force]``.
+Run ``python -m nimbostack.guest_image.builder [CACHE_DIR] [--force]``.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from nimbostack.image.guest import elf, packages
-from nimbostack.image.guest.cpio import DeviceNode, write_initramfs
-from nimbostack.image.guest.packages import DebPackage
+from nimbostack.guest_image import elf, packages
+from nimbostack.guest_image.cpio import DeviceNode, write_initramfs
+from nimbostack.guest_image.packages import DebPackage
 
 GUEST_IMAGE_NAME = "nimbo-guest"
 BOOT_MARKER = "NIMBOSTACK-BOOT"

@@ -1,0 +1,46 @@
+"""Child processes of the cloud (QEMU, qemu-img, dnsmasq, proxies): only chosen descriptors.
+
+Guests and helpers outlive the control plane, so a descriptor they inherit by accident
+(a listening API socket, a database file) stays open after the cloud stops: a leaked
+socket keeps the API's port. uvloop hands every inheritable descriptor to a child and
+ignores ``close_fds``, so every spawn goes through ``spawn``, which marks every
+descriptor close-on-exec first, except the standard streams and ``pass_fds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Iterable
+from typing import Any
+
+_FD_DIR = "/proc/self/fd"
+
+
+def seal_descriptors(keep: Iterable[int] = ()) -> None:
+    """Make every descriptor of this process close-on-exec, except 0-2 and ``keep``."""
+    kept = {0, 1, 2, *keep}
+    for name in os.listdir(_FD_DIR):
+        fd = int(name)
+        if fd in kept:
+            continue
+        with contextlib.suppress(OSError):  # closed meanwhile, or the listing's own fd
+            if os.get_inheritable(fd):
+                os.set_inheritable(fd, False)
+
+
+async def spawn(
+    *argv: str, pass_fds: Iterable[int] = (), **kwargs: Any
+) -> asyncio.subprocess.Process:
+    """``asyncio.create_subprocess_exec`` that passes on only stdio and ``pass_fds``."""
+    passed = tuple(pass_fds)
+    seal_descriptors(passed)
+    for fd in passed:
+        os.set_inheritable(fd, True)
+    try:
+        return await asyncio.create_subprocess_exec(*argv, **kwargs)
+    finally:
+        for fd in passed:
+            with contextlib.suppress(OSError):
+                os.set_inheritable(fd, False)

@@ -1,1 +1,0 @@
-"""The bundled "nimbo-guest" image (our CirrOS); the API is in nimbostack.image.guest.builder."""
