@@ -130,7 +130,11 @@ class Cloud:
             "services": {s.name: self.runtime.url(s.name) for s in self.services},
             "ports": self.runtime.bound_ports(),
         }
-        (self.runtime.data_dir / "status.json").write_text(json.dumps(status, indent=2))
+        # Written whole, then renamed into place: readers never see half a file.
+        path = self.runtime.data_dir / "status.json"
+        partial = path.with_suffix(".json.partial")
+        partial.write_text(json.dumps(status, indent=2))
+        partial.replace(path)
 
     async def stop(self) -> None:
         if self._guest_task is not None:
