@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from starlette.applications import Starlette
+
 from nimbostack.core.api.app import ApiSettings, build_app
 from nimbostack.core.api.errorbody import keystone_error
 from nimbostack.core.db import Database
@@ -50,9 +52,8 @@ class IdentityService(Service):
         )
         return self.state
 
-    async def start(self) -> None:
-        if not hasattr(self, "state"):
-            await self.prepare()
+    def api_app(self) -> Starlette:
+        """The ASGI app of the API, on the prepared state."""
         settings = ApiSettings(
             service="identity",
             error_format=keystone_error,
@@ -62,8 +63,15 @@ class IdentityService(Service):
         )
         app = build_app(ROUTES, settings)
         app.state.identity = self.state
+        return app
+
+    async def start(self) -> None:
+        if not hasattr(self, "state"):
+            await self.prepare()
         rt = self.runtime
-        self.server = HttpServer(app, rt.conf.DEFAULT.bind_host, rt.port("identity"), "identity")
+        self.server = HttpServer(
+            self.api_app(), rt.conf.DEFAULT.bind_host, rt.port("identity"), "identity"
+        )
         await self.server.start()
 
     async def stop(self) -> None:
