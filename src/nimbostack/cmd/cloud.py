@@ -142,5 +142,6 @@ class Cloud:
         for service in reversed(self.services):
             await service.stop()
         self.services.clear()
+        await self.runtime.close()
         status = self.runtime.data_dir / "status.json"
         status.unlink(missing_ok=True)

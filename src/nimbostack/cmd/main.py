@@ -98,8 +98,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         runtime.conf.override("compute_agent", driver="fake", fake_hosts=args.fake_hosts)
     service = registry.by_name(args.role).load(runtime)
 
+    async def stop() -> None:
+        await service.stop()
+        await runtime.close()
+
     async def main() -> None:
-        await _run_until_signal(service.start(), service.stop)
+        await _run_until_signal(service.start(), stop)
 
     _run(main())
     return 0

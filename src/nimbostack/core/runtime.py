@@ -97,6 +97,13 @@ class Runtime:
             self.validators["remote"] = RemoteTokenValidator(self.url("identity"))
         return self.validators["remote"]
 
+    async def close(self) -> None:
+        """Close what the runtime opened for its services; call it after they stop."""
+        validators, self.validators = self.validators, {}
+        for validator in validators.values():
+            if isinstance(validator, RemoteTokenValidator):
+                await validator.close()
+
     def enforcer(self, service: str, defaults: list[RuleDefault]) -> Enforcer:
         policy_dir = Path(self.conf.DEFAULT.policy_dir or self.data_dir / "policy")
         return Enforcer(defaults, policy_dir / f"{service}.yaml")

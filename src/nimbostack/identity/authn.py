@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.core.errors import BadRequest, NotFound, Unauthorized
-from nimbostack.identity.db.models import ApplicationCredential, Domain, User
+from nimbostack.identity import lockout
+from nimbostack.identity.db.models import ApplicationCredential, Domain, Password, User
 from nimbostack.identity.objects.passwords import current_password
+from nimbostack.identity.objects.users import is_enabled
 from nimbostack.identity.passwords import hash_password, verify_password_async
 from nimbostack.identity.state import IdentityState
 from nimbostack.identity.tokens import provider
@@ -65,65 +67,41 @@ async def _find_user(session: AsyncSession, ref: dict[str, Any]) -> User | None:
 
 
 async def by_password(state: IdentityState, ref: dict[str, Any]) -> str:
-    """Check a password; count failures for lockout. Returns the user id.
-
-    The slow hash check runs outside any transaction, so logins never hold the
-    database's write lock while bcrypt works.
-    """
-    rules = state.conf.security_compliance
+    """The password method of a login: find the user, check the password. Returns its id."""
     async with state.db.reader() as session:
         user = await _find_user(session, ref)
+    password = await check_password(state, user, str(ref.get("password", "")))
+    return password.user_id
+
+
+async def check_password(
+    state: IdentityState, user: User | None, secret: str, *, allow_expired: bool = False
+) -> Password:
+    """Authenticate ``user`` by password, counting the attempt for lockout.
+
+    Every path that takes a password goes through here (a login, a password change),
+    so guesses count, and a locked account is refused, whichever path they take. The
+    slow hash check runs outside any transaction, so it never holds the database's
+    write lock. Returns the password row that matched.
+    """
+    async with state.db.reader() as session:
         password = await current_password(session, user.id) if user else None
-    ok = await verify_password_async(
-        str(ref.get("password", "")),
-        password.password_hash
-        if password
-        else _dummy_hash(state.conf.identity.password_hash_rounds),
-    )
     if user is None or password is None:
+        # Unknown users cost the same hash check as known ones.
+        await verify_password_async(secret, _dummy_hash(state.conf.identity.password_hash_rounds))
         raise Unauthorized(UNAUTHORIZED)
-    now = time.time()
-    locked = (
-        rules.lockout_failure_attempts
-        and user.failed_auth_count >= rules.lockout_failure_attempts
-        and user.failed_auth_at is not None
-        and now - user.failed_auth_at < rules.lockout_duration
-    )
-    if locked:
-        raise Unauthorized(f"The account is locked for user: {user.id}.")
-    if not ok:
-        raise PasswordMismatch(user.id)
-    if not user.enabled:
+    claimed = await lockout.claim_attempt(state, user)
+    if not await verify_password_async(secret, password.password_hash):
         raise Unauthorized(UNAUTHORIZED)
-    if password.expires_at is not None and password.expires_at <= now:
+    enabled = is_enabled(user, state.conf.security_compliance.disable_user_account_days_inactive)
+    # Only an enabled user's sign-in is activity: an idle user stays disabled.
+    await lockout.clear(state, user, claimed, active=enabled)
+    if not enabled:
+        raise Unauthorized(UNAUTHORIZED)
+    expired = password.expires_at is not None and password.expires_at <= time.time()
+    if expired and not allow_expired:
         raise Unauthorized(f"The password is expired and needs to be changed for user: {user.id}.")
-    if user.failed_auth_count or rules.disable_user_account_days_inactive:
-        async with state.db.session() as session:
-            await session.execute(
-                update(User)
-                .where(User.id == user.id)
-                .values(failed_auth_count=0, last_active_at=now)
-            )
-    return user.id
-
-
-class PasswordMismatch(Unauthorized):
-    """A known user gave a wrong password; the caller records it for lockout."""
-
-    def __init__(self, user_id: str) -> None:
-        super().__init__(UNAUTHORIZED)
-        self.user_id = user_id
-
-
-async def record_failure(state: IdentityState, user_id: str) -> None:
-    """Count a failed password in its own transaction (the request's is rolled back)."""
-    now = time.time()
-    async with state.db.session() as session:
-        await session.execute(
-            update(User)
-            .where(User.id == user_id)
-            .values(failed_auth_count=User.failed_auth_count + 1, failed_auth_at=now)
-        )
+    return password
 
 
 async def by_token(state: IdentityState, token: str) -> Authenticated:

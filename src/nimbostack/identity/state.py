@@ -48,37 +48,45 @@ class IdentityState:
     async def memo(self, name: str, key: Any, factory: Callable[[], Awaitable[T]]) -> T:
         """The cached value for ``key``, computed once even when many ask at once.
 
-        Entries live ``[identity] cache_time`` seconds, so changes made by other
-        processes sharing the database show up within that time.
+        The computation runs in a task of its own that every caller awaits through a
+        shield: a caller that is cancelled stops waiting, while the computation goes on
+        for the others. Entries live ``[identity] cache_time`` seconds, so changes made
+        by other processes sharing the database show up within that time.
         """
-        bucket = self.caches.setdefault(name, {})
-        now = time.monotonic()
-        hit = bucket.get(key)
-        if hit is not None and hit[0] > now:
+        hit = self.caches.get(name, {}).get(key)
+        if hit is not None and hit[0] > time.monotonic():
             return cast(T, hit[1])
-        pending = self._inflight.get((name, key))
-        if pending is not None:
-            return cast(T, await asyncio.shield(pending))
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._inflight[(name, key)] = future
+        task = self._inflight.get((name, key))
+        if task is None:
+            task = asyncio.ensure_future(self._compute(name, key, factory))
+            task.add_done_callback(_retrieve)
+            self._inflight[(name, key)] = task
+        return cast(T, await asyncio.shield(task))
+
+    async def _compute(self, name: str, key: Any, factory: Callable[[], Awaitable[T]]) -> T:
         generation = self.generation
+        started = time.monotonic()
         try:
             value = await factory()
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # waiters get it; nobody else needs to retrieve it
-            raise
         finally:
             self._inflight.pop((name, key), None)
-        future.set_result(value)
+        # A write while computing may have made the value stale: use it, but keep it not.
         if generation == self.generation:
+            bucket = self.caches.setdefault(name, {})
             if len(bucket) > 50000:
                 bucket.clear()
-            bucket[key] = (now + float(self.conf.identity.cache_time), value)
+            bucket[key] = (started + float(self.conf.identity.cache_time), value)
         return value
 
     def reload_keys(self) -> None:
         self.fernet = self.keys.load()
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    # When every caller was cancelled, nobody reads the outcome: read it here so that
+    # asyncio does not log an error that was never retrieved.
+    if not task.cancelled():
+        task.exception()
 
 
 def state_of(req: ApiRequest) -> IdentityState:

@@ -1,14 +1,16 @@
-"""Helpers for identity's resource API tests: a small REST client bound to a token."""
+"""Helpers for identity's API tests: a REST client on the shared cloud, or identity in-process."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.functional.identity.local import LocalIdentity, local_identity
 from tests.support.cloud import RunningCloud
 
 
@@ -102,3 +104,10 @@ def anon(cloud: RunningCloud) -> Iterator[Api]:
 def role_ids(api: Api) -> dict[str, str]:
     roles = api.get("/roles").json()["roles"]
     return {r["name"]: r["id"] for r in roles}
+
+
+@pytest.fixture
+async def keystone(tmp_path: Path) -> AsyncIterator[LocalIdentity]:
+    """Identity in-process on a fresh database (no `nimbostack up` needed)."""
+    async with local_identity(tmp_path) as identity:
+        yield identity

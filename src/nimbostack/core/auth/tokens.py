@@ -112,5 +112,10 @@ class RemoteTokenValidator:
             raise ServiceUnavailable(f"Identity service answered {resp.status_code}")
         return TokenInfo.from_body(resp.json())
 
+    @property
+    def closed(self) -> bool:
+        return self._client.is_closed
+
     async def close(self) -> None:
+        """Close the connections to identity (idempotent); call it when the APIs stop."""
         await self._client.aclose()

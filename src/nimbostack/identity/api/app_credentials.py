@@ -1,7 +1,9 @@
 """Application credentials: /v3/users/{user_id}/application_credentials.
 
 The secret is returned once, on creation, and stored only as a bcrypt hash; the token
-code authenticates with the stored project and role subset.
+code authenticates with the stored project and role subset. A credential's roles come
+from the creating token's, and only an unrestricted credential's token may create or
+delete credentials (api/delegation.py).
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ import time
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
-from nimbostack.core.errors import BadRequest, Conflict, NotFound
+from nimbostack.core.errors import ApiError, BadRequest, Conflict, NotFound
 from nimbostack.core.timeutil import iso, parse_iso
+from nimbostack.identity.api.delegation import forbid_restricted, token_app_cred
 from nimbostack.identity.api.entities import (
     DESCRIPTION,
     NAME,
@@ -28,7 +32,7 @@ from nimbostack.identity.api.entities import (
     writing,
 )
 from nimbostack.identity.api.links import collection, self_link
-from nimbostack.identity.db.models import ApplicationCredential, User
+from nimbostack.identity.db.models import ApplicationCredential, Role, User
 from nimbostack.identity.objects.assignments import effective_roles
 from nimbostack.identity.passwords import hash_password_async
 from nimbostack.identity.state import state_of
@@ -52,6 +56,10 @@ CREATE = envelope(
         "access_rules": {"type": "array", "items": {"type": "object"}},
     },
     required=("name",),
+)
+
+UNASSIGNED = (
+    "Invalid application credential: Cannot create an application credential with unassigned role"
 )
 
 
@@ -96,25 +104,34 @@ def _expiry(raw: str | None) -> float | None:
     return when
 
 
-def _pick_roles(
-    wanted: list[dict[str, str]] | None, held: list[tuple[str, str]], user_id: str, project: str
+async def _pick_roles(
+    s: AsyncSession, wanted: list[dict[str, str]] | None, allowed: list[tuple[str, str]]
 ) -> list[dict[str, str]]:
-    """The requested roles (all held ones by default); each must be held on the project."""
+    """The requested roles (by default, all of the token's); each must be in the token.
+
+    Checking against the token, not the user's assignments, keeps a token from an
+    application credential from minting one with roles the user holds but it does not.
+    """
     if not wanted:
-        return [{"id": rid, "name": name} for rid, name in held]
+        return [{"id": rid, "name": name} for rid, name in allowed]
     chosen: list[dict[str, str]] = []
     for ref in wanted:
-        match = [(i, n) for i, n in held if ref.get("id", i) == i and ref.get("name", n) == n]
+        match = [(i, n) for i, n in allowed if ref.get("id", i) == i and ref.get("name", n) == n]
         if not match:
-            role = ref.get("id") or ref.get("name")
-            raise NotFound(
-                f"Could not find role assignment with role: {role}, user or group: "
-                f"{user_id}, project, domain, or system: {project}."
-            )
+            raise await _not_allowed(s, ref)
         rid, name = match[0]
         if all(c["id"] != rid for c in chosen):
             chosen.append({"id": rid, "name": name})
     return chosen
+
+
+async def _not_allowed(s: AsyncSession, ref: dict[str, str]) -> ApiError:
+    """A role named that does not exist is a 404; any other role not held, a 400."""
+    if "id" not in ref:
+        known = select(Role.id).where(Role.name == ref["name"], Role.domain_id == "")
+        if await s.scalar(known) is None:
+            return NotFound(f"Could not find role: {ref['name']}.")
+    return BadRequest(UNASSIGNED)
 
 
 def _new_secret() -> str:
@@ -132,6 +149,7 @@ async def create_application_credential(req: ApiRequest) -> Response:
     secret = body.get("secret") or _new_secret()
     rounds = state_of(req).conf.identity.password_hash_rounds
     async with writing(req, "application_credential") as s:
+        forbid_restricted(await token_app_cred(req, s), "application credentials")
         await get_or_404(s, User, user_id, "user")
         clash = select(ApplicationCredential.id).where(
             ApplicationCredential.user_id == user_id, ApplicationCredential.name == body["name"]
@@ -141,7 +159,9 @@ async def create_application_credential(req: ApiRequest) -> Response:
                 "Conflict occurred attempting to store application_credential - "
                 f"Duplicate entry found with name {body['name']}."
             )
+        in_token = set(req.context.roles)
         held = await effective_roles(s, user_id, project_id=project_id)
+        allowed = [(rid, name) for rid, name in held if name in in_token]
         cred = ApplicationCredential(
             id=new_id(),
             name=body["name"],
@@ -151,7 +171,7 @@ async def create_application_credential(req: ApiRequest) -> Response:
             description=body.get("description"),
             expires_at=expires_at,
             unrestricted=bool(body.get("unrestricted")),
-            roles=_pick_roles(body.get("roles"), held, user_id, project_id),
+            roles=await _pick_roles(s, body.get("roles"), allowed),
             access_rules=body.get("access_rules", []),
             created_at=time.time(),
         )
@@ -192,6 +212,7 @@ async def delete_application_credential(req: ApiRequest) -> Response:
     user_id = req.param("user_id")
     req.enforce("identity:delete_application_credential", _target(user_id))
     async with writing(req, "application_credential") as s:
+        forbid_restricted(await token_app_cred(req, s), "application credentials")
         cred = await _owned(s, user_id, req.param("application_credential_id"))
         await s.delete(cred)
         await revoke(s, app_cred_id=cred.id)

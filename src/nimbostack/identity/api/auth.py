@@ -30,11 +30,7 @@ async def issue_token(req: ApiRequest) -> Response:
     auth = body["auth"]
     identity = auth["identity"]
     methods = identity["methods"]
-    try:
-        who, target = await _authenticate(state, identity, methods, auth.get("scope"))
-    except authn.PasswordMismatch as failed:
-        await authn.record_failure(state, failed.user_id)
-        raise Unauthorized(failed.message) from None
+    who, target = await _authenticate(state, identity, methods, auth.get("scope"))
     payload = _payload(state.conf.identity.token_expiration, who, target)
     token = provider.issue(state, payload)
     nocatalog = "nocatalog" in req.query

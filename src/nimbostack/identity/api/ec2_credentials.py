@@ -12,12 +12,19 @@ from starlette.responses import Response
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.errors import NotFound
+from nimbostack.identity.api.delegation import (
+    check_project,
+    forbid_restricted,
+    in_project,
+    token_app_cred,
+)
 from nimbostack.identity.api.entities import ID_REF, reading, writing
 from nimbostack.identity.api.links import collection, self_link
 from nimbostack.identity.db.extension_models import Credential
 from nimbostack.identity.objects import credentials as creds
 from nimbostack.identity.state import state_of
 
+_WHAT = "EC2 credential"
 CREATE = {
     "type": "object",
     "properties": {"tenant_id": ID_REF, "project_id": ID_REF},
@@ -52,6 +59,7 @@ async def _find(req: ApiRequest, s: AsyncSession, rule: str) -> Credential:
     cred = await s.get(Credential, creds.ec2_id(access))
     if cred is None or cred.user_id != user_id or cred.type != creds.EC2:
         raise NotFound(f"Could not find credential: {access}.")
+    check_project(await token_app_cred(req, s), cred.project_id, _WHAT)
     return cred
 
 
@@ -61,6 +69,8 @@ async def list_ec2_credentials(req: ApiRequest) -> Response:
     filters = {"user_id": user_id, "type": creds.EC2}
     async with reading(req) as s:
         rows = await creds.owned_rows(req, s, "identity:ec2_get_credential", filters)
+        origin = await token_app_cred(req, s)
+        rows = [c for c in rows if in_project(origin, c.project_id)]
     items = [view(req, c, _blob(req, c)) for c in rows]
     return json_response(collection(req, "credentials", items))
 
@@ -80,6 +90,10 @@ async def create_ec2_credential(req: ApiRequest) -> Response:
     blob = {"access": secrets.token_hex(16), "secret": secrets.token_hex(16), "trust_id": None}
     fields = {"user_id": user_id, "project_id": project_id, "type": creds.EC2}
     async with writing(req, "credential") as s:
+        origin = await token_app_cred(req, s)
+        # An EC2 key carries every right of its user: not for a restricted credential.
+        forbid_restricted(origin, "application credentials")
+        check_project(origin, project_id, _WHAT)
         cred, _ = await creds.store(req, s, {**fields, "blob": json.dumps(blob)}, {})
     return json_response({"credential": view(req, cred, blob)}, 201)
 
@@ -87,5 +101,6 @@ async def create_ec2_credential(req: ApiRequest) -> Response:
 async def delete_ec2_credential(req: ApiRequest) -> Response:
     async with writing(req, "credential") as s:
         cred = await _find(req, s, "identity:ec2_delete_credential")
+        forbid_restricted(await token_app_cred(req, s), "application credentials")
         await s.delete(cred)
     return empty(204)

@@ -13,6 +13,7 @@ from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.errors import BadRequest, NotFound, Unauthorized
 from nimbostack.core.timeutil import iso
+from nimbostack.identity import authn
 from nimbostack.identity.api.entities import (
     BOOLEAN,
     DESCRIPTION,
@@ -29,7 +30,6 @@ from nimbostack.identity.api.links import collection, self_link
 from nimbostack.identity.db.models import Domain, User
 from nimbostack.identity.objects import passwords
 from nimbostack.identity.objects import users as user_objects
-from nimbostack.identity.passwords import verify_password_async
 from nimbostack.identity.state import state_of
 from nimbostack.identity.tokens.revoke import revoke
 
@@ -78,7 +78,7 @@ def view(req: ApiRequest, user: User, expires_at: float | None) -> dict[str, Any
         "id": user.id,
         "name": user.name,
         "domain_id": user.domain_id,
-        "enabled": user.enabled,
+        "enabled": user_objects.is_enabled(user, _days_inactive(req)),
         "password_expires_at": iso(expires_at),
         "options": dict(user.options or {}),
         "links": self_link(req, f"/v3/users/{user.id}"),
@@ -87,6 +87,10 @@ def view(req: ApiRequest, user: User, expires_at: float | None) -> dict[str, Any
         if getattr(user, key) is not None:
             body[key] = getattr(user, key)
     return body
+
+
+def _days_inactive(req: ApiRequest) -> int:
+    return int(state_of(req).conf.security_compliance.disable_user_account_days_inactive)
 
 
 def target(user_id: str) -> dict[str, Any]:
@@ -184,6 +188,11 @@ async def update_user(req: ApiRequest) -> Response:
             )
         if body.get("password") or (body.get("enabled") is False and user.enabled):
             await revoke(s, user_id=user_id)
+        if body.get("enabled") is True:
+            # Enabling a user is how an admin lifts a lockout or an idle user's
+            # disabling (as in Keystone).
+            user.failed_auth_count, user.failed_auth_at = 0, None
+            user.last_active_at = time.time()
         for key in _COLUMNS:
             if key in body:
                 setattr(user, key, body[key])
@@ -207,21 +216,26 @@ async def delete_user(req: ApiRequest) -> Response:
 
 
 async def change_password(req: ApiRequest) -> Response:
-    """Self-service: no token needed, as a user with an expired password has none."""
+    """Self-service: no token needed, as a user with an expired password has none.
+
+    The original password is checked as a login checks it: a wrong one counts toward
+    lockout, and a locked or disabled account is refused.
+    """
     user_id = req.param("user_id")
     body = (await req.json(CHANGE_PASSWORD))["user"]
     state = state_of(req)
-    async with writing(req, "user") as s:
+    async with reading(req) as s:
         user = await s.get(User, user_id)
-        if user is None:
-            raise NotFound(f"Could not find user: {user_id}.")
+    if user is None:
+        raise NotFound(f"Could not find user: {user_id}.")
+    checked = await authn.check_password(state, user, body["original_password"], allow_expired=True)
+    async with writing(req, "user") as s:
+        # The user's row lock orders concurrent changes: each sees the one before it.
+        user = await s.get(User, user_id, with_for_update=True)
         current = await passwords.current_password(s, user_id)
-        if (
-            not user.enabled
-            or current is None
-            or not await verify_password_async(body["original_password"], current.password_hash)
-        ):
-            raise Unauthorized("The request you have made requires authentication.")
+        if user is None or current is None or current.id != checked.id:
+            # Changed since it was checked: the original password is no longer current.
+            raise Unauthorized(authn.UNAUTHORIZED)
         if (user.options or {}).get("lock_password"):
             raise BadRequest("You cannot change your password at this time: it is locked.")
         await passwords.set_password(s, state.conf, user_id, body["password"], self_service=True)

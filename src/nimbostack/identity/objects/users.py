@@ -1,8 +1,9 @@
-"""Users: password expiry for views, list filters on it, and deletion with grants."""
+"""Users: whether one may sign in, password expiry for views and filters, deletion."""
 
 from __future__ import annotations
 
 import operator
+import time
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import delete, select
@@ -20,6 +21,21 @@ _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "eq": operator.eq,
     "neq": operator.ne,
 }
+
+
+def is_enabled(user: User, days_inactive: int) -> bool:
+    """Enabled, and not idle longer than ``[security_compliance]
+    disable_user_account_days_inactive`` (unless the user is exempt from it).
+
+    An idle user is disabled as Keystone's is: no login, no token validates, and the
+    API shows ``enabled: false`` until an admin enables the user again.
+    """
+    if not user.enabled:
+        return False
+    if not days_inactive or (user.options or {}).get("ignore_user_inactivity"):
+        return True
+    last = user.last_active_at or user.created_at
+    return last is None or time.time() - last < days_inactive * 86400
 
 
 async def password_expiry(

@@ -39,10 +39,12 @@ async def validate(
         if payload.expires_at + window <= now:
             raise Unauthorized(UNAUTHORIZED)
 
+    idle = state.conf.security_compliance.disable_user_account_days_inactive
+
     async def check() -> dict[str, Any]:
         events = await _events(state)
         async with state.db.reader() as session:
-            body = await render(session, payload, catalog=catalog)
+            body = await render(session, payload, catalog=catalog, days_inactive=idle)
         role_ids = {r["id"] for r in body["token"].get("roles", [])}
         project_domain = body["token"].get("project", {}).get("domain", {}).get("id")
         if is_revoked(payload, events, role_ids, project_domain):

@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nimbostack.core.errors import Unauthorized
 from nimbostack.core.timeutil import iso
 from nimbostack.identity.db.models import ApplicationCredential, Domain, Project, User
-from nimbostack.identity.objects.assignments import effective_roles
+from nimbostack.identity.objects.assignments import effective_roles, implied_closure
 from nimbostack.identity.objects.catalog import build_catalog
 from nimbostack.identity.objects.passwords import current_password
+from nimbostack.identity.objects.users import is_enabled
 from nimbostack.identity.tokens.formats import TokenPayload
 
 UNAUTHORIZED = "The request you have made requires authentication."
@@ -33,15 +34,19 @@ async def _scope_roles(session: AsyncSession, p: TokenPayload) -> list[tuple[str
         acred = await session.get(ApplicationCredential, p.app_cred_id)
         if acred is None or (acred.expires_at and acred.expires_at < time.time()):
             raise Unauthorized(UNAUTHORIZED)
-        allowed = {r["id"] for r in acred.roles}
+        # The credential's roles bring the roles they imply, as the user's own do;
+        # the intersection keeps only those the user still holds.
+        allowed = await implied_closure(session, (r["id"] for r in acred.roles))
         roles = [r for r in roles if r[0] in allowed]
     return roles
 
 
-async def render(session: AsyncSession, p: TokenPayload, *, catalog: bool = True) -> dict[str, Any]:
+async def render(
+    session: AsyncSession, p: TokenPayload, *, catalog: bool = True, days_inactive: int = 0
+) -> dict[str, Any]:
     """The ``{"token": ...}`` body, or Unauthorized if the token no longer holds."""
     user = await session.get(User, p.user_id)
-    if user is None or not user.enabled:
+    if user is None or not is_enabled(user, days_inactive):
         raise Unauthorized(UNAUTHORIZED)
     user_domain = await _enabled_domain(session, user.domain_id)
     password = await current_password(session, user.id)
