@@ -8,7 +8,6 @@ Nothing here starts QEMU: each check must refuse before that.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from pathlib import Path
 
@@ -59,8 +58,10 @@ async def test_no_overlay_is_made_on_a_dangerous_image(
     tmp_path: Path, files: Path, case: Case
 ) -> None:
     image = ImageFiles("img", _claim(case), case.make(files, host_secret(files)))
-    with pytest.raises(DriverError, match=re.escape(case.message())):
+    with pytest.raises(DriverError) as refused:
         await disks.create_root(QEMU_IMG, image, tmp_path / "disk", 1)
+    assert str(refused.value).startswith("image img is refused: ")
+    assert case.message() in str(refused.value)
     assert not (tmp_path / "disk").exists()
 
 

@@ -4,8 +4,8 @@ Concurrency: every write that depends on what it read happens inside one write
 transaction on the image's row, locked (``FOR UPDATE``; SQLite's write transaction is
 already exclusive): ``modify`` hands the current row and tags to a function that
 computes the change, ``remove`` deletes only a row still there and unprotected, and
-``claim`` and ``transition`` check the status they replace. Two racing requests thus see each
-other's writes instead of both succeeding on what they read before.
+``claim`` and ``transition`` check the status they replace. Two racing requests thus
+see each other's writes instead of both succeeding on what they read before.
 """
 
 from __future__ import annotations
