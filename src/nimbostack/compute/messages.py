@@ -111,13 +111,19 @@ class ReportHost(Message):
 
 @dataclass
 class BuildFailed(Message):
-    """agent -> conductor, cast: a build failed on this host; reschedule or give up."""
+    """agent -> conductor, cast: a build failed on this host; reschedule or give up.
+
+    ``reschedule`` False (since 1.1): no host would do better (the image is refused),
+    so the build is aborted at once and ``reason`` becomes the instance's fault.
+    """
 
     name = "BuildFailed"
+    version = "1.1"
     instance_uuid: str
     host: str
     reason: str
     request_spec: dict[str, Any]
+    reschedule: bool = True
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Building a guest on this host: BuildAndRunInstance, and SpawnOnHost (unshelve, evacuate).
 
 A failed build cleans up the guest and hands the decision back to the conductor
-(BuildFailed: reschedule or ERROR). An instance deleted meanwhile is left to the delete.
+(BuildFailed: reschedule or ERROR; a refused image is never rescheduled). An instance
+deleted meanwhile is left to the delete.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from nimbostack.compute import states
 from nimbostack.compute.agent import guest
+from nimbostack.compute.agent.drivers.base import ImageRefused
 from nimbostack.compute.agent.host import AgentHost
 from nimbostack.compute.messages import (
     BuildAndRunInstance,
@@ -49,7 +51,14 @@ async def build_and_run(agent: AgentHost, ctxt: RequestContext, msg: BuildAndRun
             except Exception as exc:
                 LOG.warning("build of %s failed on %s: %s", uuid, agent.host, exc)
                 await _cleanup(agent, uuid)
-                await agent.conductor.build_failed(ctxt, uuid, str(exc), msg.request_spec)
+                # A refused image is refused by every host: no point in rescheduling.
+                await agent.conductor.build_failed(
+                    ctxt,
+                    uuid,
+                    str(exc),
+                    msg.request_spec,
+                    reschedule=not isinstance(exc, ImageRefused),
+                )
 
 
 async def _spawn(agent: AgentHost, ctxt: RequestContext, instance: dict[str, Any]) -> None:

@@ -111,9 +111,21 @@ class ConductorApi:
         await self.rpc.call_conductor(ctxt, msg)
 
     async def build_failed(
-        self, ctxt: RequestContext, uuid: str, reason: str, spec: dict[str, Any]
+        self,
+        ctxt: RequestContext,
+        uuid: str,
+        reason: str,
+        spec: dict[str, Any],
+        *,
+        reschedule: bool = True,
     ) -> None:
-        msg = BuildFailed(instance_uuid=uuid, host=self.host, reason=reason, request_spec=spec)
+        msg = BuildFailed(
+            instance_uuid=uuid,
+            host=self.host,
+            reason=reason,
+            request_spec=spec,
+            reschedule=reschedule,
+        )
         await self.rpc.cast_conductor(ctxt, msg)
 
     async def terminated(self, ctxt: RequestContext, uuid: str) -> None:

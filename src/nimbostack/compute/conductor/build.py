@@ -117,6 +117,7 @@ async def build_failed(
     host: str,
     reason: str,
     spec_dict: dict[str, Any] | None,
+    reschedule: bool = True,
 ) -> None:
     """Free the failed host's claim, then try an alternate, a fresh pick, or give up."""
     await state.placement.delete_allocations(uuid)
@@ -125,6 +126,10 @@ async def build_failed(
     except InstanceNotFound:
         return
     if instance["vm_state"] != states.BUILDING:
+        return
+    if not reschedule:
+        LOG.info("build of %s aborted on %s: %s", uuid, host, reason)
+        await _fail(state, ctxt, uuid, f"Build of instance {uuid} aborted: {reason}")
         return
     reset = {"task_state": states.SCHEDULING, "host": None, "node": None}
     try:

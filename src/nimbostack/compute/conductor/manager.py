@@ -63,6 +63,7 @@ class ConductorManager:
                 host=msg.host,
                 reason=msg.reason,
                 spec_dict=msg.request_spec,
+                reschedule=msg.reschedule,
             )
 
     @handles(GetInstance)
