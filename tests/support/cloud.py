@@ -17,6 +17,11 @@ from typing import Any
 import httpx
 
 from nimbostack.cmd.services import in_up
+from nimbostack.core.loopwatch import MARKER
+
+# CPU time one event-loop callback may take in a cloud the suite starts (see
+# core/loopwatch.py); ``RunningCloud.loop_blocks`` lists the callbacks that took more.
+LOOP_WATCH_MS = 50
 
 VENV_BIN = Path(sys.executable).parent
 OPENSTACK = str(VENV_BIN / "openstack")
@@ -66,6 +71,7 @@ class RunningCloud:
         )
         env.update({f"NIMBOSTACK_{name.upper()}__PORT": str(p) for name, p in ports.items()})
         env["NIMBOSTACK_COMPUTE__METADATA_PORT"] = str(free_port())
+        env["NIMBOSTACK_DEFAULT__LOOP_WATCH_MS"] = str(LOOP_WATCH_MS)
         # Most tests exercise the control plane; real guests are asked for explicitly.
         env.setdefault("NIMBOSTACK_COMPUTE_AGENT__DRIVER", "fake")
         env.update(extra_env or {})
@@ -93,6 +99,11 @@ class RunningCloud:
     def log_tail(self, lines: int = 40) -> str:
         path = self.data_dir / "up.log"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def loop_blocks(self) -> list[str]:
+        """The log lines of event-loop callbacks that ran longer than LOOP_WATCH_MS."""
+        path = self.data_dir / "up.log"
+        return [line for line in path.read_text(errors="replace").splitlines() if MARKER in line]
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

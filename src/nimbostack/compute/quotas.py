@@ -62,13 +62,25 @@ async def limits(db: Database, conf: Any, project_id: str) -> dict[str, int]:
 def _over(
     quota: dict[str, int], used: dict[str, int], count: int, flavor: dict[str, Any]
 ) -> tuple[list[str], dict[str, int]]:
-    wanted = {
-        "instances": count,
-        "cores": count * int(flavor["vcpus"]),
-        "ram": count * int(flavor["memory_mb"]),
-    }
+    wanted = {r: count * each for r, each in _per_server(flavor).items()}
     over = [r for r, n in wanted.items() if quota[r] >= 0 and used[r] + n > quota[r]]
     return over, wanted
+
+
+def _per_server(flavor: dict[str, Any]) -> dict[str, int]:
+    return {"instances": 1, "cores": int(flavor["vcpus"]), "ram": int(flavor["memory_mb"])}
+
+
+def room_for(quota: dict[str, int], used: dict[str, int], flavor: dict[str, Any], high: int) -> int:
+    """How many more servers of ``flavor`` the quota allows, at most ``high``.
+
+    Worked out from each resource's headroom, so the cost does not grow with ``high``.
+    """
+    room = high
+    for resource, each in _per_server(flavor).items():
+        if quota[resource] >= 0 and each > 0:
+            room = min(room, max(0, quota[resource] - used[resource]) // each)
+    return room
 
 
 async def fitting_count(
@@ -82,10 +94,9 @@ async def fitting_count(
 ) -> int:
     """How many servers (between low and high) fit; Forbidden (Nova's words) if not low."""
     used = await store.instance_usage(s, project_id)
-    for count in range(high, low - 1, -1):
-        over, _wanted = _over(quota, used, count, flavor)
-        if not over:
-            return count
+    count = room_for(quota, used, flavor, high)
+    if count >= low:
+        return count
     over, wanted = _over(quota, used, low, flavor)
     requested = ", ".join(str(wanted[r]) for r in over)
     usage = ", ".join(str(used[r]) for r in over)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from starlette.responses import Response
 
+from nimbostack.compute.api import paging
 from nimbostack.compute.api.deps import compute_conf, state_of
 from nimbostack.compute.db.models import ServerGroup
 from nimbostack.core.api.microversion import Version
@@ -149,11 +150,9 @@ async def delete_server_group(req: ApiRequest) -> Response:
 
 
 def _page(req: ApiRequest, rows: list[ServerGroup]) -> list[ServerGroup]:
-    offset, limit = req.query.get("offset", "0"), req.query.get("limit")
-    if not offset.isdigit() or (limit is not None and not limit.isdigit()):
-        raise BadRequest("limit and offset must be non-negative integers")
-    rows = rows[int(offset) :]
-    return rows[: int(limit)] if limit is not None else rows
+    offset, limit = paging.count_param(req, "offset") or 0, paging.limit_param(req)
+    rows = rows[offset:]
+    return rows[:limit] if limit is not None else rows
 
 
 async def list_server_groups(req: ApiRequest) -> Response:

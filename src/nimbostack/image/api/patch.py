@@ -112,7 +112,7 @@ async def update_image(req: ApiRequest) -> Response:
     image = await images.load(state.db, req.context, req.param("image_id"))
     req.enforce("modify_image", target(image))
     draft = _Draft(image, properties=dict(image.properties or {}))
-    for op in _operations(await req.http.body()):
+    for op in _operations(await req.body()):
         _apply(draft, op, state)
     await _check_authority(req, draft)
     attributes.check_property_count(draft.properties, state.conf)
