@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -54,48 +55,64 @@ class IdentityProbe:
         self._thread.join(60)
 
 
+@dataclass
+class Project:
+    """A fresh project (default quota: 10 instances), its token and a tiny image."""
+
+    compute: str
+    headers: dict[str, str]
+    image: str
+
+    def server(self, **extra: Any) -> dict[str, Any]:
+        return {"server": {"name": "many", "imageRef": self.image, "flavorRef": "42",
+                           "networks": "none", **extra}}  # fmt: skip
+
+    def servers(self) -> list[Any]:
+        resp = httpx.get(f"{self.compute}/servers", headers=self.headers, timeout=30)
+        return list(resp.json()["servers"])
+
+
+def _image(cloud: RunningCloud, token: str) -> str:
+    base, headers = f"{cloud.url('image')}/v2/images", {"X-Auth-Token": token}
+    body = {"name": "limits", "disk_format": "raw", "container_format": "bare"}
+    made = httpx.post(base, json=body, headers=headers, timeout=30)
+    assert made.status_code == 201, made.text
+    image = str(made.json()["id"])
+    data = {**headers, "Content-Type": "application/octet-stream"}
+    put = httpx.put(f"{base}/{image}/file", content=b"\0" * 4096, headers=data, timeout=30)
+    assert put.status_code == 204, put.text
+    return image
+
+
 @pytest.fixture
-def project(cloud: RunningCloud) -> Iterator[tuple[str, dict[str, str]]]:
-    """A fresh project (default quota: 10 instances) and its compute endpoint and headers."""
+def project(cloud: RunningCloud) -> Iterator[Project]:
     account = cloud.make_project_user("limits")
     token = cloud.project_token(account.user, account.password, account.project)
-    compute = f"{cloud.url('compute')}/v2.1"
-    headers = {"X-Auth-Token": token, **COMPUTE}
-    yield compute, headers
-    listed = httpx.get(f"{compute}/servers", headers=headers, timeout=30).json()["servers"]
-    for server in listed:
-        httpx.delete(f"{compute}/servers/{server['id']}", headers=headers, timeout=30)
-
-
-def _server(cloud: RunningCloud, compute: str, headers: dict[str, str], **extra: Any) -> Any:
-    image = httpx.get(
-        f"{cloud.url('image')}/v2/images",
-        params={"name": "nimbo-guest"},
-        headers={"X-Auth-Token": headers["X-Auth-Token"]},
-        timeout=30,
-    ).json()["images"]
-    assert image, "the guest image is missing"
-    return {"name": "many", "imageRef": image[0]["id"], "flavorRef": "42", "networks": "none",
-            **extra}  # fmt: skip
+    found = Project(
+        f"{cloud.url('compute')}/v2.1", {"X-Auth-Token": token, **COMPUTE}, _image(cloud, token)
+    )
+    yield found
+    for server in found.servers():
+        httpx.delete(f"{found.compute}/servers/{server['id']}", headers=found.headers)
 
 
 def test_largest_max_count_is_quick_and_identity_keeps_answering(
-    cloud: RunningCloud, project: tuple[str, dict[str, str]]
+    cloud: RunningCloud, project: Project
 ) -> None:
-    compute, headers = project
-    body = {"server": _server(cloud, compute, headers, max_count=MAX_INT)}
+    body = project.server(max_count=MAX_INT)
     with IdentityProbe(cloud.auth_url) as probe:
         while len(probe.times) < 3:
             time.sleep(0.01)
-        resp = httpx.post(f"{compute}/servers", json=body, headers=headers, timeout=60)
+        resp = httpx.post(
+            f"{project.compute}/servers", json=body, headers=project.headers, timeout=60
+        )
         answered = len(probe.times)
         while len(probe.times) < answered + 3:
             time.sleep(0.01)
     assert resp.status_code == 202, resp.text
     assert not probe.failures, probe.failures
     assert max(probe.times) < 5.0, probe.times
-    listed = httpx.get(f"{compute}/servers", headers=headers, timeout=30).json()["servers"]
-    assert len(listed) == 10
+    assert len(project.servers()) == 10
 
 
 @pytest.mark.parametrize(
@@ -107,12 +124,15 @@ def test_largest_max_count_is_quick_and_identity_keeps_answering(
     ],
 )
 def test_counts_past_the_schema_or_quota_are_refused_at_once(
-    cloud: RunningCloud, project: tuple[str, dict[str, str]], counts: Any, status: int
+    project: Project, counts: Any, status: int
 ) -> None:
-    compute, headers = project
-    body = {"server": _server(cloud, compute, headers, **counts)}
     started = time.monotonic()
-    resp = httpx.post(f"{compute}/servers", json=body, headers=headers, timeout=60)
+    resp = httpx.post(
+        f"{project.compute}/servers",
+        json=project.server(**counts),
+        headers=project.headers,
+        timeout=60,
+    )
     assert resp.status_code == status, resp.text
     assert time.monotonic() - started < 5.0
-    assert httpx.get(f"{compute}/servers", headers=headers, timeout=30).json()["servers"] == []
+    assert project.servers() == []

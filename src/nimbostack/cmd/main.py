@@ -14,6 +14,7 @@ from typing import Any
 
 import uvloop
 
+from nimbostack.clients import tls
 from nimbostack.cmd import services as registry
 from nimbostack.core import config
 from nimbostack.core.errors import ConfigError
@@ -29,6 +30,7 @@ _GC_THRESHOLDS = (50_000, 20, 100)
 def _run(main: Coroutine[Any, Any, None], watch: LoopWatch | None = None) -> None:
     """Run on uvloop: the stock loop serves HTTP an order of magnitude slower here."""
     gc.set_threshold(*_GC_THRESHOLDS)
+    tls.context()  # built now, not by the first request that needs a client
     if watch is None:
         uvloop.run(main)
         return

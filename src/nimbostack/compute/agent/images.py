@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from nimbostack.clients import tls
 from nimbostack.clients.headers import trace_headers
 from nimbostack.compute.agent.drivers.base import DriverError, ImageFiles
 
@@ -34,7 +35,7 @@ class ImageCache:
     def __init__(self, base_dir: Path, max_idle: float, client: httpx.AsyncClient | None = None):
         self.base_dir = base_dir
         self.max_idle = max_idle
-        self.client = client or httpx.AsyncClient(timeout=600)
+        self.client = client or httpx.AsyncClient(timeout=600, verify=tls.context())
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def path(self, image_id: str) -> Path:

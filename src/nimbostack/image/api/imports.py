@@ -7,7 +7,6 @@ through the same ingest path as a direct upload.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 from starlette.responses import Response
 
+from nimbostack.clients import tls
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.errors import BadRequest, Conflict
@@ -111,10 +111,10 @@ def _allowed_uri(state: ImageState, uri: Any) -> str:
 
 async def _download(uri: str) -> AsyncGenerator[bytes, None]:
     # Redirects are not followed: they could lead to a host the operator did not allow.
-    # A new client loads the system's CA certificates (a tenth of a second of CPU): in
-    # a worker thread, not on the event loop.
-    fresh = await asyncio.to_thread(httpx.AsyncClient, timeout=60.0, follow_redirects=False)
-    async with fresh as client, client.stream("GET", uri) as resp:
+    async with (
+        httpx.AsyncClient(timeout=60.0, follow_redirects=False, verify=tls.context()) as client,
+        client.stream("GET", uri) as resp,
+    ):
         if resp.status_code != 200:
             raise RuntimeError(f"{uri} answered {resp.status_code}")
         async for chunk in resp.aiter_bytes(1024 * 1024):
