@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.compute.objects import quotas as store
 from nimbostack.core.db import Database
-from nimbostack.core.errors import Forbidden
+from nimbostack.core.errors import BadRequest, Forbidden
 
 # Resource name -> [compute] option holding its default.
 DEFAULT_OPTIONS = {
@@ -32,6 +32,26 @@ LEGACY_FILES = {
     "injected_file_content_bytes": 10240,
     "injected_file_path_bytes": 255,
 }
+
+
+# A limit as a request may set it: -1 (unlimited) up to Nova's bound for SQL integers,
+# as a JSON integer or a string of digits (checked again by limit_value).
+MAX_LIMIT = 2**31 - 1
+LIMIT_SCHEMA = {
+    "type": ["integer", "string"],
+    "pattern": "^-?[0-9]+$",
+    "maxLength": len(str(MAX_LIMIT)) + 1,
+    "minimum": -1,
+    "maximum": MAX_LIMIT,
+}
+
+
+def limit_value(resource: str, raw: Any) -> int:
+    """A requested limit as an integer; BadRequest unless from -1 to MAX_LIMIT."""
+    value = int(raw)
+    if not -1 <= value <= MAX_LIMIT:
+        raise BadRequest(f"Quota limit {value} for {resource} must be from -1 to {MAX_LIMIT}.")
+    return value
 
 
 def configured(conf: Any) -> dict[str, int]:

@@ -202,3 +202,29 @@ async def test_name_filters_run_in_linear_time(api: Compute) -> None:
     assert {s["id"] for s in both} == {slow, fast}
     literal = (await api.call("GET", "/servers", params={"name": "(?<=a)!"})).json()
     assert literal["servers"] == []
+
+
+async def test_quota_limits_are_bounded(api: Compute) -> None:
+    paths = [
+        ("/os-quota-sets/project-a", "quota_set"),
+        ("/os-quota-class-sets/default", "quota_class_set"),
+    ]
+    for path, key in paths:
+        for value in (MAX_INT + 1, str(MAX_INT + 1), "9" * 5000, -2, "-2", 2**64):
+            body = {key: {"instances": value}}
+            resp = await api.call("PUT", path, body, token="admin", version="2.49")
+            assert resp.status_code == 400, (path, str(value)[:20], resp.text)
+        body = {key: {"instances": str(MAX_INT)}}
+        resp = await api.call("PUT", path, body, token="admin", version="2.49")
+        assert resp.status_code == 200, resp.text
+        assert resp.json()[key]["instances"] == MAX_INT
+
+
+async def test_server_group_rules_are_bounded(api: Compute) -> None:
+    for value in (MAX_INT + 1, "9" * 5000, 0):
+        group = {"name": "g", "policy": "anti-affinity", "rules": {"max_server_per_host": value}}
+        resp = await api.call("POST", "/os-server-groups", {"server_group": group})
+        assert resp.status_code == 400, (str(value)[:20], resp.text)
+    group = {"name": "g", "policy": "anti-affinity", "rules": {"max_server_per_host": MAX_INT}}
+    resp = await api.call("POST", "/os-server-groups", {"server_group": group})
+    assert resp.status_code == 200, resp.text

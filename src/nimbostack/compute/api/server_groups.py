@@ -42,8 +42,9 @@ def _schema(version: Version) -> dict[str, Any]:
                 "properties": {
                     "max_server_per_host": {
                         "type": ["integer", "string"],
-                        "pattern": "^[0-9]+$",
+                        "pattern": "^[0-9]{1,10}$",
                         "minimum": 1,
+                        "maximum": 2**31 - 1,
                     }
                 },
                 "additionalProperties": False,
@@ -100,6 +101,10 @@ async def create_server_group(req: ApiRequest) -> Response:
     body = (await req.json(_schema(_v(req))))["server_group"]
     policy = body.get("policy") or body["policies"][0]
     rules = {k: int(v) for k, v in (body.get("rules") or {}).items()}
+    if any(not 1 <= v <= 2**31 - 1 for v in rules.values()):
+        raise BadRequest(
+            "Invalid input for field 'max_server_per_host': must be from 1 to 2147483647"
+        )
     if rules and policy != "anti-affinity":
         raise BadRequest("Only the anti-affinity policy supports rules.")
     limit = int(compute_conf(state).quota_server_groups)
