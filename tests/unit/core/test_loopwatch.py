@@ -10,7 +10,7 @@ import time
 import pytest
 import uvloop
 
-from nimbostack.core.loopwatch import MARKER, LoopWatch, patch_handles, watched_loop
+from nimbostack.core.loopwatch import MARKER, Blocked, LoopWatch, patch_handles, watched_loop
 
 
 def burn(ms: float) -> None:
@@ -100,3 +100,36 @@ def test_a_block_is_logged_with_the_marker(caplog: pytest.LogCaptureFixture) -> 
     with caplog.at_level(logging.WARNING, logger="nimbostack.loopwatch"):
         run_uvloop(busy_handler)
     assert any(MARKER in r.getMessage() for r in caplog.records)
+
+
+def blocking_call() -> None:
+    time.sleep(0.3)  # no CPU, but the loop waits all the same
+
+
+async def sleeping_handler() -> None:
+    await asyncio.sleep(0)
+    blocking_call()
+    await asyncio.sleep(0)
+
+
+def test_a_callback_that_blocks_without_cpu_is_reported_by_wall_time() -> None:
+    # A preemption during the callback (a busy machine) would hide it: one of a few
+    # attempts must keep its core.
+    found: list[Blocked] = []
+    for _ in range(5):
+        watch = LoopWatch(50, wall_limit_ms=200)
+        loop = asyncio.new_event_loop()
+        try:
+            with patch_handles(watch):
+                loop.run_until_complete(sleeping_handler())
+        finally:
+            loop.close()
+        found += watch.found
+        if found:
+            break
+    assert found and found[0].wall_ms is not None and found[0].wall_ms >= 300
+    assert found[0].cpu_ms < 50 and "sleeping_handler" in found[0].callback
+
+
+def test_without_a_wall_limit_waiting_is_not_reported() -> None:
+    assert run_stock(sleeping_handler).found == []
