@@ -60,7 +60,9 @@ def _await_chain(coro: Any, shown: int = 5) -> str:
     """The task's coroutine and its innermost awaits: where its last step stopped."""
     frames: list[str] = []
     name = getattr(coro, "__qualname__", "")
-    while coro is not None and len(frames) < 100:
+    for _depth in range(100):
+        if coro is None:
+            break
         frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
         if frame is not None:
             code = frame.f_code
