@@ -65,6 +65,14 @@ register(
             type="float",
         ),
         Opt(
+            "max_servers_per_request",
+            100,
+            "Servers one create request may make (a larger max_count gets this many; "
+            "a larger min_count is refused).",
+            type="int",
+            minimum=1,
+        ),
+        Opt(
             "quota_instances",
             10,
             "Default instances per project (-1: unlimited).",

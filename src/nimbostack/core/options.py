@@ -35,6 +35,15 @@ register(
             "",
             "Directory of <service>.yaml policy override files (defaults to <data_dir>/policy).",
         ),
+        Opt(
+            "loop_watch_ms",
+            0,
+            "For tests: log an EVENT LOOP BLOCKED warning for any event-loop callback that "
+            "uses more than this many milliseconds of CPU once the process has started "
+            "(0: off, no cost).",
+            type="int",
+            minimum=0,
+        ),
     ],
 )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from starlette.responses import Response
@@ -51,6 +52,11 @@ async def glance(req: ApiRequest) -> AsyncIterator[tuple[httpx.AsyncClient, str,
             yield images.client, images.base, images.headers
         except httpx.HTTPError as exc:
             raise ServiceUnavailable(f"The image service is not reachable: {exc}") from None
+
+
+def image_url(base: str, image_id: str) -> str:
+    """The image service's URL of an image named by the caller (quoted: ids come raw)."""
+    return f"{base}/v2/images/{quote(image_id, safe='')}"
 
 
 def check(resp: httpx.Response, image_id: str = "") -> None:
@@ -142,7 +148,7 @@ async def list_images_detail(req: ApiRequest) -> Response:
 async def fetch(req: ApiRequest, image_id: str) -> tuple[dict[str, Any], str]:
     """The image service's record of ``image_id`` and that service's base URL."""
     async with glance(req) as (client, base, headers):
-        resp = await client.get(f"{base}/v2/images/{image_id}", headers=headers)
+        resp = await client.get(image_url(base, image_id), headers=headers)
     check(resp, image_id)
     return dict(resp.json()), base
 
@@ -160,6 +166,6 @@ async def delete_image_without_id(req: ApiRequest) -> Response:
 async def delete_image(req: ApiRequest) -> Response:
     image_id = req.param("image_id")
     async with glance(req) as (client, base, headers):
-        resp = await client.delete(f"{base}/v2/images/{image_id}", headers=headers)
+        resp = await client.delete(image_url(base, image_id), headers=headers)
     check(resp, image_id)
     return empty(204)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
 from starlette.responses import Response
 
+from nimbostack.compute.api import paging
 from nimbostack.compute.api.deps import compute_conf, public_url, state_of
 from nimbostack.compute.db.models import KeyPair
 from nimbostack.compute.objects import keypairs
@@ -95,10 +97,11 @@ async def create_keypair(req: ApiRequest) -> Response:
     key_type = body.get("type", "ssh")
     private = None
     public = body.get("public_key")
+    # Making an RSA key takes a good part of a second of CPU: off the event loop.
     if public is None and key_type == "x509":
-        private, public = keypairs.generate_x509(user_id)
+        private, public = await asyncio.to_thread(keypairs.generate_x509, user_id)
     elif public is None:
-        private, public = keypairs.generate()
+        private, public = await asyncio.to_thread(keypairs.generate)
     fingerprint = (
         keypairs.x509_fingerprint(public)
         if key_type == "x509"
@@ -125,10 +128,7 @@ async def list_keypairs(req: ApiRequest) -> Response:
     req.enforce(P + "index", {"user_id": user_id})
     limit = marker = None
     if _version(req).matches("2.35"):
-        raw = req.query.get("limit")
-        if raw is not None and not raw.isdigit():
-            raise BadRequest(f"Invalid input for query parameters limit. Value: {raw}.")
-        limit = int(raw) if raw is not None else None
+        limit = paging.limit_param(req)
         marker = req.query.get("marker")
     rows = await keypairs.list_for(state.db, user_id, limit, marker)
     body: dict[str, Any] = {"keypairs": [{"keypair": _view(req, k)} for k in rows]}

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from starlette.responses import Response
 
+from nimbostack.compute.api import paging
 from nimbostack.compute.api.deps import state_of
 from nimbostack.compute.api.server_lookup import load_server
 from nimbostack.compute.db.models import Migration
@@ -77,11 +78,9 @@ async def list_migrations(req: ApiRequest) -> Response:
             raise BadRequest("Invalid input for query parameters changes-since.") from None
     async with state_of(req).db.session() as s:
         rows = list((await s.scalars(stmt)).all())
-    limit = query.get("limit")
+    limit = paging.limit_param(req)
     if limit is not None:
-        if not limit.isdigit():
-            raise BadRequest(f"Invalid input for query parameters limit. Value: {limit}.")
-        rows = rows[: int(limit)]
+        rows = rows[:limit]
     return json_response({"migrations": [_view(req, m) for m in rows]})
 
 

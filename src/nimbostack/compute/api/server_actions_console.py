@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.responses import Response
@@ -19,16 +20,22 @@ from nimbostack.core.rpc import RpcError
 P = "os_compute_api:"
 
 
+# Nova's bound for integers it stores; more lines than this is the whole log anyway.
+MAX_LENGTH = 2**31 - 1
+
+
 def _length(body: Any) -> int | None:
+    """``length``: an integer (or a string of one) from -1 (the whole log) to MAX_LENGTH."""
     raw = body.get("length") if isinstance(body, dict) else None
     if raw is None:
         return None
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise BadRequest(f"Invalid input for field 'length': {raw!r} is not an integer") from None
-    if value < -1:
-        raise BadRequest("Invalid input for field 'length': must be -1 or greater")
+    text = str(raw) if isinstance(raw, int | str) and not isinstance(raw, bool) else ""
+    if not re.fullmatch(r"-?[0-9]{1,10}", text) or not -1 <= int(text) <= MAX_LENGTH:
+        raise BadRequest(
+            f"Invalid input for field 'length': {str(raw)[:64]!r} is not an integer "
+            f"from -1 to {MAX_LENGTH}"
+        )
+    value = int(text)
     return None if value == -1 else value
 
 

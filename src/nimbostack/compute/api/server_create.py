@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
@@ -12,12 +13,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from nimbostack.compute import quotas, states
 from nimbostack.compute.api import server_refs
 from nimbostack.compute.api.deps import ApiState, compute_conf, state_of
-from nimbostack.compute.api.server_create_schema import server_schema
+from nimbostack.compute.api.server_create_schema import MAX_INT, server_schema
 from nimbostack.compute.api.server_lookup import viewer
 from nimbostack.compute.db.models import Instance, InstanceFault
 from nimbostack.compute.messages import BuildInstances
@@ -30,6 +32,8 @@ from nimbostack.core.errors import BadRequest, ServiceUnavailable
 
 LOG = logging.getLogger(__name__)
 P = "os_compute_api:"
+# Instances written between two turns of the event loop (see _add).
+_BATCH = 10
 
 
 @dataclass
@@ -55,14 +59,33 @@ def sanitize_hostname(name: str) -> str:
     return text or "server"
 
 
+def _count(server: dict[str, Any], name: str, default: int) -> int:
+    value = int(server.get(name, default))
+    if not 1 <= value <= MAX_INT:
+        raise BadRequest(f"Invalid input for field '{name}': must be between 1 and {MAX_INT}")
+    return value
+
+
 def _counts(server: dict[str, Any]) -> tuple[int, int]:
-    low = int(server.get("min_count", 1))
-    high = int(server.get("max_count", low))
-    if low < 1 or high < 1:
-        raise BadRequest("min_count and max_count must be at least 1")
+    low = _count(server, "min_count", 1)
+    high = _count(server, "max_count", low)
     if low > high:
         raise BadRequest("min_count must be <= max_count")
     return low, high
+
+
+def _per_request(state: ApiState, low: int, count: int) -> int:
+    """``count`` cut to what one request may create (for projects without a quota).
+
+    As with quota, a max_count beyond the limit gets as many servers as it allows, and
+    a min_count beyond it is refused.
+    """
+    limit = int(compute_conf(state).max_servers_per_request)
+    if low > limit:
+        raise BadRequest(
+            f"min_count {low} is more than the {limit} servers one request may create."
+        )
+    return min(count, limit)
 
 
 def _user_data(server: dict[str, Any]) -> str | None:
@@ -204,17 +227,29 @@ async def _record(req: ApiRequest, state: ApiState, plan: BuildPlan) -> list[Ins
             plan.count_max,
             flavor=plan.flavor,
         )
+        count = _per_request(state, plan.count_min, count)
         created = _instances(req, state, plan, count)
         spec = _spec(req, plan, count)
-        for instance in created:
-            instance.request_spec = spec
-            s.add(instance)
-        await s.flush()
-        for instance in created:
-            await actions.start_action(s, req.context, instance.uuid, "create")
+        for first in range(0, count, _BATCH):
+            await _add(req, s, created[first : first + _BATCH], spec)
         if plan.group:
             await server_refs.add_members(s, conf, plan.group, [i.uuid for i in created])
     return created
+
+
+async def _add(req: ApiRequest, s: AsyncSession, batch: list[Instance], spec: Any) -> None:
+    """Write a batch of the new instances, then let other requests run a moment.
+
+    On SQLite the statements run on the event loop, so a hundred instances written in
+    one go would hold it for a tenth of a second.
+    """
+    for instance in batch:
+        instance.request_spec = spec
+        s.add(instance)
+    await s.flush()
+    for instance in batch:
+        await actions.start_action(s, req.context, instance.uuid, "create")
+    await asyncio.sleep(0)
 
 
 async def _hand_over(req: ApiRequest, state: ApiState, created: list[Instance]) -> None:

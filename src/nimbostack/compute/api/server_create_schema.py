@@ -26,6 +26,17 @@ NETWORK = {
     },
     "additionalProperties": False,
 }
+# Nova's bound for counts stored as SQL integers; a digit string longer than its ten
+# digits cannot be within it (``server_create._count`` checks the value of the rest).
+MAX_INT = 2**31 - 1
+COUNT = {
+    "type": ["integer", "string"],
+    "pattern": "^[0-9]+$",
+    "minLength": 1,
+    "maxLength": len(str(MAX_INT)),
+    "minimum": 1,
+    "maximum": MAX_INT,
+}
 HOSTNAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[a-zA-Z0-9.-]+$"}
 
 
@@ -44,8 +55,8 @@ def server_schema(version: Version) -> dict[str, Any]:
         "user_data": {"type": "string", "maxLength": 65535},
         "availability_zone": {"type": "string", "minLength": 1, "maxLength": 255},
         "config_drive": {"type": ["boolean", "string"]},
-        "min_count": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 1},
-        "max_count": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 1},
+        "min_count": COUNT,
+        "max_count": COUNT,
         "return_reservation_id": {"type": ["boolean", "string"]},
         "security_groups": {"type": "array", "items": {"type": "object"}},
         "block_device_mapping": {"type": "array"},

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from starlette.responses import Response
 
+from nimbostack.compute.api import paging
 from nimbostack.compute.api.deps import compute_conf, state_of
 from nimbostack.compute.db.models import ServerGroup
 from nimbostack.core.api.microversion import Version
@@ -41,8 +42,9 @@ def _schema(version: Version) -> dict[str, Any]:
                 "properties": {
                     "max_server_per_host": {
                         "type": ["integer", "string"],
-                        "pattern": "^[0-9]+$",
+                        "pattern": "^[0-9]{1,10}$",
                         "minimum": 1,
+                        "maximum": 2**31 - 1,
                     }
                 },
                 "additionalProperties": False,
@@ -99,6 +101,10 @@ async def create_server_group(req: ApiRequest) -> Response:
     body = (await req.json(_schema(_v(req))))["server_group"]
     policy = body.get("policy") or body["policies"][0]
     rules = {k: int(v) for k, v in (body.get("rules") or {}).items()}
+    if any(not 1 <= v <= 2**31 - 1 for v in rules.values()):
+        raise BadRequest(
+            "Invalid input for field 'max_server_per_host': must be from 1 to 2147483647"
+        )
     if rules and policy != "anti-affinity":
         raise BadRequest("Only the anti-affinity policy supports rules.")
     limit = int(compute_conf(state).quota_server_groups)
@@ -149,11 +155,9 @@ async def delete_server_group(req: ApiRequest) -> Response:
 
 
 def _page(req: ApiRequest, rows: list[ServerGroup]) -> list[ServerGroup]:
-    offset, limit = req.query.get("offset", "0"), req.query.get("limit")
-    if not offset.isdigit() or (limit is not None and not limit.isdigit()):
-        raise BadRequest("limit and offset must be non-negative integers")
-    rows = rows[int(offset) :]
-    return rows[: int(limit)] if limit is not None else rows
+    offset, limit = paging.count_param(req, "offset") or 0, paging.limit_param(req)
+    rows = rows[offset:]
+    return rows[:limit] if limit is not None else rows
 
 
 async def list_server_groups(req: ApiRequest) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -17,6 +18,9 @@ from nimbostack.core.errors import BadRequest, Forbidden, NotFound, ServiceUnava
 
 P = "os_compute_api:"
 GIB = 1024**3
+# Image ids are UUIDs; anything else (a NUL, a slash, a space) cannot name an image and
+# must not reach the image service's URL.
+_IMAGE_ID = re.compile(r"[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}")
 _IMAGE_BASE = {
     "id",
     "name",
@@ -111,6 +115,8 @@ async def image(
     image_id = ref_id(ref)
     if not image_id:
         raise BadRequest("Missing imageRef attribute")
+    if not _IMAGE_ID.fullmatch(image_id):
+        raise BadRequest(f"Invalid imageRef provided: {image_id!r} is not an image id.")
     raw = await _fetch_image(req, state, image_id)
     if raw.get("status") != "active":
         raise BadRequest(f"Image {image_id} is not active.")

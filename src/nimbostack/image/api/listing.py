@@ -17,14 +17,19 @@ _PAGING = ("limit", "marker", "sort_key", "sort_dir", "sort")
 _MEMBER_STATUSES = ("accepted", "pending", "rejected", "all")
 
 
+# Sizes are 64-bit in SQL: a bound past that is the same as the largest one.
+_MAX_SIZE = 2**63 - 1
+# Each tag, property and sort key adds a clause to the listing; a request names this many.
+MAX_FILTERS = 20
+
+
 def _int(name: str, raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"Invalid value {raw!r} for '{name}': an integer is required.") from None
-    if value < 0:
-        raise BadRequest(f"Invalid value {raw!r} for '{name}': must not be negative.")
-    return value
+    if raw.startswith("-") and raw[1:].isascii() and raw[1:].isdigit():
+        raise BadRequest(f"Invalid value {raw[:64]!r} for '{name}': must not be negative.")
+    if not (raw.isascii() and raw.isdigit()):
+        raise BadRequest(f"Invalid value {raw[:64]!r} for '{name}': an integer is required.")
+    digits = raw.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else _MAX_SIZE
 
 
 def _bool(name: str, raw: str) -> bool:
@@ -80,6 +85,13 @@ def _visibility(raw: str | None) -> str | None:
     return raw
 
 
+def _check_filter_count(params: Any) -> None:
+    named = [k for k, _ in params.multi_items() if k not in ("limit", "marker")]
+    sort_keys = len(params.get("sort", "").split(",")) if params.get("sort") else 0
+    if len(named) + sort_keys > MAX_FILTERS:
+        raise BadRequest(f"Too many filters and sort keys: at most {MAX_FILTERS} in one request.")
+
+
 def parse_query(params: Any, conf: Section) -> ImageQuery:
     """Every recognised parameter; anything else filters on a custom property."""
     query = ImageQuery(
@@ -95,6 +107,7 @@ def parse_query(params: Any, conf: Section) -> ImageQuery:
     query.member_status = status
     if "os_hidden" in params:
         query.os_hidden = _bool("os_hidden", params["os_hidden"])
+    _check_filter_count(params)
     for key, raw in params.multi_items():
         if key in _COLUMNS:
             values = raw[3:].split(",") if raw.startswith("in:") else [raw]

@@ -111,7 +111,7 @@ async def update_image(req: ApiRequest) -> Response:
         )
     image = await images.load(state.db, req.context, req.param("image_id"))
     req.enforce("modify_image", target(image))
-    ops = _operations(await req.http.body())
+    ops = _operations(await req.body())
 
     def change(current: Image, tags: list[str]) -> tuple[dict[str, Any], list[str] | None]:
         # Applied to the row as it is inside the write transaction: no lost updates, and

@@ -50,11 +50,13 @@ def _query(req: ApiRequest) -> candidates.Query:
     limit = None
     if "limit" in req.query:
         raw = req.query["limit"]
-        if not raw.isdigit() or int(raw) < 1:
+        if not (raw.isascii() and raw.isdigit()) or int(raw[:19]) < 1:
             raise bad(
-                f"Invalid query string parameters: limit must be a positive integer, got {raw!r}"
+                "Invalid query string parameters: limit must be a positive integer, "
+                f"got {raw[:64]!r}"
             )
-        limit = int(raw)
+        # Beyond max_candidates (see candidates.find) any limit is the same.
+        limit = int(raw) if len(raw) <= 18 else 10**18
     in_tree = req.query.get("in_tree")
     return candidates.Query(
         groups=groups,

@@ -11,6 +11,8 @@ from nimbostack.placement.api.params import bad
 from nimbostack.placement.objects import providers, traits
 from nimbostack.placement.state import state_of
 
+# More than all the standard traits together; the bound keeps one write short.
+MAX_PROVIDER_TRAITS = 500
 PUT_PROVIDER_TRAITS = {
     "type": "object",
     "properties": {
@@ -18,6 +20,7 @@ PUT_PROVIDER_TRAITS = {
             "type": "array",
             "items": {"type": "string", "pattern": "^[A-Z0-9_]+$", "maxLength": 255},
             "uniqueItems": True,
+            "maxItems": MAX_PROVIDER_TRAITS,
         },
         "resource_provider_generation": {"type": "integer", "minimum": 0},
     },

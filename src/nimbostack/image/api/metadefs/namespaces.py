@@ -48,9 +48,10 @@ def _limit(req: ApiRequest) -> int:
     raw = req.query.get("limit")
     if raw is None:
         return int(state_of(req).conf.api_limit_max)
-    if not raw.isdigit():
-        raise BadRequest(f"Invalid limit {raw!r}: a non-negative integer is required.")
-    return min(int(raw), int(state_of(req).conf.api_limit_max))
+    if not (raw.isascii() and raw.isdigit()):
+        raise BadRequest(f"Invalid limit {raw[:64]!r}: a non-negative integer is required.")
+    # Any number of 19 digits or more is past the maximum; its first 19 say so.
+    return min(int(raw.lstrip("0")[:19] or "0"), int(state_of(req).conf.api_limit_max))
 
 
 def _page(rows: list[MetadefNamespace], marker: str | None, limit: int) -> list[MetadefNamespace]:
