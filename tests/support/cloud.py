@@ -70,11 +70,12 @@ class RunningCloud:
         env.setdefault("NIMBOSTACK_COMPUTE_AGENT__DRIVER", "fake")
         env.update(extra_env or {})
         cloud = cls(data_dir=data_dir, env=env, ports=ports)
-        log = (data_dir / "up.log").open("wb")
         data_dir.mkdir(parents=True, exist_ok=True)
-        cloud.proc = subprocess.Popen(
-            [str(VENV_BIN / "nimbostack"), "up"], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+        # The child keeps its own copy of the log's descriptor.
+        with (data_dir / "up.log").open("wb") as log:
+            cloud.proc = subprocess.Popen(
+                [str(VENV_BIN / "nimbostack"), "up"], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
         cloud.wait_ready()
         return cloud
 
