@@ -12,6 +12,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
 
 from nimbostack.compute.agent.drivers.qemu import QemuDriver
+from nimbostack.compute.console.origin import OriginPolicy
 from nimbostack.compute.console.proxy import build_proxy_app
 from nimbostack.compute.console.tokens import console_url, issue_token, load_secret
 from nimbostack.core.service import HttpServer
@@ -46,7 +47,8 @@ async def test_vnc_through_the_proxy(
     secret = load_secret(host_dir / "data")
     assert load_secret(host_dir / "data") == secret  # created once, then reused
     port = _free_port()
-    server = HttpServer(build_proxy_app(secret, NOVNC), "127.0.0.1", port, "console-test")
+    origins = OriginPolicy.build(f"http://127.0.0.1:{port}/vnc_lite.html")
+    server = HttpServer(build_proxy_app(secret, NOVNC, origins), "127.0.0.1", port, "console-test")
     await server.start()
     try:
         token = issue_token(secret, spec.uuid, info.host, info.port)

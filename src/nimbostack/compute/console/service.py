@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nimbostack.compute.console import options as _options  # noqa: F401 (registers options)
+from nimbostack.compute.console.origin import OriginPolicy
 from nimbostack.compute.console.proxy import build_proxy_app
 from nimbostack.compute.console.tokens import load_secret
 from nimbostack.core.service import HttpServer, Service
@@ -17,7 +18,8 @@ class ConsoleProxyService(Service):
 
     async def start(self) -> None:
         conf = self.runtime.conf.console_proxy
-        app = build_proxy_app(load_secret(self.runtime.data_dir), Path(conf.novnc_path))
+        origins = OriginPolicy.build(self.base_url(), conf.allowed_origins)
+        app = build_proxy_app(load_secret(self.runtime.data_dir), Path(conf.novnc_path), origins)
         self._server = HttpServer(app, self.runtime.conf.DEFAULT.bind_host, conf.port, self.name)
         await self._server.start()
 
