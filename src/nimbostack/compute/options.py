@@ -161,3 +161,18 @@ register(
         Opt("delay_ms", 0, "Simulated time each operation takes.", type="int", minimum=0),
     ],
 )
+
+register(
+    "trace",
+    "Trace spans compute keeps for `nimbostack trace` (boots and user requests; "
+    "periodic work such as heartbeats is not traced).",
+    [
+        Opt(
+            "retention_hours",
+            168,
+            "Hours a span is kept; the conductor deletes older ones periodically.",
+            type="int",
+            minimum=1,
+        ),
+    ],
+)

@@ -1,8 +1,10 @@
-"""The conductor's periodic work: its heartbeat, the build watchdog, the offload timer.
+"""The conductor's periodic work: heartbeat, build watchdog, offload timer, trace pruning.
 
 The watchdog is what keeps a build from staying in BUILD forever: a build whose host
 stopped reporting is rescheduled (or goes to ERROR), and one that never left
 scheduling (a conductor died mid-way) goes to ERROR after ``STUCK_SCHEDULING`` seconds.
+Spans older than ``[trace] retention_hours`` are deleted every ``PRUNE_EVERY`` seconds.
+None of this periodic work is traced itself.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from sqlalchemy import select
 from nimbostack.compute import states
 from nimbostack.compute.conductor import build, records, shelve
 from nimbostack.compute.db.models import Instance
-from nimbostack.compute.objects import services
+from nimbostack.compute.objects import services, traces
 from nimbostack.compute.state import ComputeState
+from nimbostack.core import tracing
 from nimbostack.core.context import RequestContext
 
 LOG = logging.getLogger(__name__)
 STUCK_SCHEDULING = 600.0
+PRUNE_EVERY = 600.0
 
 
 async def heartbeat(state: ComputeState, host: str, binary: str, topic: str) -> None:
@@ -58,6 +62,13 @@ async def watch_builds(state: ComputeState) -> int:
     return handled
 
 
+async def prune_traces(state: ComputeState) -> int:
+    """Delete the spans older than the retention; returns how many went."""
+    before = time.time() - float(state.conf.trace.retention_hours) * 3600.0
+    async with state.db.session() as session:
+        return await traces.prune(session, before)
+
+
 class Periodic:
     """Runs the conductor's periodic tasks until stopped."""
 
@@ -66,6 +77,7 @@ class Periodic:
         self.host = host
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
+        self._pruned_at: float | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="conductor-periodic")
@@ -80,11 +92,16 @@ class Periodic:
         await heartbeat(self.state, self.host, services.CONDUCTOR, "compute.conductor")
         await watch_builds(self.state)
         await shelve.offload_due(self.state, RequestContext.admin())
+        now = time.monotonic()
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = now
+            await prune_traces(self.state)
 
     async def _run(self) -> None:
         while True:
             try:
-                await self.tick()
+                with tracing.unsampled():
+                    await self.tick()
             except Exception:
                 LOG.exception("conductor periodic task failed")
             await asyncio.sleep(self.interval)
