@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -89,6 +89,23 @@ def api(cloud: RunningCloud) -> Iterator[Api]:
     client = Api(cloud, cloud.admin_token())
     yield client
     client.close()
+
+
+MakeApi = Callable[[str | None], Api]
+
+
+@pytest.fixture
+def make_api(cloud: RunningCloud) -> Iterator[MakeApi]:
+    """Api clients for any token, closed at the end of the test."""
+    made: list[Api] = []
+
+    def make(token: str | None) -> Api:
+        made.append(Api(cloud, token))
+        return made[-1]
+
+    yield make
+    for client in made:
+        client.close()
 
 
 @pytest.fixture
