@@ -76,7 +76,11 @@ class RunningCloud:
             cloud.proc = subprocess.Popen(
                 [str(VENV_BIN / "nimbostack"), "up"], env=env, stdout=log, stderr=subprocess.STDOUT
             )
-        cloud.wait_ready()
+        try:
+            cloud.wait_ready()
+        except BaseException:
+            cloud.stop()  # never leave a half-started cloud running
+            raise
         return cloud
 
     def wait_ready(self, timeout: float = 60.0) -> None:

@@ -53,7 +53,9 @@ class GetInstance(Message):
 class UpdateInstance(Message):
     """agent -> conductor, call: apply ``values``; refuse unless task_state is expected.
 
-    Returns the updated instance dict; raises UnexpectedTaskState.
+    ``values["system_metadata"]``, if present, holds changes to merge (a None value
+    removes its key), not the whole dict. Returns the updated instance dict; raises
+    UnexpectedTaskState.
     """
 
     name = "UpdateInstance"

@@ -126,8 +126,9 @@ async def run_simple(
 
 
 def _without_shelve(instance: dict[str, Any]) -> dict[str, Any]:
+    """The system_metadata changes that drop what shelve recorded."""
     meta = instance.get("system_metadata") or {}
-    return {k: v for k, v in meta.items() if not k.startswith("shelved_")}
+    return {k: None for k in meta if k.startswith("shelved_")}
 
 
 async def _power(agent: AgentHost, uuid: str) -> int:

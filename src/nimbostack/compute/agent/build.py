@@ -89,10 +89,11 @@ async def spawn_on_host(agent: AgentHost, ctxt: RequestContext, msg: SpawnOnHost
             async with agent.conductor.event(ctxt, uuid, msg.request_id, event):
                 spec = await guest.guest_spec(agent, ctxt, instance, image_ref=msg.image_ref)
                 await agent.driver.spawn(spec)
+                # What shelve recorded goes (None removes a key).
                 meta = {
-                    k: v
-                    for k, v in (instance.get("system_metadata") or {}).items()
-                    if not k.startswith("shelved_")
+                    k: None
+                    for k in instance.get("system_metadata") or {}
+                    if k.startswith("shelved_")
                 }
                 await agent.conductor.update(
                     ctxt,

@@ -22,6 +22,7 @@ from nimbostack.compute.api.server_lookup import viewer
 from nimbostack.compute.db.models import Instance, InstanceFault
 from nimbostack.compute.messages import BuildInstances
 from nimbostack.compute.objects import actions
+from nimbostack.compute.objects import quotas as quota_store
 from nimbostack.compute.scheduler.request_spec import RequestSpec
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
@@ -196,6 +197,9 @@ async def _record(req: ApiRequest, state: ApiState, plan: BuildPlan) -> list[Ins
     conf = compute_conf(state)
     limits = await quotas.limits(state.db, conf, req.context.project_id or "")
     async with state.db.session() as s:
+        # Creates of one project take turns from here to the commit of their instances,
+        # so each counts the usage the previous one committed.
+        await quota_store.lock_project(s, req.context.project_id or "")
         count = await quotas.fitting_count(
             s,
             limits,

@@ -170,6 +170,13 @@ class Quota(Base):
     hard_limit: Mapped[int] = mapped_column(Integer)
 
 
+class QuotaLock(Base):
+    """One row per project (or user) whose quota checks take turns: see objects/quotas."""
+
+    __tablename__ = "quota_locks"
+    owner: Mapped[str] = mapped_column(String(80), primary_key=True)
+
+
 class Service(Base):
     """A compute process (nova-compute, nova-scheduler, nova-conductor) and its heartbeat."""
 

@@ -109,16 +109,23 @@ async def update_image(req: ApiRequest) -> Response:
         raise UnsupportedMediaType(
             f"Content type {ctype or 'none'} is not supported; use {MEDIA_TYPES[0]}."
         )
-    image = await images.load(state.db, req.context, req.param("image_id"))
-    req.enforce("modify_image", target(image))
-    draft = _Draft(image, properties=dict(image.properties or {}))
-    for op in _operations(await req.http.body()):
-        _apply(draft, op, state)
-    await _check_authority(req, draft)
-    attributes.check_property_count(draft.properties, state.conf)
-    if draft.properties != image.properties:
-        draft.values["properties"] = draft.properties
-    await images.save(state.db, image.id, draft.values, draft.tags if draft.tags_changed else None)
+    ops = _operations(await req.http.body())
+    image_id = req.param("image_id")
+    # The operations apply to the image as it is under its row lock, and are written
+    # in the same transaction: concurrent PATCHes of one image each keep the other's.
+    async with state.db.session():
+        await images.lock(state.db, image_id)
+        image = await images.load(state.db, req.context, image_id)
+        req.enforce("modify_image", target(image))
+        draft = _Draft(image, properties=dict(image.properties or {}))
+        for op in ops:
+            _apply(draft, op, state)
+        await _check_authority(req, draft)
+        attributes.check_property_count(draft.properties, state.conf)
+        if draft.properties != image.properties:
+            draft.values["properties"] = draft.properties
+        new_tags = draft.tags if draft.tags_changed else None
+        await images.save(state.db, image.id, draft.values, new_tags)
     saved = await images.load(state.db, req.context, image.id)
     tags = await images.tags_of(state.db, [image.id])
     return json_response(image_view(saved, tags[image.id]))

@@ -1,4 +1,9 @@
-"""Image records: load with visibility rules, create, update, status transitions, delete."""
+"""Image records: load with visibility rules, create, update, status transitions, delete.
+
+A change computed from what was read (a PATCH, a tag added or removed) runs in one
+transaction that first calls ``lock``: concurrent changes of one image take turns
+and each sees the one before it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from sqlalchemy import delete, func, select, update
 
 from nimbostack.core.context import RequestContext
 from nimbostack.core.db import Database
+from nimbostack.core.db.locks import get_for_update
 from nimbostack.core.errors import NotFound
 from nimbostack.image.db.models import Image, ImageMember, ImageTag, ImageTask
 
@@ -39,6 +45,16 @@ async def load(db: Database, ctx: RequestContext, image_id: str) -> Image:
     if image is None or not can_see(image, ctx, member):
         raise not_found(image_id)
     return image
+
+
+async def lock(db: Database, image_id: str) -> None:
+    """Lock the image's row until the transaction of the caller's ``db.session()`` ends.
+
+    Called inside that session: the helpers here open ``db.session()`` too and join
+    it, so they read and write under the lock.
+    """
+    async with db.session() as s:
+        await get_for_update(s, Image, image_id)
 
 
 async def tags_of(db: Database, image_ids: list[str]) -> dict[str, list[str]]:
