@@ -43,6 +43,13 @@ register(
         ),
         Opt("force_config_drive", True, "Attach a config drive to every instance.", type="bool"),
         Opt(
+            "enable_instance_password",
+            True,
+            "Give a server built or rebuilt without adminPass a generated root password "
+            "(through its config drive) and return it as adminPass.",
+            type="bool",
+        ),
+        Opt(
             "max_placement_candidates",
             1000,
             "Candidates asked of placement per request.",

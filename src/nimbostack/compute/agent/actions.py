@@ -173,7 +173,9 @@ async def rebuild(agent: AgentHost, ctxt: RequestContext, msg: RebuildInstance) 
             async with agent.conductor.event(
                 ctxt, uuid, msg.request_id, "compute_rebuild_instance"
             ):
-                spec = await guest.guest_spec(agent, ctxt, instance, image_ref=msg.image_ref)
+                spec = await guest.guest_spec(
+                    agent, ctxt, instance, image_ref=msg.image_ref, admin_pass=msg.admin_pass
+                )
                 await agent.driver.rebuild(spec)
                 if stopped:  # a stopped server stays stopped after a rebuild (Nova's rule)
                     await agent.driver.power_off(uuid, clean_shutdown_seconds=0)
