@@ -45,8 +45,9 @@ register(
         Opt(
             "enable_instance_password",
             True,
-            "Give a server built or rebuilt without adminPass a generated root password "
-            "(through its config drive) and return it as adminPass.",
+            "Generate a root password for a server built or rebuilt without adminPass, and "
+            "answer the password (generated or given) as adminPass. Either reaches the "
+            "guest through its config drive; false: none is generated or answered.",
             type="bool",
         ),
         Opt(
