@@ -4,9 +4,10 @@ Every callback the stock asyncio loop runs during a test's call phase is timed b
 CPU time it uses (core/loopwatch.py); one over LOOP_WATCH_MS fails the test, as does
 one that waits (sleep, I/O) past WALL_LIMIT_MS without being preempted. Fixture
 set-up and tear-down (migrations, seeding) are not timed: they are not requests. A
-module may allow more with ``pytest.mark.loop_watch_ms(N)``, saying why; ``0`` turns
-the watch off for tests whose services run in another process (their own clouds
-watch themselves), where this loop runs only the test's client.
+module may allow more with ``pytest.mark.loop_watch_ms(N)``, saying why. Tests on the
+suite's `nimbostack up` (the ``cloud`` fixture) are not timed here: this loop runs
+only their client, and the cloud's process watches its own loop; ``0`` does the same
+for other tests whose services run in a process of their own.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ WALL_LIMIT_MS = 4 * LOOP_WATCH_MS
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     marker = item.get_closest_marker("loop_watch_ms")
     limit = float(marker.args[0]) if marker else LOOP_WATCH_MS
-    if limit == 0:
+    if limit == 0 or "cloud" in getattr(item, "fixturenames", ()):
+        # The services run in the cloud's own process, which watches its loop itself.
         return (yield)
     watch = LoopWatch(limit, wall_limit_ms=max(WALL_LIMIT_MS, 2 * limit))
     with patch_handles(watch):

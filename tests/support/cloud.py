@@ -82,12 +82,17 @@ class RunningCloud:
         env.setdefault("NIMBOSTACK_COMPUTE_AGENT__DRIVER", "fake")
         env.update(extra_env or {})
         cloud = cls(data_dir=data_dir, env=env, ports={})
-        log = (data_dir / "up.log").open("wb")
         data_dir.mkdir(parents=True, exist_ok=True)
-        cloud.proc = subprocess.Popen(
-            [str(VENV_BIN / "nimbostack"), "up"], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        cloud.wait_ready()
+        # The child keeps its own copy of the log's descriptor.
+        with (data_dir / "up.log").open("wb") as log:
+            cloud.proc = subprocess.Popen(
+                [str(VENV_BIN / "nimbostack"), "up"], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        try:
+            cloud.wait_ready()
+        except BaseException:
+            cloud.stop()  # never leave a half-started cloud running
+            raise
         return cloud
 
     def wait_ready(self, timeout: float = 60.0) -> None:

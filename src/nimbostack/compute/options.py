@@ -43,6 +43,14 @@ register(
         ),
         Opt("force_config_drive", True, "Attach a config drive to every instance.", type="bool"),
         Opt(
+            "enable_instance_password",
+            True,
+            "Generate a root password for a server built or rebuilt without adminPass, and "
+            "answer the password (generated or given) as adminPass. Either reaches the "
+            "guest through its config drive; false: none is generated or answered.",
+            type="bool",
+        ),
+        Opt(
             "max_placement_candidates",
             1000,
             "Candidates asked of placement per request.",
@@ -167,5 +175,20 @@ register(
         Opt("memory_mb", 262144, "RAM (MiB) of each simulated host.", type="int", minimum=1),
         Opt("local_gb", 4000, "Disk (GiB) of each simulated host.", type="int", minimum=1),
         Opt("delay_ms", 0, "Simulated time each operation takes.", type="int", minimum=0),
+    ],
+)
+
+register(
+    "trace",
+    "Trace spans compute keeps for `nimbostack trace` (boots and user requests; "
+    "periodic work such as heartbeats is not traced).",
+    [
+        Opt(
+            "retention_hours",
+            168,
+            "Hours a span is kept; the conductor deletes older ones periodically.",
+            type="int",
+            minimum=1,
+        ),
     ],
 )

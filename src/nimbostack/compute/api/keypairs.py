@@ -92,6 +92,7 @@ async def create_keypair(req: ApiRequest) -> Response:
     if not name or not safe.match(name):
         raise BadRequest("Keypair data is invalid: Keypair name contains unsafe characters")
     limit = int(compute_conf(state).quota_key_pairs)
+    # Checked again, under the user's quota lock, when the pair is recorded.
     if 0 <= limit <= await keypairs.count(state.db, user_id):
         raise Forbidden("Quota exceeded, too many key pairs.")
     key_type = body.get("type", "ssh")
@@ -114,6 +115,7 @@ async def create_keypair(req: ApiRequest) -> Response:
         public_key=public.strip(),
         key_type=key_type,
         fingerprint=fingerprint,
+        limit=limit,
     )
     shown = _view(req, record)
     shown["user_id"] = user_id

@@ -17,13 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from nimbostack.compute import quotas, states
-from nimbostack.compute.api import server_refs
+from nimbostack.compute.api import admin_pass, server_refs
 from nimbostack.compute.api.deps import ApiState, compute_conf, state_of
 from nimbostack.compute.api.server_create_schema import MAX_INT, server_schema
 from nimbostack.compute.api.server_lookup import viewer
 from nimbostack.compute.db.models import Instance, InstanceFault
 from nimbostack.compute.messages import BuildInstances
 from nimbostack.compute.objects import actions
+from nimbostack.compute.objects import quotas as quota_store
 from nimbostack.compute.scheduler.request_spec import RequestSpec
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
@@ -48,7 +49,8 @@ class BuildPlan:
     values: dict[str, Any] = field(default_factory=dict)
     hints: dict[str, Any] = field(default_factory=dict)
     group: str | None = None
-    admin_pass: str = ""
+    # Handed to the conductor with the build, never stored (see admin_pass.py).
+    admin_pass: str | None = field(default=None, repr=False)
 
 
 def sanitize_hostname(name: str) -> str:
@@ -145,15 +147,16 @@ async def _plan(req: ApiRequest, state: ApiState, body: dict[str, Any]) -> Build
     plan = BuildPlan(server["name"], low, high, flavor, image, hints=hints)
     plan.group = await server_refs.group_hint(req, state, hints)
     key_name, key_data = await server_refs.keypair(req, state, server.get("key_name"))
-    plan.admin_pass = server.get("adminPass") or secrets.token_urlsafe(9)
     conf = compute_conf(state)
+    drive = admin_pass.has_config_drive(conf, _bool(server.get("config_drive", False)))
+    plan.admin_pass = admin_pass.for_guest(conf, server.get("adminPass"), drive)
     plan.values = {
         "description": server.get("description"),
         "hostname": server.get("hostname"),
         "key_name": key_name,
         "key_data": key_data,
         "user_data": _user_data(server),
-        "config_drive": _bool(server.get("config_drive", False)) or bool(conf.force_config_drive),
+        "config_drive": drive,
         "metadata": server_refs.metadata(state, server.get("metadata") or {}),
         "tags": server_refs.tags(server.get("tags") or []),
         "access_ip_v4": server.get("accessIPv4"),
@@ -191,7 +194,7 @@ def _instances(req: ApiRequest, state: ApiState, plan: BuildPlan, count: int) ->
                 power_state=states.NOSTATE,
                 availability_zone=requested_az or conf.default_availability_zone,
                 metadata_=dict(metadata),
-                system_metadata={"admin_pass": plan.admin_pass},
+                system_metadata={},
                 reservation_id=reservation,
                 launch_index=index,
                 created_at=now,
@@ -219,6 +222,9 @@ async def _record(req: ApiRequest, state: ApiState, plan: BuildPlan) -> list[Ins
     conf = compute_conf(state)
     limits = await quotas.limits(state.db, conf, req.context.project_id or "")
     async with state.db.session() as s:
+        # Creates of one project take turns from here to the commit of their instances,
+        # so each counts the usage the previous one committed.
+        await quota_store.lock_project(s, req.context.project_id or "")
         count = await quotas.fitting_count(
             s,
             limits,
@@ -252,10 +258,13 @@ async def _add(req: ApiRequest, s: AsyncSession, batch: list[Instance], spec: An
     await asyncio.sleep(0)
 
 
-async def _hand_over(req: ApiRequest, state: ApiState, created: list[Instance]) -> None:
+async def _hand_over(
+    req: ApiRequest, state: ApiState, created: list[Instance], password: str | None
+) -> None:
     spec = created[0].request_spec
+    msg = BuildInstances([i.uuid for i in created], spec, admin_pass=password)
     try:
-        await state.rpc.cast_conductor(req.context, BuildInstances([i.uuid for i in created], spec))
+        await state.rpc.cast_conductor(req.context, msg)
     except Exception as exc:
         LOG.exception("compute: cannot hand the build to the conductor")
         async with state.db.session() as s:
@@ -283,7 +292,7 @@ async def create_server(req: ApiRequest) -> Response:
     req.enforce(P + "servers:create", target)
     plan = await _plan(req, state, body)
     created = await _record(req, state, plan)
-    await _hand_over(req, state, created)
+    await _hand_over(req, state, created, plan.admin_pass)
     if _bool(body["server"].get("return_reservation_id", False)):
         return json_response({"reservation_id": created[0].reservation_id}, 202)
     first = created[0]
@@ -292,7 +301,8 @@ async def create_server(req: ApiRequest) -> Response:
         "links": viewer(req).links("servers", first.uuid),
         "OS-DCF:diskConfig": body["server"].get("OS-DCF:diskConfig", "MANUAL"),
         "security_groups": [{"name": "default"}],
-        "adminPass": plan.admin_pass,
     }
+    if admin_pass.shown(compute_conf(state), plan.admin_pass):
+        shown["adminPass"] = plan.admin_pass
     headers = {"Location": shown["links"][0]["href"]}
     return json_response({"server": shown}, 202, headers)

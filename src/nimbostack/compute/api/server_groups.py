@@ -12,6 +12,7 @@ from starlette.responses import Response
 from nimbostack.compute.api import paging
 from nimbostack.compute.api.deps import compute_conf, state_of
 from nimbostack.compute.db.models import ServerGroup
+from nimbostack.compute.objects import quotas
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
@@ -109,6 +110,7 @@ async def create_server_group(req: ApiRequest) -> Response:
         raise BadRequest("Only the anti-affinity policy supports rules.")
     limit = int(compute_conf(state).quota_server_groups)
     async with state.db.session() as s:
+        await quotas.lock_project(s, req.context.project_id or "")
         used = await s.scalar(
             select(func.count()).where(ServerGroup.project_id == req.context.project_id)
         )

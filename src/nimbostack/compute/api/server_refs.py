@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.compute.api.deps import ApiState, compute_conf, user_images
 from nimbostack.compute.db.models import ComputeNode, ServerGroup
-from nimbostack.compute.objects import aggregates, flavors, keypairs
+from nimbostack.compute.objects import aggregates, flavors, keypairs, server_groups
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.errors import BadRequest, Forbidden, NotFound, ServiceUnavailable
@@ -162,14 +162,7 @@ async def group_hint(req: ApiRequest, state: ApiState, hints: dict[str, Any]) ->
 
 
 async def add_members(s: AsyncSession, conf: Any, group_uuid: str, uuids: list[str]) -> None:
-    group = await s.get(ServerGroup, group_uuid)
-    if group is None:
-        raise BadRequest(f"Invalid server group: {group_uuid} could not be found.")
-    limit = int(conf.quota_server_group_members)
-    members = list(group.members or [])
-    if 0 <= limit < len(members) + len(uuids):
-        raise Forbidden("Quota exceeded, too many servers in group")
-    group.members = members + uuids
+    await server_groups.add_members(s, group_uuid, uuids, int(conf.quota_server_group_members))
 
 
 async def _known_azs(state: ApiState) -> set[str]:

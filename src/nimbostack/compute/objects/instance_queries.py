@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.compute import states
 from nimbostack.compute.db.models import Instance, InstanceFault
+from nimbostack.compute.objects import instances
 from nimbostack.core.db import Database
 
 _ROWS_PER_TURN = 200
@@ -123,7 +124,13 @@ async def guarded_update(
     vm_states: list[str] | None = None,
     task_states: list[str | None] | None = None,
 ) -> bool:
-    """Apply values only if the instance is still in one of the expected states."""
+    """Apply values only if the instance is still in one of the expected states.
+
+    ``system_metadata`` in ``values`` holds changes, merged into the row the update
+    has just locked (see instances.merged_system_metadata).
+    """
+    values = dict(values)
+    meta_changes = values.pop("system_metadata", None)
     stmt = update(Instance).where(Instance.uuid == uuid, Instance.deleted.is_(False))
     if vm_states is not None:
         stmt = stmt.where(Instance.vm_state.in_(vm_states))
@@ -135,7 +142,11 @@ async def guarded_update(
         stmt = stmt.where(cond)
     mapped = {("metadata_" if k == "metadata" else k): v for k, v in values.items()}
     result = await s.execute(stmt.values(**mapped, updated_at=time.time()))
-    return bool(getattr(result, "rowcount", 0))
+    won = bool(getattr(result, "rowcount", 0))
+    if won and meta_changes:
+        row = await instances.get_for_update(s, uuid)
+        row.system_metadata = instances.merged_system_metadata(row.system_metadata, meta_changes)
+    return won
 
 
 def mark_deleted(instance: Instance) -> None:

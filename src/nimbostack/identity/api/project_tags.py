@@ -68,7 +68,7 @@ async def add_project_tag(req: ApiRequest) -> Response:
     req.enforce("identity:create_project_tag", target(project_id))
     check_tag(tag)
     async with writing(req, "project") as s:
-        project = await get_or_404(s, Project, project_id, "project")
+        project = await get_or_404(s, Project, project_id, "project", lock=True)
         tags = list(project.tags or [])
         if tag not in tags:
             if len(tags) >= MAX_TAGS:
@@ -82,7 +82,7 @@ async def delete_project_tag(req: ApiRequest) -> Response:
     project_id, tag = req.param("project_id"), req.param("tag")
     req.enforce("identity:delete_project_tag", target(project_id))
     async with writing(req, "project") as s:
-        project = await get_or_404(s, Project, project_id, "project")
+        project = await get_or_404(s, Project, project_id, "project", lock=True)
         if tag not in (project.tags or []):
             raise NotFound(f"Could not find project tag: {tag}.")
         project.tags = [t for t in project.tags if t != tag]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import delete, exists, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.core.errors import BadRequest, Conflict, NotFound
@@ -37,8 +38,11 @@ async def create(s: AsyncSession, name: str) -> bool:
     if await exists_named(s, name):
         return False
     now = time.time()
-    s.add(Trait(name=name, created_at=now, updated_at=now))
-    await s.flush()
+    try:
+        async with s.begin_nested():
+            s.add(Trait(name=name, created_at=now, updated_at=now))
+    except IntegrityError:
+        return False  # created by a concurrent request since the check
     return True
 
 
