@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from nimbostack.core.config import Opt, register
+from nimbostack.core.options import api_opts
 
 register(
     "compute",
     "The compute service (Nova): API, conductor and scheduler.",
     [
         Opt("port", 8774, "Port of the compute API.", type="int", minimum=1),
+        *api_opts(),
         Opt("metadata_port", 8775, "Port of the metadata API.", type="int", minimum=1),
         Opt("connection", "", "Database URL for compute (empty: see [database])."),
         Opt(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from nimbostack.core.config import Opt, register
+from nimbostack.core.options import api_opts
 
 register(
     "identity",
     "The identity service (Keystone v3).",
     [
         Opt("port", 5000, "Port of the identity API.", type="int", minimum=1),
+        *api_opts(),
         Opt("connection", "", "Database URL for identity (empty: see [database])."),
         Opt("token_expiration", 3600, "Token lifetime in seconds.", type="int", minimum=60),
         Opt(

@@ -9,6 +9,7 @@ from nimbostack.core.api.app import ApiSettings, build_app
 from nimbostack.core.api.errorbody import keystone_error
 from nimbostack.core.db import Database
 from nimbostack.core.db.migrate import upgrade
+from nimbostack.core.options import max_body_size
 from nimbostack.core.service import HttpServer, Service
 from nimbostack.identity import options as _options  # noqa: F401
 from nimbostack.identity import policies
@@ -59,6 +60,7 @@ class IdentityService(Service):
             validator=LocalTokenValidator(self.state),
             enforcer=self.state.enforcer,
             auth_uri=self.state.public_url,
+            max_body_size=max_body_size(self.runtime.conf, "identity"),
         )
         app = build_app(ROUTES, settings)
         app.state.identity = self.state

@@ -9,6 +9,7 @@ from nimbostack.core.api.app import ApiSettings, build_app
 from nimbostack.core.api.errorbody import glance_error
 from nimbostack.core.db import Database
 from nimbostack.core.db.migrate import upgrade
+from nimbostack.core.options import max_body_size
 from nimbostack.core.service import HttpServer, Service
 from nimbostack.image import options as _options  # noqa: F401
 from nimbostack.image import policies
@@ -57,6 +58,7 @@ class ImageService(Service):
             validator=rt.token_validator(),
             enforcer=self.state.enforcer,
             auth_uri=rt.url("identity"),
+            max_body_size=max_body_size(rt.conf, "image"),
         )
         app = build_app(ROUTES, settings)
         app.state.image = self.state

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from nimbostack.core.config import Opt, register
+from nimbostack.core.options import api_opts
 
 register(
     "placement",
     "The placement service (resource providers, inventories, allocations).",
     [
         Opt("port", 8778, "Port of the placement API.", type="int", minimum=1),
+        *api_opts(),
         Opt("connection", "", "Database URL for placement (empty: see [database])."),
         Opt(
             "allocation_conflict_retry_count",

@@ -10,6 +10,7 @@ from nimbostack.core.api.errorbody import placement_error
 from nimbostack.core.api.microversion import Version, VersionRange
 from nimbostack.core.db import Database
 from nimbostack.core.db.migrate import upgrade
+from nimbostack.core.options import max_body_size
 from nimbostack.core.service import HttpServer, Service
 from nimbostack.placement import options as _options  # noqa: F401
 from nimbostack.placement import policies
@@ -57,6 +58,7 @@ class PlacementService(Service):
             enforcer=self.state.enforcer,
             versions=VERSIONS,
             auth_uri=rt.url("identity"),
+            max_body_size=max_body_size(rt.conf, "placement"),
         )
         app = build_app(ROUTES, settings)
         app.state.placement = self.state

@@ -16,6 +16,7 @@ from nimbostack.core.api.app import build_app as build_core_app
 from nimbostack.core.api.errorbody import nova_error
 from nimbostack.core.auth.policy import Enforcer
 from nimbostack.core.auth.tokens import RemoteTokenValidator, TokenValidator
+from nimbostack.core.options import max_body_size
 
 
 def _identity_url(conf: Any) -> str:
@@ -51,6 +52,7 @@ def build_app(state: Any, validator: TokenValidator | None = None, auth_uri: str
         enforcer=_enforcer(state),
         versions=VERSIONS,
         auth_uri=auth_uri or identity,
+        max_body_size=max_body_size(state.conf, "compute"),
     )
     app = build_core_app(ROUTES, settings)
     app.state.compute = state
