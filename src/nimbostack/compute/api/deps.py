@@ -15,6 +15,7 @@ from nimbostack.clients.image import ImageClient
 from nimbostack.compute.credentials import Auth
 from nimbostack.compute.rpcapi import ComputeRpc
 from nimbostack.core.api.request import ApiRequest
+from nimbostack.core.api.schema import MAX_BIGINT
 from nimbostack.core.db import Database
 
 
@@ -45,6 +46,15 @@ def state_of(req: ApiRequest) -> ApiState:
 def compute_conf(state: ApiState) -> Any:
     """The [compute] section."""
     return state.conf.compute
+
+
+def query_limit(req: ApiRequest) -> int | None:
+    """The ``limit`` query parameter (a page size: larger ones are cut by the caller)."""
+    return req.query_int(
+        "limit",
+        maximum=MAX_BIGINT,
+        message="Invalid input for query parameters limit. Value: {value}.",
+    )
 
 
 def public_url(req: ApiRequest) -> str:

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 from starlette.responses import Response
 
-from nimbostack.compute.api.deps import state_of
+from nimbostack.compute.api.deps import query_limit, state_of
 from nimbostack.compute.api.server_lookup import viewer
 from nimbostack.compute.api.views import flavors as views
 from nimbostack.compute.objects import flavors
@@ -15,10 +15,17 @@ from nimbostack.compute.objects.flavors import FlavorQuery
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.api.schema import MAX_BIGINT, MAX_INT
 from nimbostack.core.errors import BadRequest
 
 P = "os_compute_api:"
-COUNT = {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 0}
+# A count may come as a string of digits; either way it must fit a 32-bit column.
+COUNT = {
+    "type": ["integer", "string"],
+    "pattern": "^[0-9]+$",
+    "minimum": 0,
+    "maximum": MAX_INT,
+}
 NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?!\s)[\s\S]*(?<!\s)$"}
 # Clients often send the id as a JSON integer; it is stored as a string either way.
 FLAVOR_ID = {
@@ -60,7 +67,7 @@ def _create_schema(version: Version) -> dict[str, Any]:
 
 def _int(body: dict[str, Any], name: str, low: int, default: int = 0) -> int:
     value = int(body.get(name, default) or 0)
-    if value < low or value > 2**31 - 1:
+    if value < low or value > MAX_INT:
         raise BadRequest(f"Invalid input for field '{name}': must be between {low} and 2147483647")
     return value
 
@@ -109,20 +116,15 @@ def _query(req: ApiRequest) -> FlavorQuery:
     elif not req.context.is_admin:
         q.is_public = None
     for param, attr in (("minRam", "min_ram"), ("minDisk", "min_disk")):
-        value = req.query.get(param)
-        if value is not None:
-            if not value.isdigit():
-                raise BadRequest(f"Invalid {param} filter [{value}]")
-            setattr(q, attr, int(value))
+        message = f"Invalid {param} filter [{{value}}]"
+        found = req.query_int(param, maximum=MAX_BIGINT, message=message)
+        if found is not None:
+            setattr(q, attr, found)
     q.sort_key = req.query.get("sort_key", "flavorid")
     q.sort_dir = req.query.get("sort_dir", "asc")
     if q.sort_key not in flavors.SORT_KEYS or q.sort_dir not in ("asc", "desc"):
         raise BadRequest("Invalid sort_key or sort_dir provided")
-    limit = req.query.get("limit")
-    if limit is not None:
-        if not limit.isdigit():
-            raise BadRequest(f"Invalid input for query parameters limit. Value: {limit}.")
-        q.limit = int(limit)
+    q.limit = query_limit(req)
     q.marker = req.query.get("marker")
     return q
 

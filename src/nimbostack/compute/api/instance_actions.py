@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from starlette.responses import Response
 
-from nimbostack.compute.api.deps import public_url, state_of
+from nimbostack.compute.api.deps import public_url, query_limit, state_of
 from nimbostack.compute.db.models import Instance, InstanceAction, InstanceActionEvent
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
@@ -70,12 +70,8 @@ def _filter(req: ApiRequest, rows: list[InstanceAction]) -> list[InstanceAction]
         if marker not in ids:
             raise BadRequest(f"Marker {marker} could not be found.")
         rows = rows[ids.index(marker) + 1 :]
-    limit = req.query.get("limit")
-    if limit is not None:
-        if not limit.isdigit():
-            raise BadRequest(f"Invalid input for query parameters limit. Value: {limit}.")
-        rows = rows[: int(limit)]
-    return rows
+    limit = query_limit(req)
+    return rows if limit is None else rows[:limit]
 
 
 async def list_instance_actions(req: ApiRequest) -> Response:
@@ -94,8 +90,8 @@ async def list_instance_actions(req: ApiRequest) -> Response:
         )
     rows = _filter(req, rows)
     body: dict[str, Any] = {"instanceActions": [_action(req, r) for r in rows]}
-    limit = req.query.get("limit")
-    if limit and rows and len(rows) == int(limit):
+    limit = query_limit(req)
+    if limit and rows and len(rows) == limit:
         href = (
             f"{public_url(req)}/v2.1/servers/{instance.uuid}/os-instance-actions"
             f"?limit={limit}&marker={rows[-1].request_id}"

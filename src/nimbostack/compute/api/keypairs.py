@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from nimbostack.compute.api.deps import compute_conf, public_url, state_of
+from nimbostack.compute.api.deps import compute_conf, public_url, query_limit, state_of
 from nimbostack.compute.db.models import KeyPair
 from nimbostack.compute.objects import keypairs
 from nimbostack.core.api.microversion import Version
@@ -125,10 +125,7 @@ async def list_keypairs(req: ApiRequest) -> Response:
     req.enforce(P + "index", {"user_id": user_id})
     limit = marker = None
     if _version(req).matches("2.35"):
-        raw = req.query.get("limit")
-        if raw is not None and not raw.isdigit():
-            raise BadRequest(f"Invalid input for query parameters limit. Value: {raw}.")
-        limit = int(raw) if raw is not None else None
+        limit = query_limit(req)
         marker = req.query.get("marker")
     rows = await keypairs.list_for(state.db, user_id, limit, marker)
     body: dict[str, Any] = {"keypairs": [{"keypair": _view(req, k)} for k in rows]}

@@ -12,6 +12,7 @@ from nimbostack.compute.objects import quotas as store
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
+from nimbostack.core.api.schema import MAX_INT
 from nimbostack.core.errors import BadRequest
 
 P = "os_compute_api:os-quota-class-sets:"
@@ -48,7 +49,12 @@ async def show_quota_class_set(req: ApiRequest) -> Response:
 
 
 def _update_schema(version: Version) -> dict[str, Any]:
-    value = {"type": ["integer", "string"], "pattern": "^-?[0-9]+$", "minimum": -1}
+    value = {
+        "type": ["integer", "string"],
+        "pattern": "^-?[0-9]+$",
+        "minimum": -1,
+        "maximum": MAX_INT,
+    }
     return {
         "type": "object",
         "properties": {

@@ -14,6 +14,7 @@ from nimbostack.compute.db.models import ServerGroup
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.api.schema import MAX_BIGINT, MAX_INT
 from nimbostack.core.errors import BadRequest, Forbidden, NotFound
 
 P = "os_compute_api:os-server-groups:"
@@ -43,6 +44,7 @@ def _schema(version: Version) -> dict[str, Any]:
                         "type": ["integer", "string"],
                         "pattern": "^[0-9]+$",
                         "minimum": 1,
+                        "maximum": MAX_INT,
                     }
                 },
                 "additionalProperties": False,
@@ -149,11 +151,11 @@ async def delete_server_group(req: ApiRequest) -> Response:
 
 
 def _page(req: ApiRequest, rows: list[ServerGroup]) -> list[ServerGroup]:
-    offset, limit = req.query.get("offset", "0"), req.query.get("limit")
-    if not offset.isdigit() or (limit is not None and not limit.isdigit()):
-        raise BadRequest("limit and offset must be non-negative integers")
-    rows = rows[int(offset) :]
-    return rows[: int(limit)] if limit is not None else rows
+    message = "limit and offset must be non-negative integers"
+    offset = req.query_int("offset", 0, maximum=MAX_BIGINT, message=message) or 0
+    limit = req.query_int("limit", maximum=MAX_BIGINT, message=message)
+    rows = rows[offset:]
+    return rows[:limit] if limit is not None else rows
 
 
 async def list_server_groups(req: ApiRequest) -> Response:

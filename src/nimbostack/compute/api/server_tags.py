@@ -10,7 +10,7 @@ from nimbostack.compute.api.server_lookup import load_server, target
 from nimbostack.compute.db.models import Instance
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest, validate
-from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.api.responses import empty, json_response, url_segment
 from nimbostack.core.errors import BadRequest, NotFound
 
 P = "os_compute_api:os-server-tags:"
@@ -74,7 +74,8 @@ async def add_tag(req: ApiRequest) -> Response:
     tag = req.param("tag")
     validate(tag, TAG)
     tags = list(instance.tags or [])
-    location = {"Location": f"{public_url(req)}/v2.1/servers/{instance.uuid}/tags/{tag}"}
+    path = f"/v2.1/servers/{instance.uuid}/tags/{url_segment(tag)}"
+    location = {"Location": f"{public_url(req)}{path}"}
     if tag in tags:
         return empty(204, location)
     await _store(state, instance, [*tags, tag])

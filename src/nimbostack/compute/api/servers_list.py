@@ -18,8 +18,10 @@ from nimbostack.compute.api.views.servers import ServerRecord
 from nimbostack.compute.objects import instance_queries
 from nimbostack.compute.objects.instance_queries import InstanceQuery
 from nimbostack.core.api.microversion import Version
+from nimbostack.core.api.params import bounded_int
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
+from nimbostack.core.api.schema import MAX_BIGINT
 from nimbostack.core.errors import BadRequest
 from nimbostack.core.timeutil import parse_iso
 
@@ -187,9 +189,10 @@ def _limit(filters: dict[str, str]) -> int:
     raw = filters.get("limit")
     if raw is None:
         return MAX_LIMIT
-    if not raw.isdigit():
+    value = bounded_int(raw, 0, MAX_BIGINT)
+    if value is None:
         raise BadRequest(f"Invalid input for query parameters limit. Value: {raw}.")
-    return min(int(raw), MAX_LIMIT)
+    return min(value, MAX_LIMIT)
 
 
 def _links(req: ApiRequest, path: str, rows: list[ServerRecord], filters: dict[str, str]) -> Any:

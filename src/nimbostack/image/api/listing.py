@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from nimbostack.core.api.params import bounded_int, shown
+from nimbostack.core.api.schema import MAX_BIGINT
 from nimbostack.core.config import Section
 from nimbostack.core.errors import BadRequest
 from nimbostack.core.timeutil import parse_iso
@@ -18,10 +20,11 @@ _MEMBER_STATUSES = ("accepted", "pending", "rejected", "all")
 
 
 def _int(name: str, raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"Invalid value {raw!r} for '{name}': an integer is required.") from None
+    value = bounded_int(raw, -MAX_BIGINT, MAX_BIGINT)
+    if value is None:
+        raise BadRequest(
+            f"Invalid value {shown(raw)} for '{name}': an integer of at most 64 bits is required."
+        )
     if value < 0:
         raise BadRequest(f"Invalid value {raw!r} for '{name}': must not be negative.")
     return value

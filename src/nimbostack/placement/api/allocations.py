@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.api.schema import MAX_INT
 from nimbostack.core.errors import NotFound
 from nimbostack.placement.api.params import at_least
 from nimbostack.placement.objects import allocations, providers, usages
@@ -17,7 +18,7 @@ from nimbostack.placement.state import state_of
 _RESOURCES = {
     "type": "object",
     "minProperties": 1,
-    "patternProperties": {"^[A-Z0-9_]+$": {"type": "integer", "minimum": 1}},
+    "patternProperties": {"^[A-Z0-9_]+$": {"type": "integer", "minimum": 1, "maximum": MAX_INT}},
     "additionalProperties": False,
 }
 _OWNER = {"type": "string", "minLength": 1, "maxLength": 255}

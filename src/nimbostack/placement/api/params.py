@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 
+from nimbostack.core.api.params import bounded_int
 from nimbostack.core.api.request import ApiRequest
+from nimbostack.core.api.schema import MAX_INT
 from nimbostack.core.errors import BadRequest
 from nimbostack.placement.objects.filters import RequestGroup
 from nimbostack.placement.objects.providers import normalize_uuid
@@ -31,7 +33,13 @@ def parse_resources(raw: str, field: str = "resources") -> dict[str, int]:
     result: dict[str, int] = {}
     for item in raw.split(","):
         name, sep, amount = item.strip().partition(":")
-        if not sep or not name or not _AMOUNT.match(amount.strip()):
+        amount = amount.strip()
+        if (
+            not sep
+            or not name
+            or not _AMOUNT.match(amount)
+            or bounded_int(amount, 1, MAX_INT) is None
+        ):
             raise bad(
                 f"Badly formed {field} parameter. Expected {field} query string parameter "
                 f"in form: ?{field}=VCPU:2,MEMORY_MB:1024. Got: {raw}."
