@@ -2,9 +2,9 @@
 
 Every path parameter and query value passes ``check_params`` before a handler runs:
 text that no API accepts (NUL, lone surrogates) is refused there, once, instead of
-reaching a database that cannot store it. Handlers read integers with ``parse_int``
-(through ``ApiRequest.query_int``) rather than ``int()``, so a value that is not a
-plain decimal or does not fit the field is a 400 naming the parameter.
+reaching a database that cannot store it. Handlers read integers with
+``ApiRequest.query_int`` (or ``bounded_int``) rather than ``int()``, so a value that is
+not a plain decimal or does not fit the field is a 400 naming the parameter.
 """
 
 from __future__ import annotations
