@@ -4,7 +4,7 @@ orjson parses the body: it refuses lone surrogates and invalid UTF-8, and its ow
 nesting cap (1024) means no body can exhaust the stack. Three checks then bound what
 a handler and the database can receive. Each starts with a scan of the raw bytes in C
 and looks at the decoded value only when that scan finds a candidate, so an ordinary
-body costs a few ``bytes.count`` calls on top of the parse:
+body costs one ``bytes.translate`` and three substring scans on top of the parse:
 
 - nesting deeper than ``MAX_DEPTH`` (only possible with more brackets than that);
 - integers outside 64 bits (only possible with a run of 19 digits; orjson would turn
@@ -26,9 +26,10 @@ MAX_DEPTH = 32
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
-# Every digit becomes "0" and every other byte a space, so a run of 19 digits is found
-# with a substring search (a regular expression is ten times slower on long bodies).
-_DIGITS_ONLY = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+# One translation of the body serves two scans: every digit becomes "0", both opening
+# brackets "[", and every other byte a space; so the brackets are one count and a run
+# of 19 digits one substring search (a regular expression is ten times slower).
+_SCAN = bytes(0x30 if 0x30 <= b <= 0x39 else 0x5B if b in b"[{" else 0x20 for b in range(256))
 _LONG_DIGITS = b"0" * 19
 _NUL_ESCAPE = b"\\u0000"
 _CONTAINERS = (dict, list)
@@ -40,11 +41,12 @@ def decode_json(raw: bytes) -> Any:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise _malformed(str(exc)) from None
-    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH:
+    scan = raw.translate(_SCAN)
+    if scan.count(b"[") > MAX_DEPTH:
         _check_depth(value)
     if _NUL_ESCAPE in raw:
         _check_no_nul(value)
-    if _LONG_DIGITS in raw.translate(_DIGITS_ONLY):
+    if _LONG_DIGITS in scan:
         value = _decode_exact(raw)
     return value
 
