@@ -89,6 +89,8 @@ def build_world(cloud: RunningCloud) -> World:
         "server_id": server,
         "consumer_uuid": server,
         "flavor_id": flavor,
+        "imageRef": image,
+        "flavorRef": flavor,
         "name": "fuzz-kp",
         "group_id": str(group_id["server_group"]["id"]),
         "tag": "fuzz",
