@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from nimbostack.core.config import Opt, port_opt, register
+from nimbostack.core.options import api_opts
 
 register(
     "compute",
     "The compute service (Nova): API, conductor and scheduler.",
     [
         port_opt("port", 8774, "the compute API"),
+        *api_opts(),
         port_opt("metadata_port", 8775, "the metadata API"),
         Opt("connection", "", "Database URL for compute (empty: see [database])."),
         Opt(

@@ -1,8 +1,11 @@
-"""Options shared by every process: [DEFAULT] and [database]."""
+"""Options shared by every process: [DEFAULT] and [database]; and every API's own limits."""
 
 from __future__ import annotations
 
-from nimbostack.core.config import Opt, register
+from nimbostack.core.config import Config, Opt, register
+
+# Nova's and Keystone's default ([oslo_middleware] max_request_body_size).
+DEFAULT_MAX_BODY = 114688
 
 register(
     "DEFAULT",
@@ -44,6 +47,14 @@ register(
             type="int",
             minimum=0,
         ),
+        Opt(
+            "max_request_body_size",
+            DEFAULT_MAX_BODY,
+            "Largest request body, in bytes, an API reads (a larger one gets 413). "
+            "Image data uploads are streamed and not bound by it.",
+            type="int",
+            minimum=1,
+        ),
     ],
 )
 
@@ -60,3 +71,22 @@ register(
         ),
     ],
 )
+
+
+def api_opts() -> list[Opt]:
+    """Options every API service adds to its own section."""
+    return [
+        Opt(
+            "max_request_body_size",
+            0,
+            "Largest request body, in bytes, this API reads; 0: [DEFAULT] max_request_body_size.",
+            type="int",
+            minimum=0,
+        ),
+    ]
+
+
+def max_body_size(conf: Config, service: str) -> int:
+    """The request body limit of ``service``'s API."""
+    own = conf.section(service).get("max_request_body_size")
+    return int(own or conf.DEFAULT.get("max_request_body_size") or DEFAULT_MAX_BODY)

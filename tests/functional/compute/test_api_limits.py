@@ -61,9 +61,10 @@ async def test_largest_min_count_is_over_quota(api: Compute) -> None:
 
 async def test_counts_beyond_the_schema_are_400(api: Compute) -> None:
     cases: list[tuple[dict[str, Any], str]] = [
-        ({"max_count": 2**63}, "Invalid input for field 'server.max_count'"),
+        # Past 64 bits the body's decoder refuses it before any schema is checked.
+        ({"max_count": 2**63}, "integers must fit in 64 bits"),
         ({"max_count": MAX_INT + 1}, "Invalid input for field 'server.max_count'"),
-        ({"max_count": str(MAX_INT + 1)}, "Invalid input for field 'max_count'"),
+        ({"max_count": str(MAX_INT + 1)}, "Invalid input for field 'server.max_count'"),
         ({"max_count": "9" * 5000}, "Invalid input for field 'server.max_count'"),
         ({"min_count": 0}, "Invalid input for field 'server.min_count'"),
         ({"min_count": "-1"}, "Invalid input for field 'server.min_count'"),
@@ -96,22 +97,31 @@ async def test_without_quota_one_request_makes_at_most_its_limit(api: Compute) -
 
 
 async def test_image_refs_that_are_not_ids_are_400(api: Compute) -> None:
-    for ref in (f"{GUEST}\x00", "a b", "\x00", "../../v2/images", f"{GUEST}?x=1", "é"):
+    for ref in ("a b", "../../v2/images", f"{GUEST}?x=1", "é"):
         resp = await create(api, imageRef=ref)
         assert resp.status_code == 400, (ref, resp.text)
         assert fault(resp)["message"].startswith("Invalid imageRef provided"), resp.text
+    # A NUL anywhere in a body is refused by the decoder, before any field is read.
+    for ref in (f"{GUEST}\x00", "\x00"):
+        resp = await create(api, imageRef=ref)
+        assert resp.status_code == 400, (ref, resp.text)
+        assert "NUL" in fault(resp)["message"], resp.text
     uuid = await api.active()
-    rebuild = {"rebuild": {"imageRef": "x\x00y"}}
+    rebuild = {"rebuild": {"imageRef": "x/y"}}
     resp = await api.call("POST", f"/servers/{uuid}/action", rebuild)
     assert resp.status_code == 400, resp.text
     assert fault(resp)["message"].startswith("Invalid imageRef provided"), resp.text
 
 
 async def test_image_ids_in_paths_reach_the_image_service_quoted(api: Compute) -> None:
+    for path in ("/images/a%0Ab", "/images/a%3Fb%2Fc"):
+        resp = await api.call("GET", path, version="2.35")
+        assert resp.status_code == 404, resp.text
+        resp = await api.call("DELETE", path, token="admin", version="2.35")
+        assert resp.status_code == 404, resp.text
+    # A NUL in a path is refused by the framework before the handler runs.
     resp = await api.call("GET", "/images/a%00b", version="2.35")
-    assert resp.status_code == 404, resp.text
-    resp = await api.call("DELETE", "/images/a%00b", token="admin", version="2.35")
-    assert resp.status_code == 404, resp.text
+    assert resp.status_code == 400, resp.text
 
 
 async def test_flavor_rxtx_factor_must_be_a_positive_finite_number(api: Compute) -> None:
@@ -122,10 +132,10 @@ async def test_flavor_rxtx_factor_must_be_a_positive_finite_number(api: Compute)
         assert resp.status_code == 400, (ratio, resp.text)
         assert "rxtx_factor" in fault(resp)["message"], resp.text
     for text in ("NaN", "Infinity", "1e400"):
+        # Not JSON numbers at all (1e400 is no finite double): the decoder refuses them.
         body = '{"flavor": {"name": "f", "ram": 64, "vcpus": 1, "disk": 0, "rxtx_factor": '
         resp = await raw_post(api, "/flavors", body + text + "}}", token="admin")
         assert resp.status_code == 400, (text, resp.text)
-        assert "rxtx_factor" in fault(resp)["message"], resp.text
     good = {"flavor": {**flavor, "name": "g", "rxtx_factor": "2.5"}}
     resp = await api.call("POST", "/flavors", good, token="admin")
     assert resp.status_code == 200, resp.text
@@ -145,10 +155,12 @@ async def test_console_output_length_is_bounded(api: Compute) -> None:
     uuid = await api.active()
     api.state.rpc.answers["GetConsoleOutput"] = "line\n"
     path = f"/servers/{uuid}/action"
-    for length in (2**70, "9" * 5000, "abc", -2, 1.5, True):
+    for length in ("9" * 5000, "abc", -2, 1.5, True):
         resp = await api.call("POST", path, {"os-getConsoleOutput": {"length": length}})
         assert resp.status_code == 400, (length, resp.text)
         assert "length" in fault(resp)["message"], resp.text
+    resp = await api.call("POST", path, {"os-getConsoleOutput": {"length": 2**70}})
+    assert resp.status_code == 400, resp.text  # past 64 bits: refused by the decoder
     for text in ("Infinity", "NaN", "1e400"):
         resp = await raw_post(api, path, '{"os-getConsoleOutput": {"length": ' + text + "}}")
         assert resp.status_code == 400, (text, resp.text)

@@ -8,17 +8,20 @@ from tests.functional.image.conftest import ImageApi
 PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
 
 
-def test_listing_numbers_past_64_bits_are_the_largest(image_api: ImageApi) -> None:
+def test_listing_numbers_past_64_bits_are_refused_at_once(image_api: ImageApi) -> None:
     with image_api.client() as client:
+        for params in ({"size_min": str(2**63 - 1)}, {"size_max": "5"}):
+            resp = client.get("/v2/images", params=params)
+            assert resp.status_code == 200, (params, resp.text)
         for params in (
             {"size_min": "9" * 30},
             {"size_max": "9" * 5000},
             {"limit": "9" * 5000},
             {"size_min": str(2**63)},
+            {"size_min": "-1"},
+            {"size_max": "²"},
+            {"limit": "x"},
         ):
-            resp = client.get("/v2/images", params=params)
-            assert resp.status_code == 200, (params, resp.text)
-        for params in ({"size_min": "-1"}, {"size_max": "²"}, {"limit": "x"}):
             resp = client.get("/v2/images", params=params)
             assert resp.status_code == 400, (params, resp.text)
 
@@ -36,11 +39,12 @@ def test_listing_filters_are_bounded(image_api: ImageApi) -> None:
 
 def test_metadef_limits_are_cut_or_refused(image_api: ImageApi) -> None:
     with image_api.client() as client:
-        for limit in ("9" * 5000, "0" * 30 + "5"):
+        for limit in (str(2**63 - 1), "5"):
             resp = client.get("/v2/metadefs/namespaces", params={"limit": limit})
             assert resp.status_code == 200, resp.text
-        resp = client.get("/v2/metadefs/namespaces", params={"limit": "²"})
-        assert resp.status_code == 400, resp.text
+        for limit in ("9" * 5000, "²"):
+            resp = client.get("/v2/metadefs/namespaces", params={"limit": limit})
+            assert resp.status_code == 400, resp.text
 
 
 def test_json_bodies_past_the_limit_are_413(image_api: ImageApi) -> None:

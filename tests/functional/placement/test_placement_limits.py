@@ -25,11 +25,11 @@ async def candidates(api: Placement, **params: str) -> Any:
 @CANDIDATES_LOOP_WATCH
 async def test_candidate_limits_are_cut_or_refused(api: Placement) -> None:
     await api.provider(VCPU=8)
-    for limit in ("9" * 30, "9" * 5000):
+    for limit in (str(2**63 - 1), "5"):
         resp = await candidates(api, resources="VCPU:1", limit=limit)
         assert resp.status_code == 200, resp.text
         assert len(resp.json()["allocation_requests"]) == 1
-    for limit in ("²", "0", "-1", "x"):
+    for limit in ("9" * 30, "9" * 5000, "²", "0", "-1", "x"):
         resp = await candidates(api, resources="VCPU:1", limit=limit)
         assert resp.status_code == 400, (limit, resp.text)
         assert "limit must be a positive integer" in error_of(resp)["detail"]

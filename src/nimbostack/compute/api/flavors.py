@@ -17,15 +17,17 @@ from nimbostack.compute.objects.flavors import FlavorQuery
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.api.schema import MAX_BIGINT, MAX_INT
 from nimbostack.core.errors import BadRequest
 
 P = "os_compute_api:"
+# A count may come as a string of digits; either way it must fit a 32-bit column.
 COUNT = {
     "type": ["integer", "string"],
     "pattern": "^[0-9]+$",
     "maxLength": 10,
     "minimum": 0,
-    "maximum": 2**31 - 1,
+    "maximum": MAX_INT,
 }
 NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?!\s)[\s\S]*(?<!\s)$"}
 # Clients often send the id as a JSON integer; it is stored as a string either way.
@@ -77,7 +79,7 @@ def _create_schema(version: Version) -> dict[str, Any]:
 
 def _int(body: dict[str, Any], name: str, low: int, default: int = 0) -> int:
     value = int(body.get(name, default) or 0)
-    if value < low or value > 2**31 - 1:
+    if value < low or value > MAX_INT:
         raise BadRequest(f"Invalid input for field '{name}': must be between {low} and 2147483647")
     return value
 
@@ -135,11 +137,10 @@ def _query(req: ApiRequest) -> FlavorQuery:
     elif not req.context.is_admin:
         q.is_public = None
     for param, attr in (("minRam", "min_ram"), ("minDisk", "min_disk")):
-        value = req.query.get(param)
-        if value is not None:
-            if not (value.isascii() and value.isdigit()) or len(value) > 18:
-                raise BadRequest(f"Invalid {param} filter [{value[:64]}]")
-            setattr(q, attr, int(value))
+        message = f"Invalid {param} filter [{{value}}]"
+        found = req.query_int(param, maximum=MAX_BIGINT, message=message)
+        if found is not None:
+            setattr(q, attr, found)
     q.sort_key = req.query.get("sort_key", "flavorid")
     q.sort_dir = req.query.get("sort_dir", "asc")
     if q.sort_key not in flavors.SORT_KEYS or q.sort_dir not in ("asc", "desc"):

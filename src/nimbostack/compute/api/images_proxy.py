@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 from starlette.responses import Response
@@ -18,7 +17,7 @@ from nimbostack.compute.api.deps import state_of, user_images
 from nimbostack.compute.api.server_lookup import viewer
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
-from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.api.responses import empty, json_response, url_segment
 from nimbostack.core.errors import BadRequest, Forbidden, NotFound, ServiceUnavailable
 
 # Glance's own fields; everything else on an image is a property (compute "metadata").
@@ -52,11 +51,6 @@ async def glance(req: ApiRequest) -> AsyncIterator[tuple[httpx.AsyncClient, str,
             yield images.client, images.base, images.headers
         except httpx.HTTPError as exc:
             raise ServiceUnavailable(f"The image service is not reachable: {exc}") from None
-
-
-def image_url(base: str, image_id: str) -> str:
-    """The image service's URL of an image named by the caller (quoted: ids come raw)."""
-    return f"{base}/v2/images/{quote(image_id, safe='')}"
 
 
 def check(resp: httpx.Response, image_id: str = "") -> None:
@@ -143,6 +137,11 @@ async def list_images(req: ApiRequest) -> Response:
 
 async def list_images_detail(req: ApiRequest) -> Response:
     return await _list(req, detail=True)
+
+
+def image_url(base: str, image_id: str) -> str:
+    """The image service's URL of ``image_id``, quoted: a client's text stays one segment."""
+    return f"{base}/v2/images/{url_segment(image_id)}"
 
 
 async def fetch(req: ApiRequest, image_id: str) -> tuple[dict[str, Any], str]:

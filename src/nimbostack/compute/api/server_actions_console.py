@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from starlette.responses import Response
@@ -12,8 +11,10 @@ from nimbostack.compute.api.deps import state_of
 from nimbostack.compute.api.server_lookup import target
 from nimbostack.compute.db.models import Instance
 from nimbostack.compute.messages import GetConsoleOutput
+from nimbostack.core.api.params import bounded_int, shown
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
+from nimbostack.core.api.schema import MAX_INT
 from nimbostack.core.errors import BadRequest, Conflict, ServiceUnavailable
 from nimbostack.core.rpc import RpcError
 
@@ -29,13 +30,14 @@ def _length(body: Any) -> int | None:
     raw = body.get("length") if isinstance(body, dict) else None
     if raw is None:
         return None
-    text = str(raw) if isinstance(raw, int | str) and not isinstance(raw, bool) else ""
-    if not re.fullmatch(r"-?[0-9]{1,10}", text) or not -1 <= int(text) <= MAX_LENGTH:
+    value = None
+    if isinstance(raw, str | int) and not isinstance(raw, bool):
+        value = bounded_int(str(raw), -1, MAX_INT)
+    if value is None:
         raise BadRequest(
-            f"Invalid input for field 'length': {str(raw)[:64]!r} is not an integer "
-            f"from -1 to {MAX_LENGTH}"
+            f"Invalid input for field 'length': {shown(str(raw))} is not an integer "
+            f"from -1 to {MAX_INT}"
         )
-    value = int(text)
     return None if value == -1 else value
 
 

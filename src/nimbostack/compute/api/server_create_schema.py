@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nimbostack.core.api.microversion import Version
+from nimbostack.core.api.schema import CONTROL_CHARS
 
 NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?!\s)[\s\S]*(?<!\s)$"}
 UUID_LIKE = {"type": "string", "minLength": 1, "maxLength": 255}
@@ -15,7 +16,8 @@ METADATA = {
     },
     "additionalProperties": False,
 }
-TAG = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}
+# As in Nova: 1 to 60 characters, no "/" or ","; and printable.
+TAG = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": f"^[^,/{CONTROL_CHARS}]*$"}
 NETWORK = {
     "type": "object",
     "properties": {

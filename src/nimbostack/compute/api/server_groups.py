@@ -16,6 +16,7 @@ from nimbostack.compute.objects import quotas
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.api.schema import MAX_INT
 from nimbostack.core.errors import BadRequest, Forbidden, NotFound
 
 P = "os_compute_api:os-server-groups:"
@@ -45,7 +46,7 @@ def _schema(version: Version) -> dict[str, Any]:
                         "type": ["integer", "string"],
                         "pattern": "^[0-9]{1,10}$",
                         "minimum": 1,
-                        "maximum": 2**31 - 1,
+                        "maximum": MAX_INT,
                     }
                 },
                 "additionalProperties": False,

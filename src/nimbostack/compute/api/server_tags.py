@@ -18,7 +18,7 @@ from nimbostack.compute.messages import InstanceNotFound
 from nimbostack.compute.objects import instances
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest, validate
-from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.api.responses import empty, json_response, url_segment
 from nimbostack.core.errors import BadRequest, NotFound
 
 P = "os_compute_api:os-server-tags:"
@@ -86,7 +86,8 @@ async def add_tag(req: ApiRequest) -> Response:
     state, instance = await _load(req, "update")
     tag = req.param("tag")
     validate(tag, TAG)
-    location = {"Location": f"{public_url(req)}/v2.1/servers/{instance.uuid}/tags/{tag}"}
+    path = f"/v2.1/servers/{instance.uuid}/tags/{url_segment(tag)}"
+    location = {"Location": f"{public_url(req)}{path}"}
     added = False
 
     def add(tags: list[str]) -> list[str]:

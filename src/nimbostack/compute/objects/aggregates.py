@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.compute.db.models import Aggregate
+from nimbostack.core.api.params import bounded_int
+from nimbostack.core.api.schema import MAX_INT
 from nimbostack.core.db import Database
 from nimbostack.core.db.locks import get_for_update
 from nimbostack.core.errors import Conflict, NotFound
@@ -48,10 +50,11 @@ async def host_zones(db: Database) -> dict[str, str]:
 
 
 async def get(db: Database, ident: str) -> Aggregate:
+    number = bounded_int(ident, 0, MAX_INT)
     async with db.session() as s:
         found = (
-            await s.get(Aggregate, int(ident))
-            if ident.isdigit()
+            await s.get(Aggregate, number)
+            if number is not None
             else await s.scalar(select(Aggregate).where(Aggregate.uuid == ident))
         )
     if found is None:

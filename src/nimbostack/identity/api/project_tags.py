@@ -7,7 +7,7 @@ from typing import Any
 from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
-from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.api.responses import empty, json_response, url_segment
 from nimbostack.core.errors import BadRequest, NotFound
 from nimbostack.identity.api.entities import get_or_404, reading, writing
 from nimbostack.identity.api.projects import target
@@ -74,7 +74,7 @@ async def add_project_tag(req: ApiRequest) -> Response:
             if len(tags) >= MAX_TAGS:
                 raise BadRequest(f"A project may have at most {MAX_TAGS} tags.")
             project.tags = [*tags, tag]
-    location = f"{req.http.base_url}v3/projects/{project_id}/tags/{tag}"
+    location = f"{req.http.base_url}v3/projects/{url_segment(project_id)}/tags/{url_segment(tag)}"
     return empty(201, {"Location": location})
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from nimbostack.core.api.params import bounded_int, shown
+from nimbostack.core.api.schema import MAX_BIGINT
 from nimbostack.core.config import Section
 from nimbostack.core.errors import BadRequest
 from nimbostack.core.timeutil import parse_iso
@@ -24,12 +26,14 @@ MAX_FILTERS = 20
 
 
 def _int(name: str, raw: str) -> int:
-    if raw.startswith("-") and raw[1:].isascii() and raw[1:].isdigit():
-        raise BadRequest(f"Invalid value {raw[:64]!r} for '{name}': must not be negative.")
-    if not (raw.isascii() and raw.isdigit()):
-        raise BadRequest(f"Invalid value {raw[:64]!r} for '{name}': an integer is required.")
-    digits = raw.lstrip("0") or "0"
-    return int(digits) if len(digits) <= 18 else _MAX_SIZE
+    value = bounded_int(raw, -MAX_BIGINT, MAX_BIGINT)
+    if value is None:
+        raise BadRequest(
+            f"Invalid value {shown(raw)} for '{name}': an integer of at most 64 bits is required."
+        )
+    if value < 0:
+        raise BadRequest(f"Invalid value {raw!r} for '{name}': must not be negative.")
+    return value
 
 
 def _bool(name: str, raw: str) -> bool:

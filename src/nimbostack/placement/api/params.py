@@ -37,7 +37,8 @@ def parse_resources(raw: str, field: str = "resources") -> dict[str, int]:
     result: dict[str, int] = {}
     for item in raw.split(","):
         name, sep, amount = item.strip().partition(":")
-        if not sep or not name or not _AMOUNT.match(amount.strip()):
+        amount = amount.strip()
+        if not sep or not name or not _AMOUNT.match(amount):
             raise bad(
                 f"Badly formed {field} parameter. Expected {field} query string parameter "
                 f"in form: ?{field}=VCPU:2,MEMORY_MB:1024. Got: {raw}."
