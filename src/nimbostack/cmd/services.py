@@ -47,6 +47,8 @@ SERVICES: list[ServiceSpec] = [
     ),
     ServiceSpec("compute", "nimbostack.compute.service:ComputeService", "compute", "nova", "/v2.1"),
     ServiceSpec("console_proxy", "nimbostack.compute.console.service:ConsoleProxyService", None),
+    # The web console: not in the catalog, started last (it only calls the others).
+    ServiceSpec("dashboard", "nimbostack.dashboard.service:DashboardService", None, wave=2),
     *(
         ServiceSpec(
             f"compute-{role}",
