@@ -101,6 +101,16 @@ class IdentityAuth:
             raise RestError(resp.status_code, fault_message(resp), "identity")
         return list(resp.json()["projects"])
 
+    async def valid(self, token: str) -> bool:
+        """Whether identity still honours ``token`` (``HEAD /v3/auth/tokens``, asked now)."""
+        headers = {"X-Auth-Token": token, "X-Subject-Token": token}
+        resp = await self.client.head(f"{self.auth_url}/auth/tokens", headers=headers)
+        if resp.status_code in (401, 404):
+            return False
+        if resp.status_code >= 400:
+            raise RestError(resp.status_code, resp.reason_phrase, "identity")
+        return True
+
     async def revoke(self, token: str) -> None:
         """Revoke ``token`` with itself (a token may always revoke itself)."""
         headers = {"X-Auth-Token": token, "X-Subject-Token": token}

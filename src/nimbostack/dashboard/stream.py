@@ -113,11 +113,10 @@ class Stream:
         view = row(server, names)
         out: list[str] = []
         if view.signature != watch.sent_detail:
-            first = watch.sent_detail is None
+            # The first tick sends too: the server may have changed since the page was drawn.
             watch.sent_detail = view.signature
             watch.settle_until = time.time() + SETTLE
-            if not first:
-                out += await self._state(server, view, names)
+            out += await self._state(server, view, names)
         if view.busy:
             watch.settle_until = time.time() + SETTLE
         self.busy = self.busy or view.busy or time.time() < watch.settle_until
@@ -189,7 +188,12 @@ class Stream:
 def parse_watch(page: Page) -> Watch:
     ids = [s for s in page.query("servers").split(",") if s][:MAX_WATCHED]
     busy = {s for s in page.query("busy").split(",") if s in ids}
+    try:
+        drawn = float(page.query("since") or time.time())
+    except ValueError:
+        drawn = time.time()
     return Watch(
+        since=min(drawn, time.time()),
         rows=dict.fromkeys(ids),
         busy_rows=busy,
         server=page.query("server"),

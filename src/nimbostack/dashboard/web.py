@@ -2,7 +2,8 @@
 
 The wrapper runs, in order: the language, the session (a missing or expired one sends
 the browser to the login page, saying so), the Origin and CSRF checks of
-state-changing requests, the handler, then the mapping of API refusals to pages: 401
+state-changing requests, a fresh check with identity that the session's token still
+holds before any change (other services cache token checks for a while), the handler, then the mapping of API refusals to pages: 401
 ends the session, 404 and 403 become friendly pages with the API's own message, and
 a refused form (400, 409, 413...) goes back where it came from with that message.
 """
@@ -10,13 +11,14 @@ a refused form (400, 409, 413...) goes back where it came from with that message
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from nimbostack.clients.rest import RestError
 from nimbostack.dashboard import csrf, i18n, panels
@@ -26,6 +28,8 @@ from nimbostack.dashboard.session import COOKIE, UserSession
 from nimbostack.dashboard.state import DashboardState
 
 LOG = logging.getLogger(__name__)
+# Sent by our script when it submits a form in place (the page stays, the stream updates).
+IN_PLACE = "x-nimbo-in-place"
 MAX_FORM = 1024 * 1024
 Handler = Callable[["Page"], Awaitable[Response]]
 
@@ -113,6 +117,7 @@ class Page:
             "path": self.request.url.path,
             "language": self.language,
             "flashes": session.take_flashes() if session else [],
+            "drawn_at": int(time.time()),
             **values,
         }
 
@@ -125,6 +130,10 @@ class Page:
         return self.state.renderer.render(template, {"csrf": self.user.csrf, **values})
 
     def redirect(self, url: str, flash: str | None = None, kind: str = "ok") -> Response:
+        """Go to ``url`` showing ``flash``; a form submitted in place gets them as JSON."""
+        if self.request.headers.get(IN_PLACE):
+            status = 200 if kind == "ok" else 409
+            return JSONResponse({"message": flash or "", "kind": kind, "location": url}, status)
         if flash and self.session is not None:
             self.session.flash(kind, flash)
         return RedirectResponse(url, 303)
@@ -189,6 +198,9 @@ async def _guarded(page: Page, handler: Handler, login: bool, raw_body: bool) ->
     ):
         return error_page(page, 403, _("Forbidden"), _("The form was not issued by this session."))
     try:
+        if posting and login and not await state.auth.valid(page.user.token.id):
+            # Services cache token checks; a change must not outlive a revoked token.
+            raise RestError(401, "The token was revoked.", "identity")
         return await handler(page)
     except RestError as exc:
         return api_refusal(page, exc)

@@ -1,6 +1,7 @@
 // The dashboard's scripts: one live stream per tab, fragments loaded on demand,
 // confirmations, and image uploads with progress. No inline script anywhere: the
 // Content-Security-Policy forbids it.
+import { wireInPlace } from "./inplace.js";
 import { openStream } from "./stream.js";
 import { wireUpload } from "./upload.js";
 
@@ -29,7 +30,8 @@ function wire() {
   document.addEventListener("submit", (event) => {
     const message = event.target.dataset?.confirm;
     if (message && !confirm(message)) event.preventDefault();
-  });
+  }, { capture: true });
+  wireInPlace(csrf);
   for (const select of document.querySelectorAll("[data-autosubmit]")) {
     select.addEventListener("change", () => select.form.submit());
   }
