@@ -3,9 +3,10 @@
 The wrapper runs, in order: the language, the session (a missing or expired one sends
 the browser to the login page, saying so), the Origin and CSRF checks of
 state-changing requests, a fresh check with identity that the session's token still
-holds before any change (other services cache token checks for a while), the handler, then the mapping of API refusals to pages: 401
-ends the session, 404 and 403 become friendly pages with the API's own message, and
-a refused form (400, 409, 413...) goes back where it came from with that message.
+holds before any change (other services cache token checks for a while), the
+handler, then the mapping of API refusals to pages: 401 ends the session, 404 and
+403 become friendly pages with the API's own message, and a refused form (400, 409,
+413...) goes back where it came from with that message.
 """
 
 from __future__ import annotations

@@ -12,15 +12,18 @@ from starlette.responses import RedirectResponse, Response
 from nimbostack.clients.rest import RestError
 from nimbostack.dashboard import csrf, i18n
 from nimbostack.dashboard.i18n import _
+from nimbostack.dashboard.panels import N_
 from nimbostack.dashboard.session import COOKIE
 from nimbostack.dashboard.web import Page, error_page
 
 HOME = "/project/overview"
 _REASONS = {
-    "expired": "Your session has expired. Please log in again.",
-    "lost": "Your session has expired: what you submitted was not saved. Please log in "
-    "and submit it again.",
-    "logout": "You have logged out.",
+    "expired": N_("Your session has expired. Please log in again."),
+    "lost": N_(
+        "Your session has expired: what you submitted was not saved. Please log in "
+        "and submit it again."
+    ),
+    "logout": N_("You have logged out."),
 }
 
 
