@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChainableUndefined, Environment, FileSystemLoader
 
 from nimbostack.dashboard import flow, i18n
 
@@ -70,7 +70,8 @@ def environment() -> Environment:
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,
         extensions=["jinja2.ext.i18n"],
-        undefined=StrictUndefined,
+        # Fields other clouds leave out render empty rather than failing the page.
+        undefined=ChainableUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
