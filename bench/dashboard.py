@@ -165,7 +165,7 @@ def main() -> None:
         _quota_unlimited(cloud)
         _boot_many(cloud, token, image, args.servers)
         ds.wait_until(lambda: httpx.get(f"{base}/auth/login").status_code == 200, 30, "dashboard")
-        with httpx.Client(base_url=base, timeout=30) as client:
+        with httpx.Client(base_url=base, timeout=30, follow_redirects=True) as client:
             _login(client, cloud)
             _page_times(client, 10)  # warm caches and connections
             times = _page_times(client, args.requests)
