@@ -76,6 +76,8 @@ SERVICES: list[ServiceSpec] = [
         routes="nimbostack.compute.api.routes:ROUTES",
     ),
     ServiceSpec("console_proxy", "nimbostack.compute.console.service:ConsoleProxyService", None),
+    # The web console: not in the catalog, started last (it only calls the others).
+    ServiceSpec("dashboard", "nimbostack.dashboard.service:DashboardService", None, wave=2),
     *(
         ServiceSpec(
             f"compute-{role}",
