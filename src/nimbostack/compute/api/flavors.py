@@ -159,9 +159,8 @@ async def _list(req: ApiRequest, detail: bool) -> Response:
         "flavors": [views.full(see, f) if detail else views.brief(see, f) for f in rows]
     }
     path = "/flavors/detail" if detail else "/flavors"
-    links = paging.next_links(req, path, q.limit, [f.flavorid for f in rows])
-    if links:
-        body["flavors_links"] = links
+    ids = [f.flavorid for f in rows]
+    paging.add_next_link(body, "flavors_links", req, path, limit=q.limit, shown=ids)
     return json_response(body)
 
 

@@ -93,9 +93,8 @@ async def list_instance_actions(req: ApiRequest) -> Response:
         rows = list((await s.scalars(await page.apply(s, _listed(req, instance)))).all())
     body: dict[str, Any] = {"instanceActions": [_action(req, r) for r in rows]}
     path = f"/servers/{instance.uuid}/os-instance-actions"
-    links = paging.next_links(req, path, page.limit, [r.request_id for r in rows])
-    if links:
-        body["links"] = links
+    ids = [r.request_id for r in rows]
+    paging.add_next_link(body, "links", req, path, limit=page.limit, shown=ids)
     return json_response(body)
 
 

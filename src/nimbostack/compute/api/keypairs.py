@@ -134,9 +134,8 @@ async def list_keypairs(req: ApiRequest) -> Response:
         marker = req.query.get("marker")
     rows = await keypairs.list_for(state.db, user_id, limit, marker)
     body: dict[str, Any] = {"keypairs": [{"keypair": _view(req, k)} for k in rows]}
-    links = paging.next_links(req, "/os-keypairs", limit, [k.name for k in rows])
-    if links:
-        body["keypairs_links"] = links
+    names = [k.name for k in rows]
+    paging.add_next_link(body, "keypairs_links", req, "/os-keypairs", limit=limit, shown=names)
     return json_response(body)
 
 

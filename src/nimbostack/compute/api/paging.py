@@ -62,3 +62,18 @@ def next_links(req: ApiRequest, path: str, limit: int | None, shown: Sequence[st
     params = [(k, v) for k, v in req.query.multi_items() if k != "marker"]
     params.append(("marker", shown[-1]))
     return [{"rel": "next", "href": f"{public_url(req)}/v2.1{path}?{urlencode(params)}"}]
+
+
+def add_next_link(
+    body: dict[str, Any],
+    key: str,
+    req: ApiRequest,
+    path: str,
+    *,
+    limit: int | None,
+    shown: Sequence[str],
+) -> None:
+    """Put the ``rel: next`` link of a full page under ``key`` in the listing's body."""
+    links = next_links(req, path, limit, shown)
+    if links:
+        body[key] = links

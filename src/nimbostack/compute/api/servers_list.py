@@ -210,9 +210,8 @@ async def _list(req: ApiRequest, detail: bool) -> Response:
             await asyncio.sleep(0)  # a page of a thousand servers takes a while to render
     body: dict[str, Any] = {"servers": servers}
     path = "/servers/detail" if detail else "/servers"
-    links = paging.next_links(req, path, spec.limit, [r.uuid for r in rows])
-    if links:
-        body["servers_links"] = links
+    ids = [r.uuid for r in rows]
+    paging.add_next_link(body, "servers_links", req, path, limit=spec.limit, shown=ids)
     return json_response(body)
 
 
