@@ -145,7 +145,7 @@ def _query(req: ApiRequest) -> FlavorQuery:
     q.sort_dir = req.query.get("sort_dir", "asc")
     if q.sort_key not in flavors.SORT_KEYS or q.sort_dir not in ("asc", "desc"):
         raise BadRequest("Invalid sort_key or sort_dir provided")
-    q.limit = paging.limit_param(req)
+    q.limit = paging.page_size(req)
     q.marker = req.query.get("marker")
     return q
 
@@ -153,15 +153,14 @@ def _query(req: ApiRequest) -> FlavorQuery:
 async def _list(req: ApiRequest, detail: bool) -> Response:
     state = state_of(req)
     q = _query(req)
-    rows = await flavors.query(state.db, req.context, q)
+    rows = await flavors.query(state.db, req.context, q, paging.marker_not_listed)
     see = viewer(req)
     body: dict[str, Any] = {
         "flavors": [views.full(see, f) if detail else views.brief(see, f) for f in rows]
     }
-    if q.limit is not None and rows and len(rows) == q.limit:
-        path = "/flavors/detail" if detail else "/flavors"
-        href = f"{see.base}/v2.1{path}?limit={q.limit}&marker={rows[-1].flavorid}"
-        body["flavors_links"] = [{"rel": "next", "href": href}]
+    path = "/flavors/detail" if detail else "/flavors"
+    ids = [f.flavorid for f in rows]
+    paging.add_next_link(body, "flavors_links", req, path, limit=q.limit, shown=ids)
     return json_response(body)
 
 

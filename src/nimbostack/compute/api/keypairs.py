@@ -9,7 +9,7 @@ from typing import Any
 from starlette.responses import Response
 
 from nimbostack.compute.api import paging
-from nimbostack.compute.api.deps import compute_conf, public_url, state_of
+from nimbostack.compute.api.deps import compute_conf, state_of
 from nimbostack.compute.db.models import KeyPair
 from nimbostack.compute.objects import keypairs
 from nimbostack.core.api.microversion import Version
@@ -130,13 +130,12 @@ async def list_keypairs(req: ApiRequest) -> Response:
     req.enforce(P + "index", {"user_id": user_id})
     limit = marker = None
     if _version(req).matches("2.35"):
-        limit = paging.limit_param(req)
+        limit = paging.page_size(req)
         marker = req.query.get("marker")
     rows = await keypairs.list_for(state.db, user_id, limit, marker)
     body: dict[str, Any] = {"keypairs": [{"keypair": _view(req, k)} for k in rows]}
-    if limit is not None and rows and len(rows) == limit:
-        href = f"{public_url(req)}/v2.1/os-keypairs?limit={limit}&marker={rows[-1].name}"
-        body["keypairs_links"] = [{"rel": "next", "href": href}]
+    names = [k.name for k in rows]
+    paging.add_next_link(body, "keypairs_links", req, "/os-keypairs", limit=limit, shown=names)
     return json_response(body)
 
 

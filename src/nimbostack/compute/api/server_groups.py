@@ -17,6 +17,7 @@ from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.api.schema import MAX_INT
+from nimbostack.core.db.paging import Page, SortKey
 from nimbostack.core.errors import BadRequest, Forbidden, NotFound
 
 P = "os_compute_api:os-server-groups:"
@@ -157,20 +158,18 @@ async def delete_server_group(req: ApiRequest) -> Response:
     return empty(204)
 
 
-def _page(req: ApiRequest, rows: list[ServerGroup]) -> list[ServerGroup]:
-    offset, limit = paging.count_param(req, "offset") or 0, paging.limit_param(req)
-    rows = rows[offset:]
-    return rows[:limit] if limit is not None else rows
-
-
 async def list_server_groups(req: ApiRequest) -> Response:
     state = state_of(req)
     req.enforce(P + "index", {"project_id": req.context.project_id})
-    stmt = select(ServerGroup).order_by(ServerGroup.created_at)
+    stmt = select(ServerGroup)
     if req.query_bool("all_projects"):
         req.enforce(P + "index:all_projects", {"project_id": req.context.project_id})
     else:
         stmt = stmt.where(ServerGroup.project_id == req.context.project_id)
-    async with state.db.session() as s:
+    # Nova pages server groups by offset, not by marker.
+    offset = paging.count_param(req, "offset") or 0
+    page = Page(ServerGroup.uuid, [SortKey("created_at", ServerGroup.created_at)], None)
+    async with state.db.reader() as s:
+        stmt = (await page.apply(s, stmt)).limit(paging.page_size(req)).offset(offset)
         rows = list((await s.scalars(stmt)).all())
-    return json_response({"server_groups": [_view(req, g) for g in _page(req, rows)]})
+    return json_response({"server_groups": [_view(req, g) for g in rows]})
