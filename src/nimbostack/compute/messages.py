@@ -274,22 +274,97 @@ class BuildAndRunInstance(Message):
 
 
 @dataclass
-class InstanceAction(Message):
-    """api -> agent, cast: a simple action on one instance.
+class InstanceTask(Message):
+    """The fields of every one-instance task below; not sent itself (it has no name)."""
 
-    ``action`` is one of terminate, stop, start, reboot_soft, reboot_hard, pause,
-    unpause, suspend, resume, shelve_offload, unrescue, confirm_resize. ``args``
-    carries what the action needs (for example ``image_id`` for a snapshot).
-    Also sent conductor -> agent: ``unshelve_on_host`` (start a shelved, not yet
-    offloaded, instance where it is). ``confirm_resize`` goes to the migration's
-    source host with ``args["migration_uuid"]``.
-    """
-
-    name = "InstanceAction"
     instance_uuid: str
-    action: str
     request_id: str
-    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TerminateInstance(InstanceTask):
+    """api -> agent, cast: destroy the guest and have the conductor mark it deleted."""
+
+    name = "TerminateInstance"
+
+
+@dataclass
+class StopInstance(InstanceTask):
+    """api -> agent, cast: power the guest off (task_state powering-off)."""
+
+    name = "StopInstance"
+
+
+@dataclass
+class StartInstance(InstanceTask):
+    """api -> agent, cast: power the guest on (task_state powering-on)."""
+
+    name = "StartInstance"
+
+
+@dataclass
+class RebootInstance(InstanceTask):
+    """api -> agent, cast: reboot the guest, through its OS (soft) or by a reset (hard)."""
+
+    name = "RebootInstance"
+    hard: bool = False
+
+
+@dataclass
+class PauseInstance(InstanceTask):
+    """api -> agent, cast: freeze the guest in memory."""
+
+    name = "PauseInstance"
+
+
+@dataclass
+class UnpauseInstance(InstanceTask):
+    """api -> agent, cast: let a paused guest run again."""
+
+    name = "UnpauseInstance"
+
+
+@dataclass
+class SuspendInstance(InstanceTask):
+    """api -> agent, cast: save the guest's state to disk and free its CPU and RAM."""
+
+    name = "SuspendInstance"
+
+
+@dataclass
+class ResumeInstance(InstanceTask):
+    """api -> agent, cast: restore a suspended guest."""
+
+    name = "ResumeInstance"
+
+
+@dataclass
+class UnrescueInstance(InstanceTask):
+    """api -> agent, cast: leave the rescue system and boot the server's own disk."""
+
+    name = "UnrescueInstance"
+
+
+@dataclass
+class OffloadInstance(InstanceTask):
+    """api or conductor -> agent, cast: free the host of a shelved instance."""
+
+    name = "OffloadInstance"
+
+
+@dataclass
+class UnshelveOnHost(InstanceTask):
+    """conductor -> agent, cast: start a shelved, not yet offloaded, instance where it is."""
+
+    name = "UnshelveOnHost"
+
+
+@dataclass
+class ConfirmResize(InstanceTask):
+    """api -> the migration's source agent, cast: drop the old copy of a resized guest."""
+
+    name = "ConfirmResize"
+    migration_uuid: str
 
 
 @dataclass

@@ -18,7 +18,21 @@ from nimbostack.compute import states
 from nimbostack.compute.agent import guest
 from nimbostack.compute.agent.drivers.base import GuestNotFound
 from nimbostack.compute.agent.host import AgentHost
-from nimbostack.compute.messages import InstanceNotFound, RebuildInstance, RescueInstance
+from nimbostack.compute.messages import (
+    InstanceNotFound,
+    InstanceTask,
+    PauseInstance,
+    RebootInstance,
+    RebuildInstance,
+    RescueInstance,
+    ResumeInstance,
+    StartInstance,
+    StopInstance,
+    SuspendInstance,
+    UnpauseInstance,
+    UnrescueInstance,
+    UnshelveOnHost,
+)
 from nimbostack.core.context import RequestContext
 
 LOG = logging.getLogger(__name__)
@@ -71,30 +85,43 @@ class Simple:
     run: Run
 
 
-SIMPLE: dict[str, Simple] = {
-    "stop": Simple((states.POWERING_OFF,), "compute_stop_instance", states.STOPPED, _stop),
-    "start": Simple((states.POWERING_ON,), "compute_start_instance", states.ACTIVE, _start),
-    "unshelve_on_host": Simple(
+SIMPLE: dict[type[InstanceTask], Simple] = {
+    StopInstance: Simple((states.POWERING_OFF,), "compute_stop_instance", states.STOPPED, _stop),
+    StartInstance: Simple((states.POWERING_ON,), "compute_start_instance", states.ACTIVE, _start),
+    UnshelveOnHost: Simple(
         (states.UNSHELVING,), "compute_unshelve_instance", states.ACTIVE, _start
     ),
-    "reboot_soft": Simple(
-        (states.REBOOTING, states.REBOOT_PENDING, states.REBOOT_STARTED),
-        "compute_reboot_instance",
-        states.ACTIVE,
-        _reboot_soft,
+    PauseInstance: Simple((states.PAUSING,), "compute_pause_instance", states.PAUSED, _pause),
+    UnpauseInstance: Simple(
+        (states.UNPAUSING,), "compute_unpause_instance", states.ACTIVE, _unpause
     ),
-    "reboot_hard": Simple(
-        (states.REBOOTING_HARD, states.REBOOT_PENDING_HARD, states.REBOOT_STARTED_HARD),
-        "compute_reboot_instance",
-        states.ACTIVE,
-        _reboot_hard,
+    SuspendInstance: Simple(
+        (states.SUSPENDING,), "compute_suspend_instance", states.SUSPENDED, _suspend
     ),
-    "pause": Simple((states.PAUSING,), "compute_pause_instance", states.PAUSED, _pause),
-    "unpause": Simple((states.UNPAUSING,), "compute_unpause_instance", states.ACTIVE, _unpause),
-    "suspend": Simple((states.SUSPENDING,), "compute_suspend_instance", states.SUSPENDED, _suspend),
-    "resume": Simple((states.RESUMING,), "compute_resume_instance", states.ACTIVE, _resume),
-    "unrescue": Simple((states.UNRESCUING,), "compute_unrescue_instance", states.ACTIVE, _unrescue),
+    ResumeInstance: Simple((states.RESUMING,), "compute_resume_instance", states.ACTIVE, _resume),
+    UnrescueInstance: Simple(
+        (states.UNRESCUING,), "compute_unrescue_instance", states.ACTIVE, _unrescue
+    ),
 }
+SOFT_REBOOT = Simple(
+    (states.REBOOTING, states.REBOOT_PENDING, states.REBOOT_STARTED),
+    "compute_reboot_instance",
+    states.ACTIVE,
+    _reboot_soft,
+)
+HARD_REBOOT = Simple(
+    (states.REBOOTING_HARD, states.REBOOT_PENDING_HARD, states.REBOOT_STARTED_HARD),
+    "compute_reboot_instance",
+    states.ACTIVE,
+    _reboot_hard,
+)
+
+
+def simple_action(msg: InstanceTask) -> Simple:
+    """The work a simple task message asks for (KeyError if it is not a simple one)."""
+    if isinstance(msg, RebootInstance):
+        return HARD_REBOOT if msg.hard else SOFT_REBOOT
+    return SIMPLE[type(msg)]
 
 
 async def run_simple(

@@ -15,6 +15,7 @@ from nimbostack.compute import states
 from nimbostack.compute.agent import guest
 from nimbostack.compute.agent.host import AgentHost
 from nimbostack.compute.messages import (
+    ConfirmResize,
     FinishResize,
     FinishRevertResize,
     PrepResize,
@@ -142,11 +143,9 @@ async def finish_resize(agent: AgentHost, ctxt: RequestContext, msg: FinishResiz
             await _fail(agent, ctxt, uuid, msg.migration_uuid, exc, expected=expected)
 
 
-async def confirm_resize(
-    agent: AgentHost, ctxt: RequestContext, uuid: str, args: dict[str, Any], request_id: str
-) -> None:
+async def confirm_resize(agent: AgentHost, ctxt: RequestContext, msg: ConfirmResize) -> None:
     """On the source host: forget the old copy; the migration's allocation is dropped."""
-    migration = str(args.get("migration_uuid") or "")
+    uuid, migration, request_id = msg.instance_uuid, msg.migration_uuid, msg.request_id
     async with agent.locks.hold(uuid):
         instance = await agent.conductor.get(ctxt, uuid)
         async with agent.conductor.event(ctxt, uuid, request_id, "compute_confirm_resize"):

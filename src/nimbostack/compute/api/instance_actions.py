@@ -17,8 +17,6 @@ from nimbostack.core.api.responses import json_response
 from nimbostack.core.errors import BadRequest, NotFound
 from nimbostack.core.timeutil import iso, parse_iso
 
-P = "os_compute_api:os-instance-actions:"
-
 
 def _time(ts: float | None) -> str | None:
     value = iso(ts, micro=True)
@@ -80,7 +78,7 @@ def _filter(req: ApiRequest, rows: list[InstanceAction]) -> list[InstanceAction]
 async def list_instance_actions(req: ApiRequest) -> Response:
     state = state_of(req)
     instance = await _instance(req)
-    req.enforce(P + "list", {"project_id": instance.project_id})
+    req.enforce("os_compute_api:os-instance-actions:list", {"project_id": instance.project_id})
     async with state.db.session() as s:
         rows = list(
             (
@@ -128,7 +126,7 @@ def _event(
 async def show_instance_action(req: ApiRequest) -> Response:
     state = state_of(req)
     instance = await _instance(req)
-    req.enforce(P + "show", {"project_id": instance.project_id})
+    req.enforce("os_compute_api:os-instance-actions:show", {"project_id": instance.project_id})
     request_id = req.param("request_id")
     async with state.db.session() as s:
         row = await s.scalar(
@@ -148,7 +146,9 @@ async def show_instance_action(req: ApiRequest) -> Response:
                 )
             ).all()
         )
-    admin = req.allowed(P + "events", {"project_id": instance.project_id})
+    admin = req.allowed(
+        "os_compute_api:os-instance-actions:events", {"project_id": instance.project_id}
+    )
     body = _action(req, row)
     if admin or (req.version or Version(2, 1)).matches("2.51"):
         body["events"] = [_event(req, instance, e, admin) for e in events]

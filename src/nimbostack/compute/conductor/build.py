@@ -21,7 +21,7 @@ from nimbostack.compute.messages import (
 )
 from nimbostack.compute.objects.faults import NO_VALID_HOST
 from nimbostack.compute.scheduler.request_spec import RequestSpec
-from nimbostack.compute.state import ComputeState
+from nimbostack.compute.service_state import ComputeState
 from nimbostack.core.context import RequestContext
 from nimbostack.core.rpc import RpcError
 

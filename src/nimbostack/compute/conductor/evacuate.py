@@ -13,7 +13,7 @@ from nimbostack.compute import states
 from nimbostack.compute.conductor import moves, records
 from nimbostack.compute.messages import EvacuateInstance, NoValidHost, SpawnOnHost
 from nimbostack.compute.objects import migrations
-from nimbostack.compute.state import ComputeState
+from nimbostack.compute.service_state import ComputeState
 from nimbostack.core.context import RequestContext
 
 LOG = logging.getLogger(__name__)

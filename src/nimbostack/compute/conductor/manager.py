@@ -32,7 +32,7 @@ from nimbostack.compute.messages import (
     UpdateInstance,
     UpdateMigration,
 )
-from nimbostack.compute.state import ComputeState
+from nimbostack.compute.service_state import ComputeState
 from nimbostack.core import tracing
 from nimbostack.core.context import RequestContext
 from nimbostack.core.rpc import handles

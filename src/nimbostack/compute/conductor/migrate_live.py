@@ -17,7 +17,7 @@ from nimbostack.compute.messages import (
     PreLiveMigration,
 )
 from nimbostack.compute.objects import migrations
-from nimbostack.compute.state import ComputeState
+from nimbostack.compute.service_state import ComputeState
 from nimbostack.core.context import RequestContext
 from nimbostack.core.rpc import RpcError
 

@@ -17,7 +17,7 @@ from nimbostack.compute.db.models import Instance
 from nimbostack.compute.messages import InstanceNotFound, NoValidHost, SelectDestinations
 from nimbostack.compute.objects import instances, migrations
 from nimbostack.compute.scheduler.request_spec import RequestSpec
-from nimbostack.compute.state import ComputeState
+from nimbostack.compute.service_state import ComputeState
 from nimbostack.core.context import RequestContext
 from nimbostack.core.rpc import RpcError
 

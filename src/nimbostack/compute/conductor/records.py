@@ -14,7 +14,7 @@ from nimbostack.compute.db.models import (
     Migration,
 )
 from nimbostack.compute.objects import actions, faults, instances, server_groups
-from nimbostack.compute.state import ComputeState
+from nimbostack.compute.service_state import ComputeState
 from nimbostack.core.context import RequestContext
 
 LOG = logging.getLogger(__name__)

@@ -15,13 +15,14 @@ from nimbostack.compute import states
 from nimbostack.compute.conductor import moves, records
 from nimbostack.compute.db.models import Instance
 from nimbostack.compute.messages import (
-    InstanceAction,
     NoValidHost,
+    OffloadInstance,
     SpawnOnHost,
     UnexpectedTaskState,
     UnshelveInstance,
+    UnshelveOnHost,
 )
-from nimbostack.compute.state import ComputeState
+from nimbostack.compute.service_state import ComputeState
 from nimbostack.core.context import RequestContext
 
 LOG = logging.getLogger(__name__)
@@ -33,10 +34,8 @@ async def unshelve(state: ComputeState, ctxt: RequestContext, msg: UnshelveInsta
     instance = await records.get_instance(state, uuid, read_deleted=False)
     if instance["vm_state"] == states.SHELVED and instance["host"]:
         # Still on its host: just start it there again.
-        action = InstanceAction(
-            instance_uuid=uuid, action="unshelve_on_host", request_id=ctxt.request_id
-        )
-        await state.rpc.cast_agent(ctxt, str(instance["host"]), action)
+        start = UnshelveOnHost(instance_uuid=uuid, request_id=ctxt.request_id)
+        await state.rpc.cast_agent(ctxt, str(instance["host"]), start)
         return
     if msg.availability_zone:
         spec = dict(instance["request_spec"] or {})
@@ -104,8 +103,6 @@ async def offload_due(state: ComputeState, ctxt: RequestContext) -> int:
             )
         except UnexpectedTaskState:
             continue
-        action = InstanceAction(
-            instance_uuid=uuid, action="shelve_offload", request_id=ctxt.request_id
-        )
-        await state.rpc.cast_agent(ctxt, host, action)
+        offload = OffloadInstance(instance_uuid=uuid, request_id=ctxt.request_id)
+        await state.rpc.cast_agent(ctxt, host, offload)
     return len(due)
