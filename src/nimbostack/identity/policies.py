@@ -76,7 +76,6 @@ def rules() -> list[RuleDefault]:
         RuleDefault("identity:create_user", ADMIN, "Create a user"),
         RuleDefault("identity:update_user", ADMIN, "Update a user"),
         RuleDefault("identity:delete_user", ADMIN, "Delete a user"),
-        RuleDefault("identity:change_password", f"{ADMIN} or user_id:%(user_id)s"),
         # Groups.
         RuleDefault("identity:get_group", ADMIN_OR_READER, "Show a group"),
         RuleDefault("identity:list_groups", ADMIN_OR_READER, "List groups"),
@@ -175,7 +174,6 @@ def extension_rules() -> list[RuleDefault]:
         RuleDefault("identity:remove_endpoint_group_from_project", ADMIN),
         RuleDefault("identity:get_domain_config_default", ADMIN_OR_READER),
         RuleDefault("identity:get_domain_config", ADMIN_OR_READER, "Show a domain_config"),
-        RuleDefault("identity:list_domain_configs", ADMIN_OR_READER, "List domain_configs"),
         RuleDefault("identity:create_domain_config", ADMIN, "Create a domain_config"),
         RuleDefault("identity:update_domain_config", ADMIN, "Update a domain_config"),
         RuleDefault("identity:delete_domain_config", ADMIN, "Delete a domain_config"),

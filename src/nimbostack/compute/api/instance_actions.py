@@ -118,7 +118,14 @@ def _event(
             body["host"] = event.host or ""
         raw = (instance.project_id + (event.host or "")).encode()
         body["hostId"] = hashlib.sha224(raw).hexdigest() if event.host else ""
-    if version.matches("2.84") and event.result == "Error":
+    if (
+        version.matches("2.84")
+        and event.result == "Error"
+        and req.allowed(
+            "os_compute_api:os-instance-actions:events:details",
+            {"project_id": instance.project_id},
+        )
+    ):
         body["details"] = event.details
     return body
 

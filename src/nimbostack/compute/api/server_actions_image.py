@@ -12,7 +12,7 @@ from nimbostack.compute.api.action_guard import Transition
 from nimbostack.compute.api.deps import compute_conf, state_of
 from nimbostack.compute.api.server_actions_power import cast
 from nimbostack.compute.api.server_create import sanitize_hostname
-from nimbostack.compute.api.server_lookup import viewer
+from nimbostack.compute.api.server_lookup import target, viewer
 from nimbostack.compute.api.servers import render
 from nimbostack.compute.api.views import servers as server_views
 from nimbostack.compute.db.models import Instance
@@ -82,6 +82,8 @@ async def _rebuild_values(req: ApiRequest, instance: Instance, body: Any) -> dic
 
 async def rebuild(req: ApiRequest, instance: Instance, body: Any) -> Response:
     state = state_of(req)
+    if body.get("trusted_image_certificates"):
+        req.enforce("os_compute_api:servers:rebuild:trusted_certs", target(instance))
     action_guard.check(req, instance, REBUILD)
     values = await _rebuild_values(req, instance, body)
     conf = compute_conf(state)

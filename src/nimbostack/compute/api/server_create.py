@@ -289,6 +289,10 @@ async def create_server(req: ApiRequest) -> Response:
     body = await req.json(server_schema(version))
     target = {"project_id": req.context.project_id, "user_id": req.context.user_id}
     req.enforce("os_compute_api:servers:create", target)
+    if body["server"].get("networks"):
+        req.enforce("os_compute_api:servers:create:attach_network", target)
+    if body["server"].get("trusted_image_certificates"):
+        req.enforce("os_compute_api:servers:create:trusted_certs", target)
     plan = await _plan(req, state, body)
     created = await _record(req, state, plan)
     await _hand_over(req, state, created, plan.admin_pass)

@@ -82,7 +82,7 @@ async def list_metadata(req: ApiRequest) -> Response:
 
 
 async def update_metadata(req: ApiRequest) -> Response:
-    state, instance = await _load(req, "os_compute_api:server-metadata:update")
+    state, instance = await _load(req, "os_compute_api:server-metadata:create")
     body = await req.json(BODY)
     _writable(req, instance)
     meta = await _store(req, state, instance, lambda meta: {**meta, **body["metadata"]})

@@ -82,8 +82,10 @@ def _own(req: ApiRequest) -> dict[str, Any]:
 def _scope(req: ApiRequest, filters: dict[str, str], detail: bool) -> str | None:
     if "all_tenants" not in filters or not _bool(filters["all_tenants"] or "true"):
         return req.context.project_id or ""
-    rule = "detail:get_all_tenants" if detail else "index:get_all_tenants"
-    req.enforce("os_compute_api:servers:" + rule, _own(req))
+    if detail:
+        req.enforce("os_compute_api:servers:detail:get_all_tenants", _own(req))
+    else:
+        req.enforce("os_compute_api:servers:index:get_all_tenants", _own(req))
     return filters.get("project_id") or filters.get("tenant_id")
 
 

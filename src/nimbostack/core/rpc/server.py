@@ -49,18 +49,24 @@ def handles(msg_type: type[M]) -> Callable[[HandlerMethod[E, M, R]], HandlerMeth
     return mark
 
 
-def _handlers_of(endpoint: object) -> dict[type[Message], _Bound]:
-    found: dict[type[Message], _Bound] = {}
-    for attr in dir(type(endpoint)):
-        msg_type = getattr(getattr(type(endpoint), attr, None), _MARK, None)
+def handler_names(endpoint_type: type) -> dict[type[Message], str]:
+    """The message types an endpoint class handles, each with its method's name."""
+    found: dict[type[Message], str] = {}
+    for attr in dir(endpoint_type):
+        msg_type = getattr(getattr(endpoint_type, attr, None), _MARK, None)
         if msg_type is None:
             continue
         if msg_type in found:
-            raise TypeError(f"{type(endpoint).__qualname__} handles {msg_type.name} twice")
-        found[msg_type] = getattr(endpoint, attr)
-    if not found:
-        raise TypeError(f"{type(endpoint).__qualname__} has no @handles methods")
+            raise TypeError(f"{endpoint_type.__qualname__} handles {msg_type.name} twice")
+        found[msg_type] = attr
     return found
+
+
+def _handlers_of(endpoint: object) -> dict[type[Message], _Bound]:
+    names = handler_names(type(endpoint))
+    if not names:
+        raise TypeError(f"{type(endpoint).__qualname__} has no @handles methods")
+    return {msg_type: getattr(endpoint, attr) for msg_type, attr in names.items()}
 
 
 class RpcServer:
