@@ -39,7 +39,7 @@ async def cast_failed(
         reason = UnhandledMessage(f"{name} could not be handled on {agent.host}: {exc}")
         reason.__cause__ = exc
         await agent.conductor.fault(ctxt, uuid, reason)
-        task = instance["task_state"]
+        task = instance.task_state
         if task is None:
             return
         try:

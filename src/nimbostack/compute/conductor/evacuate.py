@@ -32,7 +32,7 @@ async def evacuate(state: ComputeState, ctxt: RequestContext, msg: EvacuateInsta
             state,
             ctxt,
             instance,
-            flavor=instance["flavor"],
+            flavor=instance.flavor,
             force_host=msg.host,
             ignore_source=True,
         )
@@ -49,7 +49,7 @@ async def evacuate(state: ComputeState, ctxt: RequestContext, msg: EvacuateInsta
     )
     spawn = SpawnOnHost(
         instance_uuid=uuid,
-        image_ref=str(instance["image_ref"]),
+        image_ref=str(instance.image_ref),
         node=str(dest["nodename"]),
         request_id=ctxt.request_id,
         reason="evacuate",
