@@ -2,8 +2,10 @@
 
 Topics: ``compute.conductor``, ``compute.scheduler``, ``compute.agent.<host>``.
 Instances travel by uuid; the agent reads and writes them only through the conductor.
-Dict fields hold JSON documents whose shape the docstring names (an instance dict is
-``compute.objects.instances.to_dict``; a request spec is ``RequestSpec.to_dict``).
+Dict fields hold JSON documents whose shape the docstring names (a request spec is
+``RequestSpec.to_dict``). An instance travels typed, as an ``InstanceRecord``
+(``compute/instance_record.py``). Each server action the API casts to an agent has a
+message type of its own, joined to its API name in ``compute/api/action_registry.py``.
 
 An ``admin_pass`` field is the password a guest gets through its config drive: it
 travels only in the messages of one build (or rebuild, evacuation), is stored nowhere,
@@ -48,7 +50,7 @@ class BuildInstances(Message):
 
 @dataclass
 class GetInstance(Message):
-    """agent -> conductor, call: the instance dict (deleted ones only if asked)."""
+    """agent -> conductor, call: the InstanceRecord (deleted ones only if asked)."""
 
     name = "GetInstance"
     instance_uuid: str
@@ -60,7 +62,7 @@ class UpdateInstance(Message):
     """agent -> conductor, call: apply ``values``; refuse unless task_state is expected.
 
     ``values["system_metadata"]``, if present, holds changes to merge (a None value
-    removes its key), not the whole dict. Returns the updated instance dict; raises
+    removes its key), not the whole dict. Returns the updated InstanceRecord; raises
     UnexpectedTaskState.
     """
 
