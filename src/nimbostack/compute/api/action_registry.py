@@ -110,7 +110,7 @@ LIVE_MIGRATE: Schema = {
     "additionalProperties": False,
 }
 EVACUATE: Schema = {
-    "type": ["object", "null"],
+    "type": "object",
     "properties": {
         "host": HOST,
         "adminPass": {"type": "string"},

@@ -157,7 +157,6 @@ async def _source_is_down(state: ApiState, instance: Instance) -> None:
 
 async def evacuate(req: ApiRequest, instance: Instance, body: Any) -> Response:
     state = state_of(req)
-    body = body or {}
     action_guard.check(req, instance, EVACUATE)
     await check_destination(state, instance, body.get("host"), NotFound)
     await _source_is_down(state, instance)
