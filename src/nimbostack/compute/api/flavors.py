@@ -20,7 +20,6 @@ from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.api.schema import MAX_BIGINT, MAX_INT
 from nimbostack.core.errors import BadRequest
 
-P = "os_compute_api:"
 # A count may come as a string of digits; either way it must fit a 32-bit column.
 COUNT = {
     "type": ["integer", "string"],
@@ -122,7 +121,7 @@ def _values(flavor: dict[str, Any]) -> dict[str, Any]:
 
 async def create_flavor(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "os-flavor-manage:create")
+    req.enforce("os_compute_api:os-flavor-manage:create")
     body = await req.json(_create_schema(req.version or Version(2, 1)))
     # A private flavor starts with an empty access list (as in Nova): admins see it anyway.
     created = await flavors.create(state.db, _values(body["flavor"]))
@@ -198,7 +197,7 @@ async def update_flavor(req: ApiRequest) -> Response:
     state = state_of(req)
     if not (req.version or Version(2, 1)).matches("2.55"):
         raise_not_found()
-    req.enforce(P + "os-flavor-manage:update")
+    req.enforce("os_compute_api:os-flavor-manage:update")
     body = await req.json(UPDATE_SCHEMA)
     flavor = await flavors.update(
         state.db, req.context, req.param("flavor_id"), description=body["flavor"]["description"]
@@ -214,6 +213,6 @@ def raise_not_found() -> None:
 
 async def delete_flavor(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "os-flavor-manage:delete")
+    req.enforce("os_compute_api:os-flavor-manage:delete")
     await flavors.remove(state.db, req.param("flavor_id"))
     return empty(202)

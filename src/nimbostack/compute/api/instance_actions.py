@@ -18,8 +18,6 @@ from nimbostack.core.db.paging import Page, SortKey
 from nimbostack.core.errors import BadRequest, NotFound
 from nimbostack.core.timeutil import iso, parse_iso
 
-P = "os_compute_api:os-instance-actions:"
-
 
 def _time(ts: float | None) -> str | None:
     value = iso(ts, micro=True)
@@ -87,7 +85,7 @@ def _page(req: ApiRequest) -> Page:
 async def list_instance_actions(req: ApiRequest) -> Response:
     state = state_of(req)
     instance = await _instance(req)
-    req.enforce(P + "list", {"project_id": instance.project_id})
+    req.enforce("os_compute_api:os-instance-actions:list", {"project_id": instance.project_id})
     page = _page(req)
     async with state.db.reader() as s:
         rows = list((await s.scalars(await page.apply(s, _listed(req, instance)))).all())
@@ -115,7 +113,14 @@ def _event(
             body["host"] = event.host or ""
         raw = (instance.project_id + (event.host or "")).encode()
         body["hostId"] = hashlib.sha224(raw).hexdigest() if event.host else ""
-    if version.matches("2.84") and event.result == "Error":
+    if (
+        version.matches("2.84")
+        and event.result == "Error"
+        and req.allowed(
+            "os_compute_api:os-instance-actions:events:details",
+            {"project_id": instance.project_id},
+        )
+    ):
         body["details"] = event.details
     return body
 
@@ -123,7 +128,7 @@ def _event(
 async def show_instance_action(req: ApiRequest) -> Response:
     state = state_of(req)
     instance = await _instance(req)
-    req.enforce(P + "show", {"project_id": instance.project_id})
+    req.enforce("os_compute_api:os-instance-actions:show", {"project_id": instance.project_id})
     request_id = req.param("request_id")
     async with state.db.session() as s:
         row = await s.scalar(
@@ -143,7 +148,9 @@ async def show_instance_action(req: ApiRequest) -> Response:
                 )
             ).all()
         )
-    admin = req.allowed(P + "events", {"project_id": instance.project_id})
+    admin = req.allowed(
+        "os_compute_api:os-instance-actions:events", {"project_id": instance.project_id}
+    )
     body = _action(req, row)
     if admin or (req.version or Version(2, 1)).matches("2.51"):
         body["events"] = [_event(req, instance, e, admin) for e in events]

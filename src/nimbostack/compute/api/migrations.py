@@ -20,7 +20,6 @@ from nimbostack.core.db.paging import Page, SortKey
 from nimbostack.core.errors import BadRequest
 from nimbostack.core.timeutil import iso, parse_iso
 
-P = "os_compute_api:os-migrations:"
 _FILTERS = ("host", "status", "instance_uuid", "migration_type", "source_compute")
 
 
@@ -62,7 +61,7 @@ def _view(req: ApiRequest, m: Migration) -> dict[str, Any]:
 
 
 async def list_migrations(req: ApiRequest) -> Response:
-    req.enforce(P + "index")
+    req.enforce("os_compute_api:os-migrations:index")
     stmt = select(Migration)
     query = req.query
     if query.get("host"):
@@ -104,7 +103,7 @@ async def list_server_migrations(req: ApiRequest) -> Response:
     """In-progress live migrations of one server (2.23+)."""
     state = state_of(req)
     instance = await load_server(req, state)
-    req.enforce(P + "index")
+    req.enforce("os_compute_api:os-migrations:index")
     async with state.db.session() as s:
         rows = await s.scalars(
             select(Migration).where(

@@ -20,7 +20,6 @@ from nimbostack.core.api.schema import MAX_INT
 from nimbostack.core.db.paging import Page, SortKey
 from nimbostack.core.errors import BadRequest, Forbidden, NotFound
 
-P = "os_compute_api:os-server-groups:"
 NAME = {"type": "string", "minLength": 1, "maxLength": 255}
 
 
@@ -100,7 +99,7 @@ def _view(req: ApiRequest, group: ServerGroup) -> dict[str, Any]:
 
 async def create_server_group(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "create", {"project_id": req.context.project_id})
+    req.enforce("os_compute_api:os-server-groups:create", {"project_id": req.context.project_id})
     body = (await req.json(_schema(_v(req))))["server_group"]
     policy = body.get("policy") or body["policies"][0]
     rules = {k: int(v) for k, v in (body.get("rules") or {}).items()}
@@ -144,13 +143,13 @@ async def _group(req: ApiRequest) -> ServerGroup:
 
 async def show_server_group(req: ApiRequest) -> Response:
     group = await _group(req)
-    req.enforce(P + "show", {"project_id": group.project_id})
+    req.enforce("os_compute_api:os-server-groups:show", {"project_id": group.project_id})
     return json_response({"server_group": _view(req, group)})
 
 
 async def delete_server_group(req: ApiRequest) -> Response:
     group = await _group(req)
-    req.enforce(P + "delete", {"project_id": group.project_id})
+    req.enforce("os_compute_api:os-server-groups:delete", {"project_id": group.project_id})
     async with state_of(req).db.session() as s:
         row = await s.get(ServerGroup, group.uuid)
         if row is not None:
@@ -160,10 +159,13 @@ async def delete_server_group(req: ApiRequest) -> Response:
 
 async def list_server_groups(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "index", {"project_id": req.context.project_id})
+    req.enforce("os_compute_api:os-server-groups:index", {"project_id": req.context.project_id})
     stmt = select(ServerGroup)
     if req.query_bool("all_projects"):
-        req.enforce(P + "index:all_projects", {"project_id": req.context.project_id})
+        req.enforce(
+            "os_compute_api:os-server-groups:index:all_projects",
+            {"project_id": req.context.project_id},
+        )
     else:
         stmt = stmt.where(ServerGroup.project_id == req.context.project_id)
     # Nova pages server groups by offset, not by marker.

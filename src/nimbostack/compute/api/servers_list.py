@@ -24,7 +24,6 @@ from nimbostack.core.api.responses import json_response
 from nimbostack.core.errors import BadRequest
 from nimbostack.core.timeutil import parse_iso
 
-P = "os_compute_api:"
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False  # a client's bad pattern is not the operator's concern
 _VIEWS_PER_TURN = 100
@@ -67,7 +66,7 @@ def _allowed_filters(req: ApiRequest, version: Version) -> dict[str, str]:
             f"Invalid input for query parameters {name}. Value: {query[name]}. "
             f"Additional properties are not allowed ('{name}' was unexpected)"
         )
-    if req.allowed(P + "servers:allow_all_filters", _own(req)):
+    if req.allowed("os_compute_api:servers:allow_all_filters", _own(req)):
         return query
     allowed = _PAGING | _USER_FILTERS
     if version.matches("2.83"):
@@ -82,8 +81,10 @@ def _own(req: ApiRequest) -> dict[str, Any]:
 def _scope(req: ApiRequest, filters: dict[str, str], detail: bool) -> str | None:
     if "all_tenants" not in filters or not _bool(filters["all_tenants"] or "true"):
         return req.context.project_id or ""
-    rule = "detail:get_all_tenants" if detail else "index:get_all_tenants"
-    req.enforce(P + "servers:" + rule, _own(req))
+    if detail:
+        req.enforce("os_compute_api:servers:detail:get_all_tenants", _own(req))
+    else:
+        req.enforce("os_compute_api:servers:index:get_all_tenants", _own(req))
     return filters.get("project_id") or filters.get("tenant_id")
 
 
@@ -185,7 +186,10 @@ def _tag_filters(filters: dict[str, str]) -> list[Callable[[ServerRecord], bool]
 async def _list(req: ApiRequest, detail: bool) -> Response:
     state = state_of(req)
     version = req.version or Version(2, 1)
-    req.enforce(P + ("servers:detail" if detail else "servers:index"), _own(req))
+    if detail:
+        req.enforce("os_compute_api:servers:detail", _own(req))
+    else:
+        req.enforce("os_compute_api:servers:index", _own(req))
     filters = _allowed_filters(req, version)
     checks = _python_filters(filters)
     spec = PageSpec(paging.page_size(req), filters.get("marker"), paging.marker_not_listed)

@@ -26,8 +26,6 @@ from nimbostack.core.db.paging import Page, SortKey
 from nimbostack.core.errors import BadRequest, NotFound
 from nimbostack.core.timeutil import iso, parse_iso
 
-P = "os_compute_api:os-simple-tenant-usage:"
-
 
 def _period(req: ApiRequest) -> tuple[float, float]:
     now = time.time()
@@ -121,7 +119,7 @@ def _next_link(req: ApiRequest, path: str, rows: list[Instance], limit: int) -> 
 
 
 async def list_usage(req: ApiRequest) -> Response:
-    req.enforce(P + "list")
+    req.enforce("os_compute_api:os-simple-tenant-usage:list")
     rows, limit = await _servers(req, None)
     detailed = req.query_bool("detailed")
     result = []
@@ -138,7 +136,7 @@ async def list_usage(req: ApiRequest) -> Response:
 
 async def show_usage(req: ApiRequest) -> Response:
     project_id = req.param("project_id")
-    req.enforce(P + "show", {"project_id": project_id})
+    req.enforce("os_compute_api:os-simple-tenant-usage:show", {"project_id": project_id})
     rows, limit = await _servers(req, project_id)
     # No server in this page (none at all, or paged past the last): an empty object.
     body: dict[str, Any] = {"tenant_usage": _summaries(req, rows).get(project_id, {})}
