@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.functional.image.conftest import ImageApi, running_image_api
-from tests.support.cloud import Account, RunningCloud
+from tests.support.cloud import Account, CloudAccess
 
 # The image service runs in a process of its own here: this loop runs only the client.
 pytestmark = pytest.mark.loop_watch_ms(0)
@@ -30,7 +30,7 @@ PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
 def racing_api(
     request: pytest.FixtureRequest,
     image_api: ImageApi,
-    cloud: RunningCloud,
+    cloud: CloudAccess,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ImageApi]:
     """The suite's image service (SQLite), and one on PostgreSQL."""
