@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -27,6 +28,9 @@ LOOP_WATCH_MS = 50
 # a busy machine), so the cloud allows twice the usual time.
 CLOUD_LOOP_WATCH_MS = 2 * LOOP_WATCH_MS
 
+# Clients share one TLS context, made once: loading the CA certificates for each new
+# client costs more CPU than the functional tests' loop watch allows one callback.
+CLIENT_TLS = ssl.create_default_context()
 VENV_BIN = Path(sys.executable).parent
 OPENSTACK = str(VENV_BIN / "openstack")
 
@@ -96,7 +100,9 @@ class CloudAccess:
         }
         if scope:
             auth["scope"] = scope
-        resp = httpx.post(f"{self.auth_url}/auth/tokens", json={"auth": auth}, timeout=30)
+        resp = httpx.post(
+            f"{self.auth_url}/auth/tokens", json={"auth": auth}, timeout=30, verify=CLIENT_TLS
+        )
         assert resp.status_code == 201, resp.text
         return resp.headers["X-Subject-Token"]
 
@@ -111,24 +117,25 @@ class CloudAccess:
         name = f"{prefix}-{uuid.uuid4().hex[:8]}"
         headers = {"X-Auth-Token": self.admin_token()}
         base = self.auth_url
-        project = httpx.post(
-            f"{base}/projects",
-            headers=headers,
-            json={"project": {"name": name, "domain_id": "default"}},
-        )
-        assert project.status_code == 201, project.text
-        password = uuid.uuid4().hex
-        user = httpx.post(
-            f"{base}/users",
-            headers=headers,
-            json={"user": {"name": name, "domain_id": "default", "password": password}},
-        )
-        assert user.status_code == 201, user.text
-        roles = httpx.get(f"{base}/roles", headers=headers, params={"name": role})
-        role_id = roles.json()["roles"][0]["id"]
-        pid, uid = project.json()["project"]["id"], user.json()["user"]["id"]
-        grant = httpx.put(f"{base}/projects/{pid}/users/{uid}/roles/{role_id}", headers=headers)
-        assert grant.status_code == 204, grant.text
+        with httpx.Client(timeout=30, verify=CLIENT_TLS) as http:
+            project = http.post(
+                f"{base}/projects",
+                headers=headers,
+                json={"project": {"name": name, "domain_id": "default"}},
+            )
+            assert project.status_code == 201, project.text
+            password = uuid.uuid4().hex
+            user = http.post(
+                f"{base}/users",
+                headers=headers,
+                json={"user": {"name": name, "domain_id": "default", "password": password}},
+            )
+            assert user.status_code == 201, user.text
+            roles = http.get(f"{base}/roles", headers=headers, params={"name": role})
+            role_id = roles.json()["roles"][0]["id"]
+            pid, uid = project.json()["project"]["id"], user.json()["user"]["id"]
+            grant = http.put(f"{base}/projects/{pid}/users/{uid}/roles/{role_id}", headers=headers)
+            assert grant.status_code == 204, grant.text
         return Account(name, password, name, project_id=pid, user_id=uid)
 
 

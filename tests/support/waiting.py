@@ -11,7 +11,7 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 T = TypeVar("T")
 
@@ -28,9 +28,21 @@ def wait_until(predicate: Callable[[], T], timeout: float, what: str, interval: 
         time.sleep(interval)
 
 
+@overload
 async def await_until(
-    predicate: Callable[[], Awaitable[T] | T], timeout: float, what: str, interval: float = 0.02
-) -> T:
+    predicate: Callable[[], Awaitable[T]], timeout: float, what: str, interval: float = ...
+) -> T: ...
+
+
+@overload
+async def await_until(
+    predicate: Callable[[], T], timeout: float, what: str, interval: float = ...
+) -> T: ...
+
+
+async def await_until(
+    predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.02
+) -> Any:
     """``wait_until`` for the event loop: ``predicate`` may be a coroutine function."""
     deadline = time.monotonic() + timeout
     while True:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.functional.identity.local import LocalIdentity, local_identity
-from tests.support.cloud import CloudAccess
+from tests.support.cloud import CLIENT_TLS, CloudAccess
 from tests.support.local_cloud import LocalCloud, local_cloud
 
 
@@ -35,7 +35,9 @@ class Api:
 
     def __init__(self, cloud: CloudAccess, token: str | None) -> None:
         headers = {"X-Auth-Token": token} if token else {}
-        self.client = httpx.Client(base_url=cloud.auth_url, headers=headers, timeout=30)
+        self.client = httpx.Client(
+            base_url=cloud.auth_url, headers=headers, timeout=30, verify=CLIENT_TLS
+        )
 
     def call(self, method: str, path: str, body: Any = None, **kw: Any) -> httpx.Response:
         if body is not None:

@@ -85,7 +85,7 @@ def _change_own(cloud: CloudAccess, user: dict[str, Any], old: str, new: str) ->
     )
 
 
-def test_password_regex_is_enforced_with_its_description(strict: CloudAccess) -> None:
+def test_password_regex_is_enforced_with_its_description(strict: LocalCloud) -> None:
     resp = httpx.post(
         f"{strict.auth_url}/users",
         headers=_admin(strict),
@@ -95,7 +95,7 @@ def test_password_regex_is_enforced_with_its_description(strict: CloudAccess) ->
     assert "at least 8 characters with a digit" in resp.json()["error"]["message"]
 
 
-def test_first_use_requires_a_change_then_history_applies(strict: CloudAccess) -> None:
+def test_first_use_requires_a_change_then_history_applies(strict: LocalCloud) -> None:
     user = _new_user(strict)
     first = _login(strict, user["name"], "first-pass-1")
     assert first.status_code == 401
@@ -107,7 +107,7 @@ def test_first_use_requires_a_change_then_history_applies(strict: CloudAccess) -
     assert "previous password" in reused.json()["error"]["message"]
 
 
-def test_lockout_after_failures_then_unlocks(strict: CloudAccess) -> None:
+def test_lockout_after_failures_then_unlocks(strict: LocalCloud) -> None:
     user = _new_user(strict)
     assert _change_own(strict, user, "first-pass-1", "lock-pass-3").status_code == 204
     for _ in range(2):
@@ -122,7 +122,7 @@ def test_lockout_after_failures_then_unlocks(strict: CloudAccess) -> None:
     assert _login(strict, user["name"], "lock-pass-3").status_code == 201
 
 
-def test_disabled_user_cannot_get_a_token(strict: CloudAccess) -> None:
+def test_disabled_user_cannot_get_a_token(strict: LocalCloud) -> None:
     user = _new_user(strict)
     assert _change_own(strict, user, "first-pass-1", "fine-pass-4").status_code == 204
     off = httpx.patch(

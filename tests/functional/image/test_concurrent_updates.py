@@ -7,7 +7,7 @@ import asyncio
 import httpx
 
 from tests.functional.image.conftest import ImageApi
-from tests.support.cloud import Account
+from tests.support.cloud import CLIENT_TLS, Account
 
 N = 20
 PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
@@ -18,7 +18,10 @@ async def _send(
 ) -> list[int]:
     token = image_api.cloud.project_token(account.user, account.password, account.project)
     headers = {"X-Auth-Token": token}
-    async with httpx.AsyncClient(base_url=image_api.url, headers=headers, timeout=60) as client:
+    base = image_api.url
+    async with httpx.AsyncClient(
+        base_url=base, headers=headers, timeout=60, verify=CLIENT_TLS
+    ) as client:
         sent = [
             client.request(method, path, json=body, headers=PATCH if method == "PATCH" else None)
             for method, path, body in calls
