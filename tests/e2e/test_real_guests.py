@@ -25,6 +25,7 @@ from tests.e2e import guest_support as gs
 from tests.e2e.guest_support import PROOF_USER_DATA, console, uptime, wait_boots, wait_status
 from tests.support.cloud import VENV_BIN, RunningCloud
 from tests.support.requires import require
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cli]
 TICK = 2.0  # seconds between the guest's ticks
@@ -56,17 +57,24 @@ def test_boot_shows_the_hostname_and_the_user_data(qcloud: RunningCloud, vm1: st
     assert len(gs.qemu_pids(vm1)) == 1
 
 
-def test_trace_shows_the_seed_request_flow(qcloud: RunningCloud, vm1: str) -> None:
-    time.sleep(1.0)  # the trace sink writes every 0.5 s
-    done = subprocess.run(
-        [str(VENV_BIN / "nimbostack"), "--data-dir", str(qcloud.data_dir), "trace", "vm1"],
-        env=qcloud.env,
+def _trace(cloud: RunningCloud, server: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(VENV_BIN / "nimbostack"), "--data-dir", str(cloud.data_dir), "trace", server],
+        env=cloud.env,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_trace_shows_the_seed_request_flow(qcloud: RunningCloud, vm1: str) -> None:
+    def complete() -> subprocess.CompletedProcess[str] | None:
+        # The trace sink stores spans in batches: wait until the boot's last hop is in.
+        done = _trace(qcloud, "vm1")
+        return done if done.returncode == 0 and "instance ACTIVE" in done.stdout else None
+
+    done = wait_until(complete, 30, "the boot's trace stored up to ACTIVE", interval=0.5)
     lines = done.stdout.splitlines()
     assert lines[0].startswith(f"trace of vm1 ({vm1}) (request req-")
     hops = [
@@ -91,6 +99,7 @@ def test_pause_freezes_the_guest_clock(qcloud: RunningCloud, vm1: str) -> None:
     qcloud.cli_raw("server", "pause", "vm1")
     wait_status(qcloud, "vm1", "PAUSED")
     frozen = console(qcloud, "vm1")
+    # Not a wait for anything: PAUSE seconds are what the frozen guest must not see.
     time.sleep(PAUSE)
     assert len(console(qcloud, "vm1").ticks) == len(frozen.ticks)  # no tick while paused
     assert len(gs.qemu_pids(vm1)) == 1  # paused in memory, not gone
