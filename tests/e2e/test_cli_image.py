@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 
 from tests.support.cloud import RunningCloud
+from tests.support.requires import require_tools
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cli]
 
 
 @pytest.fixture
 def qcow2_file(tmp_path: Path) -> Path:
+    require_tools("qemu-img", why="a real qcow2 file to upload")
     path = tmp_path / "disk.qcow2"
     subprocess.run(
         ["qemu-img", "create", "-f", "qcow2", str(path), "16M"], check=True, capture_output=True

@@ -16,6 +16,7 @@ import pytest
 
 from tests.support.cloud import CLIENT_TLS, Account, CloudAccess
 from tests.support.local_cloud import LocalCloud, local_cloud
+from tests.support.requires import require_tools
 
 QUOTA = 8 * 1024 * 1024
 SETTINGS = {
@@ -81,6 +82,7 @@ def project_b(cloud: LocalCloud) -> Account:
 
 @pytest.fixture
 def qcow2_file(tmp_path: Path) -> Path:
+    require_tools("qemu-img", why="a real qcow2 file to upload")
     path = tmp_path / "disk.qcow2"
     subprocess.run(
         ["qemu-img", "create", "-f", "qcow2", str(path), "16M"], check=True, capture_output=True

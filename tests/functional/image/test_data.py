@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ import httpx
 
 from tests.functional.image.conftest import QUOTA, ImageApi
 from tests.support.cloud import Account
+from tests.support.dangerous_images import qemu_img
 from tests.support.waiting import wait_until
 
 OCTET = {"Content-Type": "application/octet-stream"}
@@ -92,11 +92,7 @@ def test_qcow2_with_backing_file_is_refused(
     base = tmp_path / "base.raw"
     base.write_bytes(b"\0" * 65536)
     overlay = tmp_path / "x.qcow2"
-    subprocess.run(
-        ["qemu-img", "create", "-f", "qcow2", "-b", str(base), "-F", "raw", str(overlay)],
-        check=True,
-        capture_output=True,
-    )
+    qemu_img("create", "-f", "qcow2", "-b", str(base), "-F", "raw", str(overlay))
     with image_api.client(project_a) as c:
         image_id = _new(c, "qcow2")
         resp = c.put(f"/v2/images/{image_id}/file", content=overlay.read_bytes(), headers=OCTET)
@@ -110,20 +106,7 @@ def test_qcow2_with_external_data_file_is_refused(
     image_api: ImageApi, project_a: Account, tmp_path: Path
 ) -> None:
     disk = tmp_path / "d.qcow2"
-    subprocess.run(
-        [
-            "qemu-img",
-            "create",
-            "-f",
-            "qcow2",
-            "-o",
-            f"data_file={tmp_path}/ext.raw",
-            str(disk),
-            "1M",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    qemu_img("create", "-f", "qcow2", "-o", f"data_file={tmp_path}/ext.raw", str(disk), "1M")
     with image_api.client(project_a) as c:
         image_id = _new(c, "qcow2")
         resp = c.put(f"/v2/images/{image_id}/file", content=disk.read_bytes(), headers=OCTET)
