@@ -33,14 +33,21 @@ def racing_api(
         yield ImageApi(cloud.url("image"), cloud.data_dir, cloud)
 
 
+def _account(api: ImageApi, prefix: str) -> Account:
+    account = api.cloud.make_project_user(prefix)
+    # Its token is fetched now, in set-up: the async tests may not block their loop on it.
+    api.cloud.project_token(account.user, account.password, account.project)
+    return account
+
+
 @pytest.fixture(scope="module")
 def project_a(racing_api: ImageApi) -> Account:
-    return racing_api.cloud.make_project_user("race-a")
+    return _account(racing_api, "race-a")
 
 
 @pytest.fixture(scope="module")
 def project_b(racing_api: ImageApi) -> Account:
-    return racing_api.cloud.make_project_user("race-b")
+    return _account(racing_api, "race-b")
 
 
 def _client(image_api: ImageApi, account: Account) -> httpx.AsyncClient:
