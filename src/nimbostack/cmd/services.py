@@ -46,6 +46,7 @@ SERVICES: list[ServiceSpec] = [
         "placement", "nimbostack.placement.service:PlacementService", "placement", "placement"
     ),
     ServiceSpec("compute", "nimbostack.compute.service:ComputeService", "compute", "nova", "/v2.1"),
+    ServiceSpec("network", "nimbostack.network.service:NetworkService", "network", "neutron"),
     ServiceSpec("console_proxy", "nimbostack.compute.console.service:ConsoleProxyService", None),
     *(
         ServiceSpec(
@@ -56,6 +57,7 @@ SERVICES: list[ServiceSpec] = [
         )
         for role in ("api", "conductor", "scheduler", "agent")
     ),
+    ServiceSpec("network-server", "nimbostack.network.service:NetworkService", None, in_up=False),
 ]
 
 

@@ -1,0 +1,69 @@
+"""Who is asking, and which rows they can see: their own, and what RBAC shares with them.
+
+An admin sees every project's resources. Anyone else sees what their project owns, plus
+what an RBAC entry shares with their project or with every project (``*``): networks
+``access_as_shared`` or ``access_as_external``, and security groups, subnet pools and
+address groups ``access_as_shared``. Visibility is a SQL condition, so a listing never
+reads rows it may not return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, exists, or_, true
+from sqlalchemy.orm import InstrumentedAttribute
+
+from nimbostack.core.context import RequestContext
+from nimbostack.network.db.models import RbacEntry
+
+SHARED = "access_as_shared"
+EXTERNAL = "access_as_external"
+EVERYONE = "*"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The caller as visibility rules see it."""
+
+    project_id: str
+    is_admin: bool = False
+
+    @classmethod
+    def of(cls, context: RequestContext) -> Scope:
+        return cls(context.project_id or "", context.is_admin)
+
+    @classmethod
+    def admin(cls) -> Scope:
+        return cls("", True)
+
+
+def granted(
+    object_type: str,
+    object_id: ColumnElement[str] | InstrumentedAttribute[str],
+    project_id: str,
+    actions: tuple[str, ...] = (SHARED,),
+) -> ColumnElement[bool]:
+    """True where an RBAC entry grants ``project_id`` (or everyone) one of ``actions``."""
+    return exists().where(
+        RbacEntry.object_type == object_type,
+        RbacEntry.object_id == object_id,
+        RbacEntry.action.in_(actions),
+        RbacEntry.target_project.in_([project_id, EVERYONE]),
+    )
+
+
+def owned_or_granted(
+    scope: Scope,
+    object_type: str,
+    id_column: InstrumentedAttribute[str],
+    project_column: InstrumentedAttribute[str],
+    actions: tuple[str, ...] = (SHARED,),
+) -> ColumnElement[bool]:
+    """The visibility condition of a resource RBAC can share."""
+    if scope.is_admin:
+        return true()
+    return or_(
+        project_column == scope.project_id,
+        granted(object_type, id_column, scope.project_id, actions),
+    )
