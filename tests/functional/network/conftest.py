@@ -155,16 +155,27 @@ async def api(tmp_path: Path) -> AsyncIterator[Neutron]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def any_api(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Neutron]:
-    """The service on SQLite, then on PostgreSQL."""
+def any_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database: a SQLite file, then a PostgreSQL database."""
     if request.param == "sqlite":
-        url = sqlite_url(tmp_path / "network.sqlite")
-    else:
-        cluster: PostgresCluster = request.getfixturevalue("postgres_server")
-        name = f"network_{uuid.uuid4().hex[:8]}"
-        url = cluster.create_database(name)
-        request.addfinalizer(lambda: cluster.drop_database(name))
-    async for client in _serve(await make_state(url)):
+        return sqlite_url(tmp_path / "network.sqlite")
+    cluster: PostgresCluster = request.getfixturevalue("postgres_server")
+    name = f"network_{uuid.uuid4().hex[:8]}"
+    url = cluster.create_database(name)
+    request.addfinalizer(lambda: cluster.drop_database(name))
+    return url
+
+
+@pytest.fixture
+async def any_api(any_url: str) -> AsyncIterator[Neutron]:
+    """The service on SQLite, then on PostgreSQL."""
+    async for client in serve(any_url):
+        yield client
+
+
+async def serve(url: str, conf: Config | None = None) -> AsyncIterator[Neutron]:
+    """The service on ``url`` with ``conf`` (for tests that need their own settings)."""
+    async for client in _serve(await make_state(url, conf)):
         yield client
 
 

@@ -10,7 +10,15 @@ from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.network import errors
 from nimbostack.network.api import access, listing
-from nimbostack.network.api.attributes import ID, OWNER, Attr, Body, standard
+from nimbostack.network.api.attributes import (
+    ID,
+    OWNER,
+    STANDARD_READ_ONLY,
+    Attr,
+    Body,
+    read_only,
+    standard,
+)
 from nimbostack.network.api.context import if_match, scope
 from nimbostack.network.api.validators import list_of, network
 from nimbostack.network.db.models import AddressGroup
@@ -28,7 +36,14 @@ EXTENSIONS = (
 GROUP = Body(
     "address_group",
     "address_groups",
-    (ID, *standard(), *OWNER, Attr("addresses", list_of(network), [])),
+    (
+        ID,
+        *STANDARD_READ_ONLY,
+        *read_only("shared"),
+        *standard(),
+        *OWNER,
+        Attr("addresses", list_of(network), []),
+    ),
 )
 
 

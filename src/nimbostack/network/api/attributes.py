@@ -52,6 +52,12 @@ def standard(put: bool = True) -> tuple[Attr, ...]:
     )
 
 
+def read_only(*names: str) -> tuple[Attr, ...]:
+    """Attributes a resource shows but no request may set."""
+    return tuple(Attr(name, post=False) for name in names)
+
+
+STANDARD_READ_ONLY = read_only("created_at", "updated_at", "revision_number")
 OWNER = (
     Attr("project_id", string(255), UNSET),
     Attr("tenant_id", string(255), UNSET),

@@ -15,7 +15,8 @@ from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
-from nimbostack.core.db.paging import parse_limit
+from nimbostack.core.db.paging import parse_limit, parse_sort
+from nimbostack.core.errors import BadRequest
 from nimbostack.network.errors import HTTPBadRequest
 from nimbostack.network.objects.query import ListRequest, Table
 from nimbostack.network.state import state_of
@@ -50,11 +51,20 @@ def parse(
             raise HTTPBadRequest("Both tenant_id and project_id passed as filters.")
         del filters["tenant_id"]
     page_reverse = (req.query.get("page_reverse") or "false").lower() == "true"
+    keys, dirs = req.query.getlist("sort_key"), req.query.getlist("sort_dir")
+    try:
+        limit = parse_limit(req.query.get("limit"), max_limit=state_of(req).max_limit)
+    except BadRequest as exc:
+        raise BadRequest(f"Bad limit request: {exc.message}.") from None
+    try:
+        parse_sort(keys, dirs, table.sortable())
+    except BadRequest as exc:
+        raise HTTPBadRequest(exc.message) from None
     return ListRequest(
         filters=filters,
-        sort_keys=req.query.getlist("sort_key"),
-        sort_dirs=req.query.getlist("sort_dir"),
-        limit=parse_limit(req.query.get("limit"), max_limit=state_of(req).max_limit),
+        sort_keys=keys,
+        sort_dirs=dirs,
+        limit=limit,
         marker=req.query.get("marker") or None,
         page_reverse=page_reverse,
     )

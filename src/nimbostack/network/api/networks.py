@@ -9,7 +9,16 @@ from starlette.responses import Response
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.network.api import access, listing
-from nimbostack.network.api.attributes import ID, OWNER, UNSET, Attr, Body, standard
+from nimbostack.network.api.attributes import (
+    ID,
+    OWNER,
+    STANDARD_READ_ONLY,
+    UNSET,
+    Attr,
+    Body,
+    read_only,
+    standard,
+)
 from nimbostack.network.api.context import if_match, scope
 from nimbostack.network.api.tags import TAGS_ATTR
 from nimbostack.network.api.validators import (
@@ -79,6 +88,8 @@ NETWORK = Body(
     "networks",
     (
         ID,
+        *STANDARD_READ_ONLY,
+        *read_only("status", "subnets", "availability_zones"),
         *standard(),
         *OWNER,
         Attr("admin_state_up", boolean, True, put=True),

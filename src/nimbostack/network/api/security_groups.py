@@ -14,7 +14,16 @@ from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.network import errors
 from nimbostack.network.api import access, listing
-from nimbostack.network.api.attributes import ID, OWNER, REQUIRED, Attr, Body, standard
+from nimbostack.network.api.attributes import (
+    ID,
+    OWNER,
+    REQUIRED,
+    STANDARD_READ_ONLY,
+    Attr,
+    Body,
+    read_only,
+    standard,
+)
 from nimbostack.network.api.context import if_match, scope
 from nimbostack.network.api.tags import TAGS_ATTR
 from nimbostack.network.api.validators import (
@@ -82,13 +91,23 @@ EXTENSIONS = (
 GROUP = Body(
     "security_group",
     "security_groups",
-    (ID, *standard(), *OWNER, Attr("stateful", boolean, True, put=True), TAGS_ATTR),
+    (
+        ID,
+        *STANDARD_READ_ONLY,
+        *read_only("security_group_rules", "shared"),
+        *standard(),
+        *OWNER,
+        Attr("stateful", boolean, True, put=True),
+        TAGS_ATTR,
+    ),
 )
 RULE = Body(
     "security_group_rule",
     "security_group_rules",
     (
         ID,
+        *STANDARD_READ_ONLY,
+        *read_only("normalized_cidr", "belongs_to_default_sg"),
         Attr("description", string(255), ""),
         *OWNER,
         Attr("security_group_id", uuid_str, REQUIRED),

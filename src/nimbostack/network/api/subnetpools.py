@@ -11,7 +11,17 @@ from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.network import errors
 from nimbostack.network.api import access, listing
-from nimbostack.network.api.attributes import ID, OWNER, REQUIRED, UNSET, Attr, Body, standard
+from nimbostack.network.api.attributes import (
+    ID,
+    OWNER,
+    REQUIRED,
+    STANDARD_READ_ONLY,
+    UNSET,
+    Attr,
+    Body,
+    read_only,
+    standard,
+)
 from nimbostack.network.api.context import if_match, scope
 from nimbostack.network.api.tags import TAGS_ATTR
 from nimbostack.network.api.validators import boolean, cidr, integer, list_of, nullable, uuid_str
@@ -41,6 +51,8 @@ POOL = Body(
     "subnetpools",
     (
         ID,
+        *STANDARD_READ_ONLY,
+        *read_only("ip_version"),
         *standard(),
         *OWNER,
         Attr("prefixes", list_of(cidr), REQUIRED, put=True),

@@ -9,7 +9,16 @@ from starlette.responses import Response
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.network.api import access, listing
-from nimbostack.network.api.attributes import ID, OWNER, REQUIRED, UNSET, Attr, Body, standard
+from nimbostack.network.api.attributes import (
+    ID,
+    OWNER,
+    REQUIRED,
+    STANDARD_READ_ONLY,
+    UNSET,
+    Attr,
+    Body,
+    standard,
+)
 from nimbostack.network.api.context import if_match, scope
 from nimbostack.network.api.tags import TAGS_ATTR
 from nimbostack.network.api.validators import (
@@ -50,6 +59,7 @@ SUBNET = Body(
     "subnets",
     (
         ID,
+        *STANDARD_READ_ONLY,
         *standard(),
         *OWNER,
         Attr("network_id", uuid_str, REQUIRED),

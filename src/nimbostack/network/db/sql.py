@@ -26,7 +26,11 @@ async def insert_ignore(s: AsyncSession, model: type[Base], rows: Sequence[dict[
     """
     if not rows:
         return 0
-    result = await s.execute(_insert(s, model), list(rows))
+    if len(rows) == 1:
+        # One row as VALUES: its rowcount is exact (executemany's may not be).
+        result = await s.execute(_insert(s, model).values(**rows[0]))
+    else:
+        result = await s.execute(_insert(s, model), list(rows))
     return int(getattr(result, "rowcount", 0) or 0)
 
 

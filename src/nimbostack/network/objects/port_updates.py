@@ -39,6 +39,9 @@ async def update(
     expected: int | None,
 ) -> None:
     current = await ports.find(s, caller, port_id, "")
+    # The network's lock before the port's, the order a network delete takes them in.
+    readdress = "fixed_ips" in changes or "mac_address" in changes
+    net = await networks.lock(s, Scope.admin(), current["network_id"]) if readdress else None
     port = await s.scalar(select(Port).where(Port.id == port_id).with_for_update())
     if port is None:
         raise errors.PortNotFound(port_id=port_id)
@@ -46,8 +49,7 @@ async def update(
     secure = changes.get("port_security_enabled", port.port_security_enabled)
     values["port_security_enabled"] = secure
     mac = port.mac_address
-    if "fixed_ips" in changes or "mac_address" in changes:
-        net = await networks.lock(s, Scope.admin(), port.network_id)
+    if net is not None:
         if "mac_address" in changes and changes["mac_address"] != mac:
             if current["binding:vif_type"] not in ("unbound", "binding_failed"):
                 raise errors.HTTPBadRequest(f"Port {port_id} is bound; its MAC cannot change")

@@ -24,14 +24,19 @@ EVERYONE = "*"
 
 @dataclass(frozen=True)
 class Scope:
-    """The caller as visibility rules see it."""
+    """The caller as visibility rules see it: ``is_admin`` sees every project's rows.
+
+    Services (Nova acting for a user, with the service role) see every project's rows
+    too, as in Neutron: they act on resources of the projects they serve.
+    """
 
     project_id: str
     is_admin: bool = False
 
     @classmethod
     def of(cls, context: RequestContext) -> Scope:
-        return cls(context.project_id or "", context.is_admin)
+        sees_all = context.is_admin or "service" in context.roles
+        return cls(context.project_id or "", sees_all)
 
     @classmethod
     def admin(cls) -> Scope:

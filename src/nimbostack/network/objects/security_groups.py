@@ -101,8 +101,14 @@ async def _views(s: AsyncSession, rows: list[Any]) -> list[dict[str, Any]]:
 async def usable(s: AsyncSession, project_id: str, ids: list[str]) -> None:
     """404 SecurityGroupNotFound unless the project can see every one of ``ids``."""
     scope = Scope(project_id)
+    # KEY SHARE: a concurrent delete of one of them waits for this port (and then sees
+    # it bound), or this port waits for the delete (and then does not find the group).
     found = set(
-        await s.scalars(select(SecurityGroup.id).where(SecurityGroup.id.in_(ids), visible(scope)))
+        await s.scalars(
+            select(SecurityGroup.id)
+            .where(SecurityGroup.id.in_(ids), visible(scope))
+            .with_for_update(key_share=True)
+        )
     )
     for sg_id in ids:
         if sg_id not in found:

@@ -26,9 +26,8 @@ _IS_DEFAULT = exists().where(DefaultSecurityGroup.security_group_id == R.securit
 
 
 def visible(scope: Scope) -> ColumnElement[bool]:
-    """A rule is visible with its group."""
-    group = owned_or_granted(scope, "security_group", SecurityGroup.id, SecurityGroup.project_id)
-    return exists().where(SecurityGroup.id == R.security_group_id, group)
+    """A rule is visible with its group (joined in the query)."""
+    return owned_or_granted(scope, "security_group", SecurityGroup.id, SecurityGroup.project_id)
 
 
 def _default_filter(values: list[str]) -> ColumnElement[bool]:
@@ -160,8 +159,9 @@ async def add_standard(
 async def create(s: AsyncSession, conf: Config, rules: list[dict[str, Any]]) -> list[str]:
     """Add rules (all to one group, checked and canonical) after the duplicate check."""
     sg_id = rules[0]["security_group_id"]
-    await s.scalar(select(SecurityGroup.id).where(SecurityGroup.id == sg_id).with_for_update())
+    # The quota lock first (as a port create takes it before touching its groups).
     await quotas.check(s, conf, rules[0]["project_id"], {"security_group_rule": len(rules)})
+    await s.scalar(select(SecurityGroup.id).where(SecurityGroup.id == sg_id).with_for_update())
     seen: dict[tuple[Any, ...], str] = {}
     existing = await s.scalars(select(R).where(R.security_group_id == sg_id))
     for row in existing:

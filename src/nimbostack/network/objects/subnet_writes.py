@@ -71,8 +71,9 @@ async def create(
     s: AsyncSession, conf: Config, scope: Scope, item: dict[str, Any], network_id: str
 ) -> str:
     """Create the subnet of a parsed request on a network the caller may use; its id."""
-    await networks.lock(s, scope, network_id)
+    # The quota lock first, then the network's: the order every create takes them in.
     await quotas.check(s, conf, item["project_id"], {"subnet": 1})
+    await networks.lock(s, scope, network_id)
     cidr, version, pool_id = await _cidr(s, scope, item)
     enable_dhcp = item.get("enable_dhcp", True)
     rules.check_cidr(cidr, enable_dhcp)

@@ -54,7 +54,7 @@ class FloatingIP(Owned, Base):
             "floating_network_id",
             "fixed_port_id",
             "fixed_ip_address",
-            name="uniq_floatingips_floating_network_id_fixed_port_id_fixed_ip_address",
+            name="uniq_floatingips_fixed_address",
         ),
     )
     floating_ip_address: Mapped[str] = mapped_column(IP)

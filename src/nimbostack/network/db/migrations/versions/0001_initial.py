@@ -459,7 +459,7 @@ def upgrade() -> None:
             "floating_network_id",
             "fixed_port_id",
             "fixed_ip_address",
-            name="uniq_floatingips_floating_network_id_fixed_port_id_fixed_ip_address",
+            name="uniq_floatingips_fixed_address",
         ),
         sa.UniqueConstraint("floating_port_id"),
     )
