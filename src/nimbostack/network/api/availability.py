@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import func, select
@@ -108,12 +109,24 @@ async def _availability(s: Any, req: ListRequest) -> list[dict[str, Any]]:
     ]
 
 
+def _big_json(body: dict[str, Any]) -> Response:
+    # An IPv6 pool counts beyond 64 bits, which the fast encoder cannot write.
+    return Response(json.dumps(body), media_type="application/json")
+
+
 async def list_network_ip_availabilities(req: ApiRequest) -> Response:
     access.enforce(req, "get_network_ip_availability", {"project_id": req.context.project_id})
     lreq = listing.parse(req, TABLE)
     async with state_of(req).db.reader() as s:
         found = await _availability(s, lreq)
-    return listing.answer(req, "network_ip_availabilities", found, lreq)
+    fields = listing.fields_of(req)
+    body: dict[str, Any] = {
+        "network_ip_availabilities": [listing.select_fields(n, fields) for n in found]
+    }
+    links = listing.links(req, found, lreq)
+    if links:
+        body["network_ip_availabilities_links"] = links
+    return _big_json(body)
 
 
 async def show_network_ip_availability(req: ApiRequest) -> Response:
@@ -124,4 +137,4 @@ async def show_network_ip_availability(req: ApiRequest) -> Response:
     if not found:
         raise errors.NetworkNotFound(net_id=net_id)
     item = listing.select_fields(found[0], listing.fields_of(req))
-    return json_response({"network_ip_availability": item})
+    return _big_json({"network_ip_availability": item})
