@@ -47,3 +47,16 @@ async def password_session(
     if resp.status_code != 201:
         raise ServiceUnavailable(f"identity refused the service login: {resp.status_code}")
     return Session(resp.headers["X-Subject-Token"], resp.json()["token"].get("catalog", []))
+
+
+class FixedAuth:
+    """A session obtained once, given to clients that ask for an auth (tools, tests)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    async def session(self) -> Session:
+        return self._session
+
+    def invalidate(self) -> None:
+        """A fixed token cannot be renewed: the next request fails as the last did."""

@@ -116,7 +116,8 @@ class Neutron:
         found: dict[str, Any] = resp.json()[kind]
         return found
 
-    async def network(self, token: str = "admin", **fields: Any) -> dict[str, Any]:
+    async def network(self, *, token: str = "admin", **fields: Any) -> dict[str, Any]:
+        """A network (provider attributes go in ``fields``, e.g. via ``**{...}``)."""
         fields.setdefault("name", f"net-{uuid.uuid4().hex[:6]}")
         return await self.create("network", token, **fields)
 

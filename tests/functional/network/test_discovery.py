@@ -9,6 +9,7 @@ from nimbostack.network import policies
 from nimbostack.network.api import networks, ports, security_groups, subnetpools, subnets
 from nimbostack.network.api.routes import EXTENSIONS, TAGGABLE
 from nimbostack.network.db.models import Agent
+from nimbostack.network.objects import ports as port_rows
 from tests.functional.network.conftest import Neutron, error_of
 
 # Clients look some of these up by name ("Availability Zone"): they must be Neutron's.
@@ -81,8 +82,8 @@ def test_every_rule_the_api_checks_is_registered() -> None:
                     assert f"update_{body.singular}:{attr.name}" in names, attr.name
     for guarded in (*networks.GUARDED, "segments"):
         assert f"get_network:{guarded}" in names
-    for attr in ports.ports.BINDING_ATTRS:
-        assert f"get_port:{attr}" in names
+    for binding in port_rows.BINDING_ATTRS:
+        assert f"get_port:{binding}" in names
     for taggable in TAGGABLE:
         for action in ("get", "create", "update", "delete"):
             assert f"{action}_{taggable.singular}:tags" in names

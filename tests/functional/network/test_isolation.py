@@ -130,7 +130,8 @@ async def test_rbac_rules_for_non_owners_and_wildcards(api: Neutron) -> None:
 
 
 async def test_an_external_network_is_visible_but_not_attachable(api: Neutron) -> None:
-    public = await api.network(**{"router:external": True})
+    external: dict[str, Any] = {"router:external": True}
+    public = await api.network(**external)
     assert public["router:external"] is True
     seen = await api.call("GET", "/v2.0/networks", token="bob", params={"router:external": "true"})
     assert [n["id"] for n in seen.json()["networks"]] == [public["id"]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,7 +38,7 @@ async def test_a_flat_provider_network_has_mtu_1500(api: Neutron) -> None:
 
 
 async def test_a_vlan_provider_network_takes_the_asked_id_once(api: Neutron) -> None:
-    body = {
+    body: dict[str, Any] = {
         "provider:network_type": "vlan",
         "provider:physical_network": "physnet1",
         "provider:segmentation_id": 150,
