@@ -49,6 +49,20 @@ async def password_session(
     return Session(resp.headers["X-Subject-Token"], resp.json()["token"].get("catalog", []))
 
 
+async def project_id(auth_url: str, token: str, name: str, domain: str = "default") -> str:
+    """The id of the project named ``name`` in ``domain`` (a token allowed to list projects)."""
+    async with httpx.AsyncClient(timeout=60) as client:
+        resp = await client.get(
+            f"{auth_url.rstrip('/')}/projects",
+            params={"name": name, "domain_id": domain},
+            headers={"X-Auth-Token": token},
+        )
+    found = resp.json().get("projects", []) if resp.status_code == 200 else []
+    if len(found) != 1:
+        raise ServiceUnavailable(f"identity knows no single project named {name}")
+    return str(found[0]["id"])
+
+
 class FixedAuth:
     """A session obtained once, given to clients that ask for an auth (tools, tests)."""
 

@@ -17,6 +17,13 @@ register(
         ),
         Opt("dns_domain", "openstacklocal", "Domain appended to port host names."),
         Opt(
+            "bootstrap_topology",
+            True,
+            "`nimbostack up` makes the external network `public`, the default subnet pool "
+            "and the demo project's `private` network when they are missing.",
+            type="bool",
+        ),
+        Opt(
             "global_physnet_mtu",
             1500,
             "MTU of the underlying physical networks; overlay networks subtract their "

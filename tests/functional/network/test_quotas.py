@@ -64,3 +64,20 @@ async def test_a_bulk_create_over_quota_creates_none(api: Neutron) -> None:
     resp = await api.call("POST", "/v2.0/networks", body, token="alice")
     assert error_of(resp)[:2] == (409, "OverQuota")
     assert (await api.call("GET", "/v2.0/networks", token="alice")).json()["networks"] == []
+
+
+async def test_a_limit_below_usage_needs_force(api: Neutron) -> None:
+    alice = PROJECTS["alice"]
+    await api.network(token="alice")
+    await api.network(token="alice")
+    body = {"quota": {"network": 1, "check_limit": True}}
+    below = await api.call("PUT", f"/v2.0/quotas/{alice}", body)
+    assert error_of(below) == (
+        400,
+        "HTTPBadRequest",
+        "Quota limit 1 for network must be greater than or equal to already used 2",
+    )
+    forced = await api.call(
+        "PUT", f"/v2.0/quotas/{alice}", {"quota": {"network": 1, "force": True}}
+    )
+    assert forced.json()["quota"]["network"] == 1

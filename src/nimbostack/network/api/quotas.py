@@ -23,6 +23,19 @@ EXTENSIONS = (
         "2012-07-29T10:00:00-00:00",
     ),
     Extension(
+        "quota-check-limit",
+        "Quota engine limit check",
+        "Support for checking the resource usage before applying a new quota limit",
+        "2021-09-08T16:00:00-00:00",
+    ),
+    Extension(
+        "quota-check-limit-default",
+        "Quota engine limit check by default",
+        "By default, the Neutron quota engine checks the resource usage before applying a "
+        "new quota limit",
+        "2024-08-21T16:00:00-00:00",
+    ),
+    Extension(
         "quota_details",
         "Quota details management support",
         "Expose functions for quotas usage statistics per project",
@@ -33,8 +46,10 @@ _LIMIT = integer(-1, 2**31 - 1)
 
 
 def _project(req: ApiRequest) -> str:
+    """The project of the path; another project's quotas need the get_quota rule."""
     project_id = req.param("project_id")
-    access.enforce(req, "get_quota", {"project_id": project_id})
+    if project_id != req.context.project_id:
+        access.enforce(req, "get_quota", {"project_id": project_id})
     return project_id
 
 
@@ -75,10 +90,14 @@ async def show_quota_details(req: ApiRequest) -> Response:
     return json_response({"quota": details})
 
 
-def _values(body: Any) -> dict[str, int]:
+def _values(body: Any) -> tuple[dict[str, int], bool]:
+    """The limits of a PUT body, and whether ``force`` skips the usage check."""
     if not isinstance(body, dict) or not isinstance(body.get("quota"), dict) or len(body) != 1:
         raise errors.HTTPBadRequest("Unable to find 'quota' in request body")
-    wanted: dict[str, Any] = body["quota"]
+    wanted: dict[str, Any] = dict(body["quota"])
+    force = wanted.pop("force", None) is True
+    # Checking usage is the default (quota-check-limit-default): the flag changes nothing.
+    wanted.pop("check_limit", None)
     unknown = sorted(set(wanted) - set(quotas.RESOURCES))
     if unknown:
         raise errors.HTTPBadRequest(f"Unrecognized attribute(s) '{', '.join(unknown)}'")
@@ -88,18 +107,31 @@ def _values(body: Any) -> dict[str, int]:
             values[name] = _LIMIT(value)
         except ValueError as exc:
             raise errors.HTTPBadRequest(f"Invalid input for {name}. Reason: {exc}.") from None
-    return values
+    return values, force
 
 
 async def update_quota(req: ApiRequest) -> Response:
     state = state_of(req)
     project_id = req.param("project_id")
     access.enforce(req, "update_quota", {"project_id": project_id})
-    values = _values(await req.json())
+    values, force = _values(await req.json())
     async with state.db.session() as s:
+        if not force:
+            await _check_usage(s, project_id, values)
         await quotas.set_limits(s, project_id, values)
         limits = await quotas.limits(s, state.conf, project_id)
     return json_response({"quota": limits})
+
+
+async def _check_usage(s: Any, project_id: str, values: dict[str, int]) -> None:
+    bounded = [name for name, limit in values.items() if limit != -1]
+    used = await quotas.usage(s, project_id, bounded)
+    for name in bounded:
+        if used[name] > values[name]:
+            raise errors.HTTPBadRequest(
+                f"Quota limit {values[name]} for {name} must be greater than or equal to "
+                f"already used {used[name]}"
+            )
 
 
 async def delete_quota(req: ApiRequest) -> Response:
