@@ -17,7 +17,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.network import errors
@@ -163,14 +163,20 @@ async def next_free(s: AsyncSession, subnet: Subnet, pools: list[Pool]) -> str |
     return await _first_untaken(s, subnet.id, batch) if batch else None
 
 
+_TAKEN = select(IPAllocation.ip_address).where(
+    IPAllocation.subnet_id == bindparam("subnet_id"),
+    IPAllocation.ip_address.in_(bindparam("batch", expanding=True)),
+)
+_MOVE_CURSOR = (
+    update(Subnet)
+    .where(Subnet.id == bindparam("subnet_id"))
+    .values(next_ip=bindparam("next_ip"))
+    .execution_options(synchronize_session=False)
+)
+
+
 async def _first_untaken(s: AsyncSession, subnet_id: str, batch: list[str]) -> str | None:
-    taken = set(
-        await s.scalars(
-            select(IPAllocation.ip_address).where(
-                IPAllocation.subnet_id == subnet_id, IPAllocation.ip_address.in_(batch)
-            )
-        )
-    )
+    taken = set(await s.scalars(_TAKEN, {"subnet_id": subnet_id, "batch": batch}))
     return next((c for c in batch if c not in taken), None)
 
 
@@ -180,12 +186,7 @@ async def allocate(s: AsyncSession, subnet: Subnet, pools: list[Pool], net_id: s
     if found is None:
         raise errors.IpAddressGenerationFailure(net_id=net_id)
     following = str(_addr(int(ipaddress.ip_address(found)) + 1, subnet.ip_version))
-    await s.execute(
-        update(Subnet)
-        .where(Subnet.id == subnet.id)
-        .values(next_ip=following)
-        .execution_options(synchronize_session=False)
-    )
+    await s.execute(_MOVE_CURSOR, {"subnet_id": subnet.id, "next_ip": following})
     subnet.next_ip = following
     return found
 

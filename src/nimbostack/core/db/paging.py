@@ -130,11 +130,17 @@ class Page:
         self.reverse = reverse
         self.marker_error = marker_error
 
-    async def apply(self, session: AsyncSession, stmt: Select[Any]) -> Select[Any]:
-        """``stmt`` (already filtered) ordered, cut at the marker and limited."""
+    async def apply(
+        self, session: AsyncSession, stmt: Select[Any], params: Mapping[str, Any] | None = None
+    ) -> Select[Any]:
+        """``stmt`` (already filtered) ordered, cut at the marker and limited.
+
+        ``params``: values of bound parameters ``stmt`` leaves open (the caller passes
+        them again when it runs the page).
+        """
         keys = [k.flipped() for k in self.keys] if self.reverse else self.keys
         if self.marker is not None:
-            values = await self._marker_values(session, stmt)
+            values = await self._marker_values(session, stmt, params or {})
             stmt = stmt.where(_after(keys, values))
         stmt = stmt.order_by(*(k.order() for k in keys))
         if self.limit is not None:
@@ -145,7 +151,9 @@ class Page:
         """The rows of the page in the requested order (undoing a reverse read)."""
         return list(reversed(rows)) if self.reverse else list(rows)
 
-    async def _marker_values(self, session: AsyncSession, stmt: Select[Any]) -> list[Any]:
+    async def _marker_values(
+        self, session: AsyncSession, stmt: Select[Any], params: Mapping[str, Any]
+    ) -> list[Any]:
         # Looked up with the listing's own filters: a marker the caller cannot see is
         # as unknown as one that does not exist.
         lookup = (
@@ -154,7 +162,7 @@ class Page:
             .order_by(None)
             .limit(1)
         )
-        row = (await session.execute(lookup)).first()
+        row = (await session.execute(lookup, dict(params))).first()
         if row is None:
             raise self.marker_error(str(self.marker))
         return list(row)

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from nimbostack.core.api.request import ApiRequest
@@ -78,6 +78,14 @@ class Shown:
         found = self._seen.get(key)
         if found is None:
             found = self._seen[key] = self.req.allowed(self.rule, target)
+        return found
+
+    def visible_as(self, key: tuple[Any, ...], target: Callable[[], dict[str, Any]]) -> bool:
+        """``visible`` for a long list: ``key`` names the target (its policy-relevant
+        values), which is built only the first time the key is seen."""
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = self.req.allowed(self.rule, target())
         return found
 
     def strip(self, item: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
-from nimbostack.core.api.responses import json_response
+from nimbostack.core.api.responses import dumps, json_response
 from nimbostack.core.db.paging import parse_limit, parse_sort
 from nimbostack.core.errors import BadRequest
 from nimbostack.network.errors import HTTPBadRequest
@@ -93,6 +93,21 @@ def _link(req: ApiRequest, marker: str | None, reverse: bool = False) -> str:
         params.append(("page_reverse", "True"))
     url = req.http.url
     return f"{url.scheme}://{url.netloc}{url.path}?{urlencode(params)}"
+
+
+def raw_list(
+    plural: str, views: list[str], links: list[dict[str, str]], status: int = 200
+) -> Response:
+    """A list body made of views the database rendered as JSON text."""
+    body = b'{"%s":[%s]' % (plural.encode(), ",".join(views).encode())
+    if links:
+        body += b',"%s_links":%s' % (plural.encode(), dumps(links))
+    return Response(body + b"}", status_code=status, media_type="application/json")
+
+
+def raw_one(singular: str, view: str, status: int = 200) -> Response:
+    body = b'{"%s":%s}' % (singular.encode(), view.encode())
+    return Response(body, status_code=status, media_type="application/json")
 
 
 def select_fields(item: dict[str, Any], fields: list[str]) -> dict[str, Any]:

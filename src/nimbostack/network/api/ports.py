@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
-from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.api.responses import empty
 from nimbostack.network.api import access, listing
 from nimbostack.network.api.attributes import (
     ID,
@@ -38,7 +39,7 @@ from nimbostack.network.api.validators import (
     uuid_str,
 )
 from nimbostack.network.extensions import Extension
-from nimbostack.network.objects import networks, port_updates, port_writes, ports
+from nimbostack.network.objects import networks, port_updates, port_view, port_writes, ports
 from nimbostack.network.objects.scope import Scope
 from nimbostack.network.state import state_of
 
@@ -152,7 +153,6 @@ PORT = Body(
         TAGS_ATTR,
     ),
 )
-_POLICY_ONLY = ("network:project_id", "network_device")
 
 
 def target(view: dict[str, Any]) -> dict[str, Any]:
@@ -163,39 +163,48 @@ def target(view: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _present(shown: access.Shown, view: dict[str, Any]) -> dict[str, Any]:
-    item = shown.strip(view, target(view))
-    for key in _POLICY_ONLY:
-        item.pop(key, None)
-    return item
+def _row_target(row: Any) -> dict[str, Any]:
+    return {"project_id": row.project_id, **ports.policy_facts(row)}
+
+
+def _visible(shown: access.Shown, row: Any) -> bool:
+    """Whether the get_port rule lets the caller see a listed port (remembered per owner)."""
+    key = (row.project_id, row.network_project_id, row.device_owner[:8] == "network:")
+    return shown.visible_as(key, functools.partial(_row_target, row))
 
 
 def _shown(req: ApiRequest) -> access.Shown:
     return access.Shown(req, "port", ports.BINDING_ATTRS)
 
 
+def _keys(req: ApiRequest, shown: access.Shown) -> set[str]:
+    """The attributes to render: those asked for (``fields``) the caller may see."""
+    own = {"project_id": req.context.project_id, "network:project_id": req.context.project_id}
+    wanted = set(listing.fields_of(req)) or set(port_view.KEYS)
+    return wanted - shown.hidden({**own, "network_device": False})
+
+
 async def list_ports(req: ApiRequest) -> Response:
     state = state_of(req)
     caller = scope(req)
     lreq = listing.parse(req, ports.TABLE)
-    async with state.db.reader() as s:
-        found = await ports.search(s, caller, lreq, state.dns_domain)
     shown = _shown(req)
-    items = [_present(shown, v) for v in found if shown.visible(target(v))]
-    return listing.answer(req, "ports", items, lreq)
-
-
-async def _show(req: ApiRequest, caller: Scope, port_id: str) -> dict[str, Any]:
-    state = state_of(req)
     async with state.db.reader() as s:
-        view = await ports.find(s, caller, port_id, state.dns_domain)
-    shown = _shown(req)
-    shown.one(view, target(view))
-    return listing.select_fields(_present(shown, view), listing.fields_of(req))
+        rows = await ports.search(s, caller, lreq, state.dns_domain, _keys(req, shown))
+    rows = [row for row in rows if _visible(shown, row)]
+    links = listing.links(req, [{"id": row.id} for row in rows], lreq)
+    return listing.raw_list("ports", [row.view for row in rows], links)
 
 
 async def show_port(req: ApiRequest) -> Response:
-    return json_response({"port": await _show(req, scope(req), req.param("port_id"))})
+    state = state_of(req)
+    shown = _shown(req)
+    async with state.db.reader() as s:
+        row = await ports.rendered(
+            s, scope(req), req.param("port_id"), state.dns_domain, _keys(req, shown)
+        )
+    shown.one({}, _row_target(row))
+    return listing.raw_one("port", row.view)
 
 
 def _check_create(req: ApiRequest, item: dict[str, Any], net: dict[str, Any]) -> None:
@@ -217,13 +226,19 @@ async def create_port(req: ApiRequest) -> Response:
     state = state_of(req)
     items, bulk = await PORT.create(req)
     caller = scope(req)
-    async with state.db.reader() as s:
-        for item in items:
-            _check_create(req, item, await networks.find(s, caller, item["network_id"]))
-    async with state.db.session() as s:
-        views = [await port_writes.create(s, state.conf, caller, item) for item in items]
     shown = _shown(req)
-    return PORT.created([_present(shown, v) for v in views], bulk)
+    keys = _keys(req, shown)
+    # One transaction for the checks and the writes: a create is one round of locks.
+    async with state.db.session() as s:
+        views = []
+        for item in items:
+            _check_create(req, item, await networks.facts(s, caller, item["network_id"]))
+            port_id = await port_writes.create(s, state.conf, caller, item)
+            row = await ports.rendered(s, Scope.admin(), port_id, state.dns_domain, keys)
+            views.append(row.view)
+    if bulk:
+        return listing.raw_list("ports", views, [], 201)
+    return listing.raw_one("port", views[0], 201)
 
 
 async def update_port(req: ApiRequest) -> Response:
@@ -240,7 +255,7 @@ async def update_port(req: ApiRequest) -> Response:
     access.check_attributes(req, "update", PORT, changes, policy_target, updating=True)
     async with state.db.session() as s:
         await port_updates.update(s, state.conf, caller, port_id, changes, expected=if_match(req))
-    return json_response({"port": await _show(req, caller, port_id)})
+    return await show_port(req)
 
 
 async def delete_port(req: ApiRequest) -> Response:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.network import errors, ipam
@@ -35,12 +35,15 @@ class OnNetwork:
         return next((sub for sub in self.subnets if sub.id == subnet_id), None)
 
 
+_SUBNETS = (
+    select(Subnet)
+    .where(Subnet.network_id == bindparam("net_id"))
+    .order_by(Subnet.created_at, Subnet.id)
+)
+
+
 async def on_network(s: AsyncSession, net: Network) -> OnNetwork:
-    found = list(
-        await s.scalars(
-            select(Subnet).where(Subnet.network_id == net.id).order_by(Subnet.created_at, Subnet.id)
-        )
-    )
+    found = list(await s.scalars(_SUBNETS, {"net_id": net.id}))
     return OnNetwork(net, found, await subnet_queries.pools_of(s, found))
 
 

@@ -8,9 +8,10 @@ depends on the sharing" is still true when the change commits.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, select, true
+from sqlalchemy import ColumnElement, String, bindparam, delete, exists, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.network import errors
@@ -19,7 +20,14 @@ from nimbostack.network.ml2.manager import NETWORK_TYPE, PHYSICAL_NETWORK, SEGME
 from nimbostack.network.ml2.types import Segment
 from nimbostack.network.objects import rbac, standard, zones
 from nimbostack.network.objects.query import ListRequest, Rows, Table, select_page, to_bool
-from nimbostack.network.objects.scope import EXTERNAL, SHARED, Scope, granted, owned_or_granted
+from nimbostack.network.objects.scope import (
+    CALLER,
+    EXTERNAL,
+    SHARED,
+    Scope,
+    granted,
+    owned_or_granted,
+)
 
 TAGS = "networks"
 # Ports a network owns itself: deleting the network deletes them with it.
@@ -98,12 +106,45 @@ async def find(s: AsyncSession, scope: Scope, net_id: str) -> dict[str, Any]:
     return (await _views(s, [row]))[0]
 
 
+NET_ID = bindparam("net_id", type_=String)
+
+
+@functools.cache
+def _facts(sees_all: bool) -> Rows:
+    shared = granted("network", Network.id, CALLER)
+    stmt = select(Network.project_id, shared, Network.router_external)
+    return stmt.where(Network.id == NET_ID, _visible_to_caller(sees_all))
+
+
+def _visible_to_caller(sees_all: bool) -> ColumnElement[bool]:
+    scope = Scope("", sees_all)
+    actions = (SHARED, EXTERNAL)
+    return owned_or_granted(
+        scope, "network", Network.id, Network.project_id, actions, project=CALLER
+    )
+
+
+@functools.cache
+def _locked(sees_all: bool) -> Rows:
+    stmt = select(Network).where(Network.id == NET_ID, _visible_to_caller(sees_all))
+    return stmt.with_for_update()
+
+
+async def facts(s: AsyncSession, scope: Scope, net_id: str) -> dict[str, Any]:
+    """What policies read of a network (owner, shared, external), in one query; 404 if
+    ``scope`` cannot see it."""
+    params = {"net_id": net_id, **scope.params}
+    row = (await s.execute(_facts(scope.is_admin), params)).first()
+    if row is None:
+        raise errors.NetworkNotFound(net_id=net_id)
+    return {"project_id": row[0], "shared": bool(row[1]), "router:external": bool(row[2])}
+
+
 async def lock(s: AsyncSession, scope: Scope, net_id: str) -> Network:
     """The network row, locked for update, if ``scope`` can see it (else 404)."""
-    net = await s.scalar(
-        select(Network).where(Network.id == net_id, visible(scope)).with_for_update()
-    )
-    if net is None:
+    params = {"net_id": net_id, **scope.params}
+    net = await s.scalar(_locked(scope.is_admin), params)
+    if not isinstance(net, Network):
         raise errors.NetworkNotFound(net_id=net_id)
     return net
 

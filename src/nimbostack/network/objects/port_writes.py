@@ -8,10 +8,9 @@ answer is built from what was written; nothing is read back.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.core.config import Config
@@ -28,7 +27,6 @@ from nimbostack.network.objects import fixed_ips, networks, ports, quotas, secur
 from nimbostack.network.objects.scope import Scope
 
 MAC_ATTEMPTS = 16
-PORT_COLUMNS = tuple(column.key for column in Port.__table__.columns)
 # Ports the L3 service makes and removes itself.
 SERVICE_OWNERS = (
     "network:router_interface",
@@ -52,11 +50,13 @@ async def mac_for(s: AsyncSession, net_id: str, wanted: str | None, base: str) -
     raise errors.NetworkMacAddressGenerationFailure(net_id=net_id)
 
 
+_MAC_TAKEN = select(Port.id).where(
+    Port.network_id == bindparam("net_id"), Port.mac_address == bindparam("mac")
+)
+
+
 async def _mac_taken(s: AsyncSession, net_id: str, mac: str) -> bool:
-    found = await s.scalar(
-        select(Port.id).where(Port.network_id == net_id, Port.mac_address == mac)
-    )
-    return found is not None
+    return (await s.scalar(_MAC_TAKEN, {"net_id": net_id, "mac": mac})) is not None
 
 
 async def groups_for(
@@ -112,10 +112,8 @@ def opts_for(wanted: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return opts
 
 
-async def create(
-    s: AsyncSession, conf: Config, caller: Scope, item: dict[str, Any]
-) -> dict[str, Any]:
-    """Create the port of a parsed request; its view."""
+async def create(s: AsyncSession, conf: Config, caller: Scope, item: dict[str, Any]) -> str:
+    """Create the port of a parsed request; its id."""
     settings = conf.network
     project = item["project_id"]
     await quotas.check(s, conf, project, {"port": 1})
@@ -148,7 +146,7 @@ async def create(
     )
     s.add(port)
     await s.flush()
-    ips = await fixed_ips.take(s, where, wanted, port_id=port.id, mac=mac, device_owner=owner)
+    await fixed_ips.take(s, where, wanted, port_id=port.id, mac=mac, device_owner=owner)
     binding = PortBinding(
         port_id=port.id,
         host=item.get("binding:host_id", ""),
@@ -163,23 +161,9 @@ async def create(
     s.add_all(AllowedAddressPair(port_id=port.id, **p) for p in pairs)
     s.add_all(ExtraDhcpOpt(port_id=port.id, **o) for o in opts)
     await s.flush()
-    tags = sorted(set(item.get("tags", [])))
-    if tags:
-        await standard.set_tags(s, ports.TAGS, port.id, tags)
-    row = SimpleNamespace(
-        **{key: getattr(port, key) for key in PORT_COLUMNS},
-        network_project_id=net.project_id,
-        binding_host=binding.host,
-        vif_type=binding.vif_type,
-        vif_details=binding.vif_details,
-        vnic_type=binding.vnic_type,
-        profile=binding.profile,
-    )
-    related = ports.Related(
-        {port.id: ips}, {port.id: groups}, {port.id: pairs}, {port.id: opts}, {port.id: tags},
-        str(settings.dns_domain).strip("."),
-    )  # fmt: skip
-    return ports.view(row, related)
+    if item.get("tags"):
+        await standard.set_tags(s, ports.TAGS, port.id, item["tags"])
+    return port.id
 
 
 async def delete_port(s: AsyncSession, caller: Scope, port_id: str, expected: int | None) -> None:

@@ -1,45 +1,36 @@
-"""Ports: who sees them, how they list, and their view.
+"""Ports: who sees them, and how they list (filters, and their views rendered in SQL).
 
-A port is visible to its owner and to its network's owner. A listing reads the page's
-ports with their active binding in one query, then each related collection (fixed IPs,
-security groups, address pairs, DHCP options, tags) in one query each for the whole
-page, as rows rather than ORM objects, so ten thousand ports cost six statements.
+A port is visible to its owner and to its network's owner. A listing is one statement:
+the page's ports, each with its view as JSON text rendered by the database
+(``port_view``), and the ownership facts the policies read.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
+import functools
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, true
+import orjson
+from sqlalchemy import BindParameter, ColumnElement, String, bindparam, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nimbostack.core.timeutil import iso
 from nimbostack.network import errors
+from nimbostack.network.db.json import Json
 from nimbostack.network.db.models import (
-    AllowedAddressPair,
-    ExtraDhcpOpt,
     IPAllocation,
     Network,
     Port,
     PortBinding,
     SecurityGroupPortBinding,
-    Tag,
 )
+from nimbostack.network.objects import port_view
 from nimbostack.network.objects.query import ListRequest, Rows, Table, select_page
 from nimbostack.network.objects.scope import Scope
 
-TAGS = "ports"
-BINDING_ACTIVE = "ACTIVE"
+TAGS = port_view.TAGS
+BINDING_ACTIVE = port_view.BINDING_ACTIVE
 # Binding attributes only admins and services see (the VNIC type is everyone's).
 BINDING_ATTRS = ("binding:host_id", "binding:profile", "binding:vif_details", "binding:vif_type")
-
-
-def visible(scope: Scope) -> ColumnElement[bool]:
-    if scope.is_admin:
-        return true()
-    return or_(Port.project_id == scope.project_id, Network.project_id == scope.project_id)
 
 
 def _fixed_ips_filter(values: list[str]) -> ColumnElement[bool]:
@@ -108,148 +99,77 @@ TABLE = Table(
     },
 )
 
-_COLUMNS = [column.label(key) for key, column in Port.__mapper__.columns.items()]
+
+CALLER: BindParameter[str] = bindparam("caller", type_=String)
 
 
-def _select(scope: Scope) -> Rows:
-    return (
+@functools.lru_cache(maxsize=64)
+def _select(dialect: str, keys: frozenset[str], dns_domain: str, sees_all: bool) -> Rows:
+    """The ports the caller sees (project in the ``caller`` parameter): id, rendered view,
+    and what policies read of each. Built once per shape: a statement this large costs
+    more to build than to run."""
+    j = Json(dialect)
+    stmt = (
         select(
-            *_COLUMNS,
+            Port.id,
+            port_view.rendering(j, set(keys), dns_domain).label("view"),
+            Port.project_id,
             Network.project_id.label("network_project_id"),
-            PortBinding.host.label("binding_host"),
-            PortBinding.vif_type,
-            PortBinding.vif_details,
-            PortBinding.vnic_type,
-            PortBinding.profile,
+            Port.device_owner,
         )
         .join(Network, Network.id == Port.network_id)
-        .outerjoin(
-            PortBinding,
-            and_(PortBinding.port_id == Port.id, PortBinding.status == BINDING_ACTIVE),
-        )
-        .where(visible(scope))
+        .outerjoin(PortBinding, port_view.binding_join())
     )
+    if sees_all:
+        return stmt
+    return stmt.where(or_(Port.project_id == CALLER, Network.project_id == CALLER))
+
+
+@functools.lru_cache(maxsize=64)
+def _select_one(dialect: str, keys: frozenset[str], dns_domain: str, sees_all: bool) -> Rows:
+    return _select(dialect, keys, dns_domain, sees_all).where(Port.id == bindparam("port_id"))
+
+
+def _shape(s: AsyncSession, scope: Scope, keys: set[str], dns_domain: str) -> tuple[Any, ...]:
+    return (s.get_bind().dialect.name, frozenset(keys), dns_domain, scope.is_admin)
 
 
 async def search(
-    s: AsyncSession, scope: Scope, req: ListRequest, dns_domain: str
-) -> list[dict[str, Any]]:
-    page, stmt = await select_page(s, TABLE, _select(scope), req)
-    rows = page.finish((await s.execute(stmt)).all())
-    ids = (
-        stmt.with_only_columns(Port.id).order_by(None) if len(rows) > 500 else [r.id for r in rows]
-    )
-    return await views(s, rows, ids, dns_domain)
+    s: AsyncSession, scope: Scope, req: ListRequest, dns_domain: str, keys: set[str]
+) -> list[Any]:
+    """The page's ports as rows of (id, view text, project_id, network_project_id,
+    device_owner), the views rendered by the database."""
+    base = _select(*_shape(s, scope, keys, dns_domain))
+    params = {} if scope.is_admin else {"caller": scope.project_id}
+    page, stmt = await select_page(s, TABLE, base, req, params)
+    return page.finish((await s.execute(stmt, params)).all())
+
+
+async def rendered(
+    s: AsyncSession, scope: Scope, port_id: str, dns_domain: str, keys: set[str] | None = None
+) -> Any:
+    """One port's row as ``search`` gives it, or 404 PortNotFound."""
+    wanted = set(port_view.KEYS) if keys is None else keys
+    stmt = _select_one(*_shape(s, scope, wanted, dns_domain))
+    params = {"port_id": port_id}
+    if not scope.is_admin:
+        params["caller"] = scope.project_id
+    row = (await s.execute(stmt, params)).first()
+    if row is None:
+        raise errors.PortNotFound(port_id=port_id)
+    return row
 
 
 async def find(s: AsyncSession, scope: Scope, port_id: str, dns_domain: str) -> dict[str, Any]:
-    row = (await s.execute(_select(scope).where(Port.id == port_id))).first()
-    if row is None:
-        raise errors.PortNotFound(port_id=port_id)
-    return (await views(s, [row], [port_id], dns_domain))[0]
+    """A port's whole view as a dict, with what policies read of it."""
+    row = await rendered(s, scope, port_id, dns_domain)
+    return {**orjson.loads(row.view), **policy_facts(row)}
 
 
-async def views(
-    s: AsyncSession, rows: list[Any], ids: Any, dns_domain: str
-) -> list[dict[str, Any]]:
-    """The views of ``rows``; ``ids`` selects their related rows (a list or a subquery)."""
-    ips: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for port_id, subnet_id, address in await s.execute(
-        select(IPAllocation.port_id, IPAllocation.subnet_id, IPAllocation.ip_address)
-        .where(IPAllocation.port_id.in_(ids))
-        .order_by(IPAllocation.port_id, IPAllocation.subnet_id, IPAllocation.ip_address)
-    ):
-        ips[port_id].append({"subnet_id": subnet_id, "ip_address": address})
-    groups: dict[str, list[str]] = defaultdict(list)
-    for port_id, group_id in await s.execute(
-        select(SecurityGroupPortBinding.port_id, SecurityGroupPortBinding.security_group_id)
-        .where(SecurityGroupPortBinding.port_id.in_(ids))
-        .order_by(SecurityGroupPortBinding.port_id, SecurityGroupPortBinding.security_group_id)
-    ):
-        groups[port_id].append(group_id)
-    pairs: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for port_id, mac, address in await s.execute(
-        select(
-            AllowedAddressPair.port_id,
-            AllowedAddressPair.mac_address,
-            AllowedAddressPair.ip_address,
-        ).where(AllowedAddressPair.port_id.in_(ids))
-    ):
-        pairs[port_id].append({"ip_address": address, "mac_address": mac})
-    opts: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for port_id, name, value, version in await s.execute(
-        select(
-            ExtraDhcpOpt.port_id,
-            ExtraDhcpOpt.opt_name,
-            ExtraDhcpOpt.opt_value,
-            ExtraDhcpOpt.ip_version,
-        ).where(ExtraDhcpOpt.port_id.in_(ids))
-    ):
-        opts[port_id].append({"opt_name": name, "opt_value": value, "ip_version": version})
-    tags: dict[str, list[str]] = defaultdict(list)
-    for port_id, tag in await s.execute(
-        select(Tag.resource_id, Tag.tag)
-        .where(Tag.resource_type == TAGS, Tag.resource_id.in_(ids))
-        .order_by(Tag.resource_id, Tag.tag)
-    ):
-        tags[port_id].append(tag)
-    related = Related(ips, groups, pairs, opts, tags, dns_domain)
-    return [view(row, related) for row in rows]
-
-
-@dataclass(frozen=True)
-class Related:
-    """A page's related collections, by port id."""
-
-    ips: dict[str, list[dict[str, str]]]
-    groups: dict[str, list[str]]
-    pairs: dict[str, list[dict[str, str]]]
-    opts: dict[str, list[dict[str, Any]]]
-    tags: dict[str, list[str]]
-    dns_domain: str
-
-
-def dns_assignment(dns_name: str, ips: list[dict[str, str]], domain: str) -> list[dict[str, str]]:
-    """Each fixed IP's host name and FQDN: the port's DNS name, or one made of the address."""
-    found = []
-    for ip in ips:
-        address = ip["ip_address"]
-        host = dns_name or "host-" + address.replace(".", "-").replace(":", "-")
-        found.append({"hostname": host, "ip_address": address, "fqdn": f"{host}.{domain}."})
-    return found
-
-
-def view(row: Any, rel: Related) -> dict[str, Any]:
-    ips = rel.ips.get(row.id, [])
+def policy_facts(row: Any) -> dict[str, Any]:
+    """What the port rules read beyond the view: its network's owner, and whether the
+    network itself owns the port."""
     return {
-        "id": row.id,
-        "name": row.name,
-        "network_id": row.network_id,
-        "tenant_id": row.project_id,
-        "project_id": row.project_id,
-        "mac_address": row.mac_address,
-        "admin_state_up": row.admin_state_up,
-        "status": row.status,
-        "device_id": row.device_id,
-        "device_owner": row.device_owner,
-        "fixed_ips": ips,
-        "allowed_address_pairs": rel.pairs.get(row.id, []),
-        "extra_dhcp_opts": rel.opts.get(row.id, []),
-        "security_groups": rel.groups.get(row.id, []),
-        "port_security_enabled": row.port_security_enabled,
-        "dns_name": row.dns_name,
-        "dns_assignment": dns_assignment(row.dns_name, ips, rel.dns_domain),
-        "binding:host_id": row.binding_host or "",
-        "binding:vif_type": row.vif_type or "unbound",
-        "binding:vif_details": row.vif_details or {},
-        "binding:vnic_type": row.vnic_type or "normal",
-        "binding:profile": row.profile or {},
-        "description": row.description,
-        "tags": rel.tags.get(row.id, []),
-        "created_at": iso(row.created_at),
-        "updated_at": iso(row.updated_at),
-        "revision_number": row.revision_number,
-        # What policies read; stripped before the port is shown.
         "network:project_id": row.network_project_id,
         "network_device": row.device_owner.startswith("network:"),
     }

@@ -141,9 +141,19 @@ def page_of(table: Table, req: ListRequest, default_sort: Sequence[str] = ()) ->
 
 
 async def select_page(
-    s: AsyncSession, table: Table, stmt: Rows, req: ListRequest
+    s: AsyncSession,
+    table: Table,
+    stmt: Rows,
+    req: ListRequest,
+    params: Mapping[str, Any] | None = None,
 ) -> tuple[Page, Rows]:
-    """``stmt`` filtered, sorted and cut to the requested page."""
+    """``stmt`` filtered, sorted and cut to the requested page.
+
+    A list that asks for no order and no page comes in the database's own order (as
+    Neutron's do), which spares sorting every row of a long list.
+    """
     stmt = stmt.where(*conditions(table, req.filters))
     page = page_of(table, req)
-    return page, await page.apply(s, stmt)
+    if not (req.limit or req.marker or req.sort_keys):
+        return page, stmt
+    return page, await page.apply(s, stmt, params)

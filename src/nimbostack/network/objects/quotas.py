@@ -9,9 +9,10 @@ leaves nothing behind.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import String, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.core.config import Config
@@ -71,15 +72,33 @@ async def usage(s: AsyncSession, project_id: str, names: list[str] | None = None
     return found
 
 
+@functools.cache
+def _limits_and_counts(names: tuple[str, ...]) -> Any:
+    """Each resource's override and the project's count of it, in one statement."""
+    project = bindparam("project_id", type_=String)
+    columns = []
+    for name in names:
+        model: Any = RESOURCES[name]
+        override = select(Quota.limit).where(Quota.project_id == project, Quota.resource == name)
+        count = select(func.count()).select_from(model).where(model.project_id == project)
+        columns += [override.scalar_subquery(), count.scalar_subquery()]
+    return select(*columns)
+
+
 async def check(s: AsyncSession, conf: Config, project_id: str, wanted: dict[str, int]) -> None:
     """Refuse (409 OverQuota) unless ``wanted`` more of each resource fit the limits."""
     await lock(s, f"quota:{project_id}")
-    limit = await limits(s, conf, project_id)
-    bounded = [name for name in wanted if limit[name] >= 0]
-    used = await usage(s, project_id, bounded)
-    over = sorted(name for name in bounded if used[name] + wanted[name] > limit[name])
+    names = tuple(wanted)
+    row = (await s.execute(_limits_and_counts(names), {"project_id": project_id})).one()
+    configured = defaults(conf)
+    over = []
+    for index, name in enumerate(names):
+        override, used = row[2 * index], row[2 * index + 1]
+        limit = configured[name] if override is None else override
+        if limit >= 0 and used + wanted[name] > limit:
+            over.append(name)
     if over:
-        raise OverQuota(overs=over)
+        raise OverQuota(overs=sorted(over))
 
 
 async def set_limits(s: AsyncSession, project_id: str, values: dict[str, int]) -> None:

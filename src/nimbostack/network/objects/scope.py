@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, or_, true
+from sqlalchemy import BindParameter, ColumnElement, String, bindparam, exists, or_, true
 from sqlalchemy.orm import InstrumentedAttribute
 
 from nimbostack.core.context import RequestContext
@@ -42,11 +42,21 @@ class Scope:
     def admin(cls) -> Scope:
         return cls("", True)
 
+    @property
+    def params(self) -> dict[str, str]:
+        """The value of ``CALLER`` in statements built once for every caller."""
+        return {"caller": self.project_id}
+
+
+# The caller's project in statements built once and run for any caller.
+CALLER: BindParameter[str] = bindparam("caller", type_=String)
+Project = str | BindParameter[str]
+
 
 def granted(
     object_type: str,
     object_id: ColumnElement[str] | InstrumentedAttribute[str],
-    project_id: str,
+    project_id: Project,
     actions: tuple[str, ...] = (SHARED,),
 ) -> ColumnElement[bool]:
     """True where an RBAC entry grants ``project_id`` (or everyone) one of ``actions``."""
@@ -64,11 +74,12 @@ def owned_or_granted(
     id_column: InstrumentedAttribute[str],
     project_column: InstrumentedAttribute[str],
     actions: tuple[str, ...] = (SHARED,),
+    *,
+    project: Project | None = None,
 ) -> ColumnElement[bool]:
-    """The visibility condition of a resource RBAC can share."""
+    """The visibility condition of a resource RBAC can share (``project``: the caller's
+    project as a parameter, for statements built once)."""
     if scope.is_admin:
         return true()
-    return or_(
-        project_column == scope.project_id,
-        granted(object_type, id_column, scope.project_id, actions),
-    )
+    caller = scope.project_id if project is None else project
+    return or_(project_column == caller, granted(object_type, id_column, caller, actions))

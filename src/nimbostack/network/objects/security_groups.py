@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.core.db import Database
@@ -115,12 +115,13 @@ async def usable(s: AsyncSession, project_id: str, ids: list[str]) -> None:
             raise errors.SecurityGroupNotFound(id=sg_id)
 
 
+_DEFAULT_OF = select(DefaultSecurityGroup.security_group_id).where(
+    DefaultSecurityGroup.project_id == bindparam("project_id")
+)
+
+
 async def default_of(s: AsyncSession, project_id: str) -> str | None:
-    found = await s.scalar(
-        select(DefaultSecurityGroup.security_group_id).where(
-            DefaultSecurityGroup.project_id == project_id
-        )
-    )
+    found = await s.scalar(_DEFAULT_OF, {"project_id": project_id})
     return None if found is None else str(found)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, bindparam, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.network import errors
@@ -85,16 +85,19 @@ async def find(s: AsyncSession, scope: Scope, subnet_id: str) -> dict[str, Any]:
     return (await _views(s, [row]))[0]
 
 
+_POOLS = (
+    select(AllocationPool.subnet_id, AllocationPool.first_ip, AllocationPool.last_ip)
+    .where(AllocationPool.subnet_id.in_(bindparam("ids", expanding=True)))
+    .order_by(AllocationPool.subnet_id, AllocationPool.id)
+)
+
+
 async def pools_of(s: AsyncSession, subnets: list[Subnet]) -> dict[str, list[Pool]]:
     versions = {sub.id: sub.ip_version for sub in subnets}
     found: dict[str, list[Pool]] = {i: [] for i in versions}
     if not versions:
         return found
-    rows = await s.execute(
-        select(AllocationPool.subnet_id, AllocationPool.first_ip, AllocationPool.last_ip)
-        .where(AllocationPool.subnet_id.in_(list(versions)))
-        .order_by(AllocationPool.subnet_id, AllocationPool.id)
-    )
+    rows = await s.execute(_POOLS, {"ids": list(versions)})
     for subnet_id, first, last in rows:
         found[subnet_id].append(
             Pool(

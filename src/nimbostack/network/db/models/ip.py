@@ -7,7 +7,7 @@ whatever the code above does. ``Subnet.next_ip`` is where the allocator resumes
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nimbostack.network.db.models.base import CIDR, IP, UUID, Base, Owned
@@ -80,9 +80,11 @@ class SubnetPoolPrefix(Base):
 
 class IPAllocation(Base):
     __tablename__ = "ipallocations"
+    # A port's addresses read in (subnet, address) order straight from the index.
+    __table_args__ = (Index("ix_ipallocations_port", "port_id", "subnet_id", "ip_address"),)
     subnet_id: Mapped[str] = mapped_column(
         ForeignKey("subnets.id", ondelete="CASCADE"), primary_key=True
     )
     ip_address: Mapped[str] = mapped_column(IP, primary_key=True)
-    port_id: Mapped[str] = mapped_column(ForeignKey("ports.id", ondelete="CASCADE"), index=True)
+    port_id: Mapped[str] = mapped_column(ForeignKey("ports.id", ondelete="CASCADE"))
     network_id: Mapped[str] = mapped_column(UUID, index=True)

@@ -487,7 +487,9 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_ipallocations_network_id"), ["network_id"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_ipallocations_port_id"), ["port_id"], unique=False)
+        batch_op.create_index(
+            "ix_ipallocations_port", ["port_id", "subnet_id", "ip_address"], unique=False
+        )
 
     op.create_table(
         "routerl3agentbindings",
