@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from nimbostack.network import errors
 from nimbostack.network.db.models import IPAllocation, Subnet
@@ -187,7 +188,8 @@ async def allocate(s: AsyncSession, subnet: Subnet, pools: list[Pool], net_id: s
         raise errors.IpAddressGenerationFailure(net_id=net_id)
     following = str(_addr(int(ipaddress.ip_address(found)) + 1, subnet.ip_version))
     await s.execute(_MOVE_CURSOR, {"subnet_id": subnet.id, "next_ip": following})
-    subnet.next_ip = following
+    # Written already: the session must not write it again at its next flush.
+    set_committed_value(subnet, "next_ip", following)
     return found
 
 
