@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tests.functional.network.conftest import Neutron, error_of
@@ -185,3 +186,48 @@ async def test_a_router_port_cannot_be_deleted_through_the_port_api(api: Neutron
     port = await api.port(net, device_owner="network:router_interface", device_id="r1")
     resp = await api.call("DELETE", f"/v2.0/ports/{port['id']}")
     assert error_of(resp)[:2] == (409, "ServicePortInUse")
+
+
+async def test_a_port_renders_alike_on_both_databases(any_api: Neutron) -> None:
+    net = await any_api.network(token="alice")
+    first = await any_api.subnet(net, "10.0.0.0/24", token="alice")
+    await any_api.subnet(net, "2001:db8::/64", token="alice", ipv6_address_mode="slaac",
+                         ipv6_ra_mode="slaac")  # fmt: skip
+    made = await any_api.port(
+        net,
+        mac_address="fa:16:3e:aa:bb:cc",
+        fixed_ips=[{"subnet_id": first["id"], "ip_address": "10.0.0.9"}],
+        allowed_address_pairs=[{"ip_address": "10.0.0.0/28", "mac_address": "fa:16:3e:00:00:09"}],
+        extra_dhcp_opts=[{"opt_name": "mtu", "opt_value": "1400"}],
+        dns_name="db",
+        tags=["b", "a"],
+        **{"binding:profile": {"local_link_information": [{"port_id": "eth0"}]}},
+    )
+    shown = (await any_api.call("GET", f"/v2.0/ports/{made['id']}")).json()["port"]
+    assert shown == made
+    # The address asked for, and the EUI-64 one on the SLAAC subnet no entry names.
+    assert {ip["ip_address"] for ip in shown["fixed_ips"]} == {
+        "10.0.0.9", "2001:db8::f816:3eff:feaa:bbcc",
+    }  # fmt: skip
+    assert shown["allowed_address_pairs"] == [
+        {"ip_address": "10.0.0.0/28", "mac_address": "fa:16:3e:00:00:09"}
+    ]
+    assert shown["extra_dhcp_opts"] == [{"opt_name": "mtu", "opt_value": "1400", "ip_version": 4}]
+    assert {"hostname": "db", "ip_address": "10.0.0.9", "fqdn": "db.openstacklocal."} in shown[
+        "dns_assignment"
+    ]
+    assert (shown["tags"], shown["admin_state_up"], shown["port_security_enabled"]) == (
+        ["a", "b"], True, True,
+    )  # fmt: skip
+    assert shown["binding:profile"] == {"local_link_information": [{"port_id": "eth0"}]}
+    assert shown["binding:vif_details"] == {} and shown["revision_number"] == 0
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", shown["created_at"])
+    listed = (await any_api.call("GET", "/v2.0/ports", params={"id": made["id"]})).json()
+    assert listed["ports"] == [shown]
+    # A port made before a SLAAC subnet gets its EUI-64 address on it, in the same view.
+    later = await any_api.subnet(net, "2001:db8:2::/64", token="alice",
+                                 ipv6_address_mode="slaac", ipv6_ra_mode="slaac")  # fmt: skip
+    again = (await any_api.call("GET", f"/v2.0/ports/{made['id']}")).json()["port"]
+    assert {"subnet_id": later["id"], "ip_address": "2001:db8:2:0:f816:3eff:feaa:bbcc"} in again[
+        "fixed_ips"
+    ]

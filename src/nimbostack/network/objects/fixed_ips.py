@@ -3,8 +3,9 @@
 Without ``fixed_ips`` a port gets one address from the first IPv4 subnet that has one
 free, one from the first IPv6 subnet that hands out addresses (static or DHCPv6
 stateful), and its EUI-64 address on every SLAAC subnet. With ``fixed_ips`` it gets
-exactly what each entry names: a subnet (any free address of it), an address (on the
-subnet holding it), or both. The caller holds the network's lock.
+what each entry names: a subnet (any free address of it), an address (on the subnet
+holding it), or both; a new port also gets its EUI-64 address on the SLAAC subnets no
+entry names, as Neutron does. The caller holds the network's lock.
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ async def take(
     port_id: str,
     mac: str,
     device_owner: str,
+    new_port: bool = False,
 ) -> list[dict[str, str]]:
     """Take the addresses (``None``: the default ones) and record them for the port."""
     taken: list[tuple[Subnet, str]] = []
@@ -105,6 +107,13 @@ async def take(
     else:
         for item in wanted:
             taken.append((item.subnet, await _one(s, where, item, mac)))
+        if new_port and device_owner not in ROUTER_INTERFACES:
+            named = {item.subnet.id for item in wanted}
+            taken.extend(
+                (sub, ipam.eui64(sub.cidr, mac))
+                for sub in where.subnets
+                if ipam.is_auto_address(sub) and sub.id not in named
+            )
     s.add_all(
         IPAllocation(subnet_id=sub.id, ip_address=addr, port_id=port_id, network_id=where.net.id)
         for sub, addr in taken

@@ -146,7 +146,9 @@ async def create(s: AsyncSession, conf: Config, caller: Scope, item: dict[str, A
     )
     s.add(port)
     await s.flush()
-    await fixed_ips.take(s, where, wanted, port_id=port.id, mac=mac, device_owner=owner)
+    await fixed_ips.take(
+        s, where, wanted, port_id=port.id, mac=mac, device_owner=owner, new_port=True
+    )
     binding = PortBinding(
         port_id=port.id,
         host=item.get("binding:host_id", ""),
