@@ -72,6 +72,10 @@ def test_subnet_and_port_lifecycle(cloud: RunningCloud, topology: dict[str, Any]
     assert (made["gateway_ip"], made["dns_nameservers"]) == ("10.50.0.1", ["8.8.8.8"])
     cloud.cli_raw("subnet", "set", "--no-dns-nameservers", "--name", f"{sub}-2", sub)
     assert cloud.cli("subnet", "show", f"{sub}-2")["dns_nameservers"] == []
+    cloud.cli_raw("subnet", "set", "--tag", "lab", f"{sub}-2")
+    cloud.cli_raw("subnet", "unset", "--tag", "lab", f"{sub}-2")
+    assert cloud.cli("subnet", "show", f"{sub}-2")["tags"] == []
+    assert [s["Name"] for s in cloud.cli("subnet", "list", "--network", net)] == [f"{sub}-2"]
     fixed = f"subnet={sub}-2,ip-address=10.50.0.9"
     created = cloud.cli("port", "create", "--network", net, "--fixed-ip", fixed, port)
     assert created["fixed_ips"][0]["ip_address"] == "10.50.0.9"
@@ -126,6 +130,7 @@ def test_subnet_pools_rbac_and_ip_availability(
     assert made["default_prefixlen"] == 24
     cloud.cli_raw("subnet", "pool", "set", "--description", "lab", pool)
     assert cloud.cli("subnet", "pool", "show", pool)["description"] == "lab"
+    assert pool in [p["Name"] for p in cloud.cli("subnet", "pool", "list")]
     cloud.cli("network", "create", net)
     carved = cloud.cli("subnet", "create", "--network", net, "--subnet-pool", pool, _unique("s"))
     assert carved["cidr"] == "10.60.0.0/24"
@@ -139,12 +144,20 @@ def test_subnet_pools_rbac_and_ip_availability(
     assert net in seen
     assert any(p["ID"] == policy["id"] for p in cloud.cli("network", "rbac", "list"))
     assert cloud.cli("network", "rbac", "show", policy["id"])["object_id"]
+    admin = cloud.cli("project", "show", "admin")["id"]
+    cloud.cli_raw("network", "rbac", "set", "--target-project", admin, policy["id"])
+    assert cloud.cli("network", "rbac", "show", policy["id"])["target_project_id"] == admin
     cloud.cli_raw("network", "rbac", "delete", policy["id"])
     seen = [n["Name"] for n in cloud.cli("network", "list", cloud="nimbostack-demo")]
     assert net not in seen
     availability = cloud.cli("ip", "availability", "show", net)
     assert availability["network_name"] == net and availability["used_ips"] == 0
     assert any(a["Network Name"] == net for a in cloud.cli("ip", "availability", "list"))
+    in_use = cloud.cli_raw("subnet", "pool", "delete", pool, check=False)
+    assert in_use.returncode != 0
+    cloud.cli_raw("network", "delete", net)
+    cloud.cli_raw("subnet", "pool", "delete", pool)
+    assert cloud.cli_raw("subnet", "pool", "show", pool, check=False).returncode != 0
 
 
 def test_quotas_extensions_and_zones(cloud: RunningCloud, topology: dict[str, Any]) -> None:

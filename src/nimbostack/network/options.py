@@ -34,7 +34,8 @@ register(
         Opt(
             "default_availability_zones",
             [],
-            "Availability zones of networks created without hints (empty: any).",
+            "Zones the agent schedulers place networks and routers in when these have no "
+            "availability_zone_hints (empty: any zone).",
             type="list",
         ),
         Opt("max_dns_nameservers", 5, "Most DNS servers per subnet.", type="int", minimum=0),
