@@ -10,6 +10,13 @@ import pytest
 from nimbostack.core.db.engine import sqlite_url
 from tests.functional.network.conftest import Neutron, error_of, network_conf, serve
 
+
+@pytest.fixture
+def api(any_api: Neutron) -> Neutron:
+    """These write paths run on SQLite and on PostgreSQL."""
+    return any_api
+
+
 PROVIDER = ("provider:network_type", "provider:physical_network", "provider:segmentation_id")
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from tests.functional.network.conftest import Neutron, error_of
+
+
+@pytest.fixture
+def api(any_api: Neutron) -> Neutron:
+    """These write paths run on SQLite and on PostgreSQL."""
+    return any_api
 
 
 async def _net(

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.functional.network.conftest import PROJECTS, Neutron, error_of
+
+
+@pytest.fixture
+def api(any_api: Neutron) -> Neutron:
+    """These write paths run on SQLite and on PostgreSQL."""
+    return any_api
+
 
 DEFAULTS = {
     "network": 100, "subnet": 100, "subnetpool": -1, "port": 500, "router": 10,

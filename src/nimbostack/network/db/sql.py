@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Insert, select
+from sqlalchemy import Insert, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,19 +19,28 @@ def _insert(s: AsyncSession, model: type[Base]) -> Insert:
 
 
 async def insert_ignore(s: AsyncSession, model: type[Base], rows: Sequence[dict[str, Any]]) -> int:
-    """Insert the rows whose keys are not taken yet; how many were (exact for one row).
+    """Insert the rows whose keys are not taken yet; how many were inserted.
 
     A row another transaction inserts meanwhile is skipped, not an error, so the
-    caller's transaction stays usable on PostgreSQL.
+    caller's transaction stays usable on PostgreSQL. The count comes from RETURNING,
+    which both databases report row by row (a rowcount may not be reported).
     """
     if not rows:
         return 0
-    if len(rows) == 1:
-        # One row as VALUES: its rowcount is exact (executemany's may not be).
-        result = await s.execute(_insert(s, model).values(**rows[0]))
-    else:
-        result = await s.execute(_insert(s, model), list(rows))
-    return int(getattr(result, "rowcount", 0) or 0)
+    key = next(iter(inspect(model).primary_key))
+    inserted = 0
+    for row in rows:
+        stmt = _insert(s, model).values(**row).returning(key)
+        inserted += len((await s.execute(stmt)).all())
+    return inserted
+
+
+async def insert_many_ignore(
+    s: AsyncSession, model: type[Base], rows: Sequence[dict[str, Any]]
+) -> None:
+    """Insert the rows whose keys are not taken yet, in one statement (no count)."""
+    if rows:
+        await s.execute(_insert(s, model), list(rows))
 
 
 async def lock(s: AsyncSession, name: str) -> None:

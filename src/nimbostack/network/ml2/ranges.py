@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from nimbostack.network.db.models import Base
-from nimbostack.network.db.sql import insert_ignore
+from nimbostack.network.db.sql import insert_ignore, insert_many_ignore
 
 Ranges = dict[str | None, list[tuple[int, int]]]
 _ATTEMPTS = 20
@@ -114,7 +114,8 @@ class IdPool:
             missing = sorted(wanted - have)
             for start in range(0, len(missing), _CHUNK):
                 chunk = missing[start : start + _CHUNK]
-                await insert_ignore(s, self.model, [self._row(physnet, n, False) for n in chunk])
+                rows = [self._row(physnet, n, False) for n in chunk]
+                await insert_many_ignore(s, self.model, rows)
             stale = await s.scalars(self._ids_of(physnet).where(self.allocated.is_(False)))
             drop = [n for n in stale if n not in wanted]
             for start in range(0, len(drop), _CHUNK):
