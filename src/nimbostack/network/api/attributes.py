@@ -59,8 +59,9 @@ def read_only(*names: str) -> tuple[Attr, ...]:
 
 STANDARD_READ_ONLY = read_only("created_at", "updated_at", "revision_number")
 OWNER = (
-    Attr("project_id", string(255), UNSET),
-    Attr("tenant_id", string(255), UNSET),
+    # An owner is never empty: a record of project "" would belong to nobody.
+    Attr("project_id", string(255, min_len=1), UNSET),
+    Attr("tenant_id", string(255, min_len=1), UNSET),
 )
 
 

@@ -17,10 +17,12 @@ _MAC = re.compile(r"^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$")
 _DNS_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 
 
-def string(max_len: int = 255) -> Callable[[Any], str]:
+def string(max_len: int = 255, min_len: int = 0) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if not isinstance(value, str):
             raise ValueError(f"'{value}' is not a valid string")
+        if len(value) < min_len:
+            raise ValueError(f"'{value}' is too short - must be at least {min_len} characters")
         if len(value) > max_len:
             raise ValueError(f"'{value}' exceeds maximum length of {max_len}")
         return value
