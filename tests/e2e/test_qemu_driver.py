@@ -172,7 +172,7 @@ async def test_garbage_qcow2_image_is_refused(
     bad = host_dir / "bad.qcow2"
     bad.write_bytes(b"this is not a disk image" * 100)
     spec = make_spec(guest_image, "vm-bad", disk=bad)
-    with pytest.raises(DriverError, match="is not a valid qcow2 image"):
+    with pytest.raises(DriverError, match="does not match the declared disk_format qcow2"):
         await driver.spawn(spec)
     assert await driver.list_guests() == []
     assert not driver.layout.guest(spec.uuid).run_dir.exists()

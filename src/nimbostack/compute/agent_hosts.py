@@ -40,6 +40,15 @@ def _driver(conf: Config, name: str, instances_path: Path) -> Driver:
     )
 
 
+def _qemu_img(conf: Config) -> str:
+    """The qemu-img the image cache inspects downloads with (the qemu driver's own)."""
+    if conf.compute_agent.driver != "qemu":
+        return "qemu-img"
+    from nimbostack.compute.agent.drivers.qemu import QemuSettings
+
+    return QemuSettings.from_conf(conf).qemu_img
+
+
 def image_access(auth: Auth | None) -> object:
     """For a request: the image endpoint, with the user's token (else the service's)."""
     if auth is None:
@@ -60,7 +69,11 @@ def build_agents(
     conf: Config, rpc: ComputeRpc, auth: Auth | None, base_host: str, data_dir: Path
 ) -> list[AgentRunner]:
     instances_path = Path(conf.compute_agent.instances_path or data_dir / "instances")
-    images = ImageCache(instances_path / "_base", float(conf.compute_agent.image_cache_max_idle))
+    images = ImageCache(
+        instances_path / "_base",
+        float(conf.compute_agent.image_cache_max_idle),
+        qemu_img=_qemu_img(conf),
+    )
     access = image_access(auth)
     runners = []
     driver_name = str(conf.compute_agent.driver)

@@ -10,11 +10,14 @@ import pytest
 from sqlalchemy import select
 
 from nimbostack.compute import states
+from nimbostack.compute.agent.drivers.base import ImageRefused
 from nimbostack.compute.conductor import periodic
 from nimbostack.compute.db.models import InstanceAction, InstanceActionEvent
 from nimbostack.compute.messages import InstanceAction as InstanceActionMsg
 from nimbostack.compute.objects import faults
-from tests.functional.compute.flow_support import LARGE, SMALL, FlowCloud
+from tests.functional.compute.flow_support import LARGE, LOOP_WATCH, SMALL, FlowCloud
+
+pytestmark = LOOP_WATCH
 
 
 @pytest.fixture
@@ -76,6 +79,22 @@ async def test_build_failing_everywhere_goes_to_error_without_allocation(flow: F
         fault = await faults.latest(s, uuid)
     assert fault is not None
     assert fault.message.startswith("No valid host was found. Exceeded maximum number of retries")
+
+
+async def test_refused_image_aborts_the_build_without_rescheduling(flow: FlowCloud) -> None:
+    d1 = await flow.add_host("h1", vcpus=128, memory_mb=524288, local_gb=8000)
+    d2 = await flow.add_host("h2")
+    reason = "Image i-1 is refused by this host: Image data has a backing file, which is refused."
+    d1.fail_next("spawn", reason, ImageRefused)
+    (uuid,) = await flow.boot()
+    inst = await flow.wait_state(uuid, states.ERROR)
+    assert inst.request_spec["attempts"] == ["h1"]
+    assert await flow.allocations(uuid) == {}
+    assert ("spawn", uuid) not in d2.calls
+    async with flow.state.db.session() as s:
+        fault = await faults.latest(s, uuid)
+    assert fault is not None
+    assert fault.message == f"Build of instance {uuid} aborted: {reason}"
 
 
 async def test_unsatisfiable_anti_affinity_is_no_valid_host(flow: FlowCloud) -> None:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,10 +62,13 @@ def _start(cloud: RunningCloud, data_dir: Path, port: int, extra: dict[str, str]
             **extra,
         }
     )
-    log = (data_dir / "image.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, str(SERVE), str(data_dir)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    with (data_dir / "image.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, str(SERVE), str(data_dir)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 30
     while not (data_dir / "image-ready").exists():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -97,24 +101,34 @@ def _ensure_catalog(cloud: RunningCloud, url: str) -> None:
         assert resp.status_code == 201, resp.text
 
 
+@contextmanager
+def running_image_api(
+    cloud: RunningCloud, data_dir: Path, extra: dict[str, str] | None = None
+) -> Iterator[ImageApi]:
+    """An image service process on a free port until the block ends."""
+    port = free_port()
+    settings = {
+        "NIMBOSTACK_IMAGE__USER_STORAGE_QUOTA": str(QUOTA),
+        "NIMBOSTACK_IMAGE__WEB_DOWNLOAD_ALLOWED_HOSTS": "allowed.example,127.0.0.1",
+        **(extra or {}),
+    }
+    proc = _start(cloud, data_dir, port, settings)
+    try:
+        yield ImageApi(f"http://127.0.0.1:{port}", data_dir, cloud, proc)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 @pytest.fixture(scope="session")
 def image_api(cloud: RunningCloud, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ImageApi]:
-    data_dir = tmp_path_factory.mktemp("image")
-    port = free_port()
-    extra = {
-        "NIMBOSTACK_IMAGE__USER_STORAGE_QUOTA": str(QUOTA),
-        "NIMBOSTACK_IMAGE__WEB_DOWNLOAD_ALLOWED_HOSTS": "allowed.example",
-    }
-    proc = _start(cloud, data_dir, port, extra)
-    url = f"http://127.0.0.1:{port}"
-    _ensure_catalog(cloud, url)
-    yield ImageApi(url, data_dir, cloud, proc)
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    with running_image_api(cloud, tmp_path_factory.mktemp("image")) as api:
+        _ensure_catalog(cloud, api.url)
+        yield api
 
 
 @pytest.fixture(scope="session")

@@ -221,12 +221,19 @@ def _wait_tasks(c: httpx.Client, image_id: str) -> list[dict[str, Any]]:
     raise AssertionError(f"tasks of image {image_id} still processing")
 
 
-def test_failed_import_task_says_why(image_api: ImageApi, project_a: Account) -> None:
+def test_failed_import_task_says_why(
+    image_api: ImageApi, project_a: Account, qcow2_file: Path
+) -> None:
     with image_api.client(project_a) as c:
         image_id = _new(c, disk_format="qcow2")
         assert c.get(f"/v2/images/{image_id}/tasks").json() == {"tasks": []}
         resp = c.put(f"/v2/images/{image_id}/stage", content=b"not a qcow2" * 100, headers=OCTET)
+        assert resp.status_code == 400  # staged data is inspected at once
+        assert "looks like raw" in resp.json()["message"]
+        resp = c.put(f"/v2/images/{image_id}/stage", content=qcow2_file.read_bytes(), headers=OCTET)
         assert resp.status_code == 204
+        # Changed in staging behind the API's back: the import inspects it again.
+        (image_api.store_dir / "staging" / image_id).write_bytes(b"not a qcow2" * 100)
         resp = c.post(f"/v2/images/{image_id}/import", json={"method": {"name": "glance-direct"}})
         assert resp.status_code == 202
         [task] = _wait_tasks(c, image_id)

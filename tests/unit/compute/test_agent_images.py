@@ -1,9 +1,11 @@
-"""The per-host base-image cache: one download per image, verified, pruned when idle."""
+"""The per-host base-image cache: one download per image, verified, inspected, pruned."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -12,15 +14,24 @@ import pytest
 
 from nimbostack.compute.agent.drivers.base import DriverError
 from nimbostack.compute.agent.images import ImageCache
+from tests.support.dangerous_images import CASES, Case, host_secret
 
-DISK, KERNEL = b"disk-bytes" * 100, b"kernel-bytes"
+
+def _plain_qcow2() -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "disk.qcow2"
+        subprocess.run(["qemu-img", "create", "-f", "qcow2", str(path), "1M"], check=True)
+        return path.read_bytes()
 
 
-def _record(image_id: str, data: bytes, **extra: object) -> dict[str, object]:
+DISK, KERNEL = _plain_qcow2(), b"kernel-bytes"
+
+
+def _record(image_id: str, data: bytes, disk_format: str, **extra: object) -> dict[str, object]:
     return {
         "id": image_id,
         "status": "active",
-        "disk_format": "qcow2",
+        "disk_format": disk_format,
         "os_hash_algo": "sha512",
         "os_hash_value": hashlib.sha512(data).hexdigest(),
         **extra,
@@ -32,8 +43,8 @@ class FakeImages:
 
     def __init__(self, corrupt: bool = False) -> None:
         self.records = {
-            "img": _record("img", DISK, kernel_id="kern"),
-            "kern": _record("kern", KERNEL),
+            "img": _record("img", DISK, "qcow2", kernel_id="kern"),
+            "kern": _record("kern", KERNEL, "aki"),
         }
         self.data = {"img": DISK + (b"!" if corrupt else b""), "kern": KERNEL}
         self.downloads: list[str] = []
@@ -91,3 +102,25 @@ async def test_prune_drops_only_idle_unused_images(tmp_path: Path) -> None:
     later = time.time() + 120
     assert sorted(store.prune(in_use={"img"}, now=later)) == ["kern"]
     assert store.prune(in_use=set(), now=later) == ["img"]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("dangerous")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+async def test_a_dangerous_image_from_the_store_is_refused_and_not_kept(
+    tmp_path: Path, files: Path, case: Case
+) -> None:
+    # As if written straight into the image store: its record's hashes match its bytes.
+    data = case.make(files, host_secret(files)).read_bytes()
+    images = FakeImages()
+    images.records["img"] = _record("img", data, case.disk_format)
+    images.data["img"] = data
+    store = cache(tmp_path, images)
+    with pytest.raises(DriverError) as refused:
+        await store.fetch("img", access)
+    assert str(refused.value).startswith("Image img is refused by this host: ")
+    assert case.message() in str(refused.value)
+    assert list((tmp_path / "_base").iterdir()) == []

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nimbostack.compute.agent.drivers.base import GuestSpec, ImageFiles, Vif
-from nimbostack.compute.agent.drivers.qemu import accel, command
+from nimbostack.compute.agent.drivers.qemu import accel, chain, command
 from nimbostack.compute.agent.drivers.qemu.layout import Layout
 from nimbostack.compute.agent.drivers.qemu.options import QemuSettings
 from nimbostack.compute.agent.drivers.qemu.qmp import QmpClient, QmpError, qmp_execute
@@ -30,7 +30,8 @@ def test_command_line_basics(tmp_path: Path) -> None:
     assert "-machine pc,accel=tcg" in joined and "-m 512" in joined and "-smp 2" in joined
     assert "-nic none" in joined  # no vifs, no NIC
     assert "console=ttyS0" in argv[argv.index("-append") + 1]
-    assert "append=on" in argv[argv.index("-chardev") + 1]
+    chardev = argv[argv.index("-chardev") + 1]
+    assert chardev.startswith("socket,") and "logappend=on" in chardev and "logfile=" in chardev
     assert "-incoming" not in argv and "-cpu" not in argv
 
 
@@ -49,6 +50,46 @@ def test_rescue_boots_the_rescue_disk_first(tmp_path: Path) -> None:
     argv = _argv(tmp_path, rescue=True)
     drives = [arg for arg in argv if arg.startswith("file=")]
     assert "id=rescue" in drives[0] and "id=root" in drives[1]
+
+
+def test_bases_are_opened_alone_and_named_as_backing(tmp_path: Path) -> None:
+    bases = {
+        "rescue": chain.Base(Path("/cache/rescue-image"), "raw"),
+        "root": chain.Base(Path("/cache/image"), "qcow2"),
+    }
+    argv = _argv(tmp_path, rescue=True, bases=bases)
+    blockdevs = [json.loads(argv[i + 1]) for i, arg in enumerate(argv) if arg == "-blockdev"]
+    assert blockdevs == [
+        {
+            "driver": "raw",  # raw has no backing to refuse
+            "read-only": True,
+            "file": {"driver": "file", "filename": "/cache/rescue-image", "read-only": True},
+            "node-name": "rescue-base",
+        },
+        {
+            "driver": "qcow2",
+            "read-only": True,
+            "file": {"driver": "file", "filename": "/cache/image", "read-only": True},
+            "node-name": "root-base",
+            "backing": None,  # never what the base's own header names
+        },
+    ]
+    drives = [arg for arg in argv if arg.startswith("file=")]
+    assert drives[0].endswith(",backing=rescue-base") and "id=rescue" in drives[0]
+    assert drives[1].endswith(",backing=root-base") and "id=root" in drives[1]
+    # Each base node is defined before the drive that names it.
+    assert argv.index("-blockdev") < argv.index(drives[0])
+
+
+def test_overlay_chain_for_qemu_img_stops_at_the_base() -> None:
+    name = chain.qemu_img_filename(Path("/d/disk"), chain.Base(Path("/cache/i"), "qcow2"))
+    assert name.startswith("json:")
+    options = json.loads(name[len("json:") :])
+    assert options["file"] == {"driver": "file", "filename": "/d/disk"}
+    assert options["backing"]["file"]["filename"] == "/cache/i"
+    assert options["backing"]["backing"] is None
+    alone = json.loads(chain.qemu_img_filename(Path("/d/disk"), None)[len("json:") :])
+    assert alone["backing"] is None
 
 
 def test_long_instance_paths_get_short_qmp_sockets(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Building a guest on this host: BuildAndRunInstance, and SpawnOnHost (unshelve, evacuate).
 
 A failed build cleans up the guest and hands the decision back to the conductor
-(BuildFailed: reschedule or ERROR). An instance deleted meanwhile is left to the delete.
+(BuildFailed: reschedule or ERROR; a refused image is never rescheduled). An instance
+deleted meanwhile is left to the delete.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from nimbostack.compute import states
 from nimbostack.compute.agent import guest
+from nimbostack.compute.agent.drivers.base import ImageRefused
 from nimbostack.compute.agent.host import AgentHost
 from nimbostack.compute.messages import (
     BuildAndRunInstance,
@@ -42,18 +44,28 @@ async def build_and_run(agent: AgentHost, ctxt: RequestContext, msg: BuildAndRun
                 return
             try:
                 async with agent.conductor.event(ctxt, uuid, msg.request_id, BUILD_EVENT):
-                    await _spawn(agent, ctxt, instance)
+                    await _spawn(agent, ctxt, instance, msg.admin_pass)
             except (InstanceNotFound, UnexpectedTaskState):
                 LOG.info("instance %s was deleted during its build", uuid)
                 await _cleanup(agent, uuid)
             except Exception as exc:
                 LOG.warning("build of %s failed on %s: %s", uuid, agent.host, exc)
                 await _cleanup(agent, uuid)
-                await agent.conductor.build_failed(ctxt, uuid, str(exc), msg.request_spec)
+                # A refused image is refused by every host: no point in rescheduling.
+                await agent.conductor.build_failed(
+                    ctxt,
+                    uuid,
+                    str(exc),
+                    msg.request_spec,
+                    msg.admin_pass,
+                    reschedule=not isinstance(exc, ImageRefused),
+                )
 
 
-async def _spawn(agent: AgentHost, ctxt: RequestContext, instance: dict[str, Any]) -> None:
-    spec = await guest.guest_spec(agent, ctxt, instance)
+async def _spawn(
+    agent: AgentHost, ctxt: RequestContext, instance: dict[str, Any], admin_pass: str | None
+) -> None:
+    spec = await guest.guest_spec(agent, ctxt, instance, admin_pass=admin_pass)
     with tracing.span("driver.spawn", service=SERVICE, instance_uuid=instance["uuid"]):
         await agent.driver.spawn(spec)
     # Its own span, so `nimbostack trace` shows when the instance became ACTIVE.
@@ -87,12 +99,15 @@ async def spawn_on_host(agent: AgentHost, ctxt: RequestContext, msg: SpawnOnHost
         instance = await agent.conductor.get(ctxt, uuid)
         try:
             async with agent.conductor.event(ctxt, uuid, msg.request_id, event):
-                spec = await guest.guest_spec(agent, ctxt, instance, image_ref=msg.image_ref)
+                spec = await guest.guest_spec(
+                    agent, ctxt, instance, image_ref=msg.image_ref, admin_pass=msg.admin_pass
+                )
                 await agent.driver.spawn(spec)
+                # What shelve recorded goes (None removes a key).
                 meta = {
-                    k: v
-                    for k, v in (instance.get("system_metadata") or {}).items()
-                    if not k.startswith("shelved_")
+                    k: None
+                    for k in instance.get("system_metadata") or {}
+                    if k.startswith("shelved_")
                 }
                 await agent.conductor.update(
                     ctxt,

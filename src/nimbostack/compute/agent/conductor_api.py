@@ -111,9 +111,23 @@ class ConductorApi:
         await self.rpc.call_conductor(ctxt, msg)
 
     async def build_failed(
-        self, ctxt: RequestContext, uuid: str, reason: str, spec: dict[str, Any]
+        self,
+        ctxt: RequestContext,
+        uuid: str,
+        reason: str,
+        spec: dict[str, Any],
+        admin_pass: str | None = None,
+        *,
+        reschedule: bool = True,
     ) -> None:
-        msg = BuildFailed(instance_uuid=uuid, host=self.host, reason=reason, request_spec=spec)
+        msg = BuildFailed(
+            instance_uuid=uuid,
+            host=self.host,
+            reason=reason,
+            request_spec=spec,
+            admin_pass=admin_pass,
+            reschedule=reschedule,
+        )
         await self.rpc.cast_conductor(ctxt, msg)
 
     async def terminated(self, ctxt: RequestContext, uuid: str) -> None:

@@ -2,9 +2,12 @@
 
 Files live in ``<instances_path>/_base/<image id>``. A download goes to a temporary
 name and is renamed only once its hash matches the image record (``os_hash_value``
-with ``os_hash_algo``, else the md5 ``checksum``), so a half-written or corrupt file is
-never used. Images with ``kernel_id`` / ``ramdisk_id`` bring those along for direct
-kernel boot. `prune` deletes images no guest uses that sat idle ``max_idle`` seconds.
+with ``os_hash_algo``, else the md5 ``checksum``) and it passed inspection
+(core.diskimage: really its declared disk_format, and naming no file outside
+itself), so a half-written, corrupt or dangerous file is never cached, whatever
+the image service let through. Images with ``kernel_id`` / ``ramdisk_id`` bring those
+along for direct kernel boot. `prune` deletes images no guest uses that sat idle
+``max_idle`` seconds.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from typing import Any
 
 import httpx
 
+from nimbostack.clients import tls
 from nimbostack.clients.headers import trace_headers
-from nimbostack.compute.agent.drivers.base import DriverError, ImageFiles
+from nimbostack.compute.agent.drivers.base import DriverError, ImageFiles, ImageRefused
+from nimbostack.core import diskimage
 
 LOG = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
@@ -31,10 +36,18 @@ Access = Callable[[], Awaitable[tuple[str, dict[str, str]]]]
 
 
 class ImageCache:
-    def __init__(self, base_dir: Path, max_idle: float, client: httpx.AsyncClient | None = None):
+    def __init__(
+        self,
+        base_dir: Path,
+        max_idle: float,
+        client: httpx.AsyncClient | None = None,
+        *,
+        qemu_img: str = "qemu-img",
+    ):
         self.base_dir = base_dir
         self.max_idle = max_idle
-        self.client = client or httpx.AsyncClient(timeout=600)
+        self.client = client or httpx.AsyncClient(timeout=600, verify=tls.context())
+        self.qemu_img = qemu_img
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def path(self, image_id: str) -> Path:
@@ -90,24 +103,45 @@ class ImageCache:
         image_id = str(record["id"])
         algo = str(record.get("os_hash_algo") or "")
         expected = record.get("os_hash_value") if algo else record.get("checksum")
-        digest = hashlib.new(algo or "md5")
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{image_id}.part")
         url = f"{base}/v2/images/{image_id}/file"
+        try:
+            digest = await self._receive(url, headers, image_id, partial, algo or "md5")
+            if expected and digest != expected:
+                raise DriverError(f"Image {image_id} failed verification: its hash does not match.")
+            await self._inspect(image_id, str(record.get("disk_format") or "raw"), partial)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        size = await asyncio.to_thread(_seal, partial, target)
+        LOG.info("cached image %s (%d bytes)", image_id, size)
+
+    async def _receive(
+        self, url: str, headers: dict[str, str], image_id: str, partial: Path, algo: str
+    ) -> str:
+        """Stream the image data into ``partial``; returns its hex digest under ``algo``."""
+        digest = hashlib.new(algo)
         async with self.client.stream("GET", url, headers=headers) as resp:
             if resp.status_code != 200:
                 raise DriverError(
                     f"Image {image_id} data is not available (HTTP {resp.status_code})."
                 )
-            with partial.open("wb") as handle:
+            handle = await asyncio.to_thread(partial.open, "wb")
+            try:
                 async for chunk in resp.aiter_bytes(CHUNK):
                     digest.update(chunk)
-                    handle.write(chunk)
-        if expected and digest.hexdigest() != expected:
-            partial.unlink(missing_ok=True)
-            raise DriverError(f"Image {image_id} failed verification: its hash does not match.")
-        size = await asyncio.to_thread(_seal, partial, target)
-        LOG.info("cached image %s (%d bytes)", image_id, size)
+                    await asyncio.to_thread(handle.write, chunk)
+            finally:
+                await asyncio.to_thread(handle.close)
+        return digest.hexdigest()
+
+    async def _inspect(self, image_id: str, disk_format: str, path: Path) -> None:
+        try:
+            await diskimage.inspect(path, disk_format, qemu_img=self.qemu_img)
+        except diskimage.FormatError as exc:
+            LOG.warning("image %s refused on this host: %s", image_id, exc)
+            raise ImageRefused(f"Image {image_id} is refused by this host: {exc}") from None
 
     def prune(self, in_use: set[str], now: float | None = None) -> list[str]:
         """Delete cached images unused by any guest and idle longer than max_idle."""

@@ -2,6 +2,8 @@
 
 Bodies are streamed straight from the socket into the store (chunked bodies too),
 and downloads stream from the store in 1 MiB reads: no image is ever held in memory.
+Staged data is inspected like uploaded data, so refused data is never kept, even
+waiting for an import.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from nimbostack.core.errors import BadRequest, Conflict, Forbidden
 from nimbostack.image import quota
 from nimbostack.image.api.images import target
 from nimbostack.image.db.models import Image
-from nimbostack.image.ingest import ingest
+from nimbostack.image.ingest import ingest, verify
 from nimbostack.image.objects import images
 from nimbostack.image.state import ImageState, state_of
-from nimbostack.image.stores.base import LimitExceeded
+from nimbostack.image.stores.base import LimitExceeded, StagedData
 
 
 async def _body(req: ApiRequest) -> AsyncIterator[bytes]:
@@ -50,12 +52,13 @@ async def _writable(req: ApiRequest, state: ImageState) -> Image:
 async def upload_image_data(req: ApiRequest) -> Response:
     state = state_of(req)
     image = await _writable(req, state)
-    if not await images.transition(state.db, image.id, ("queued",), status="saving"):
+    claimed = await images.claim(state.db, image.id, ("queued",), "saving")
+    if claimed is None:
         raise Conflict(
             f"Image {image.id} is {image.status}: data can only be uploaded to a queued image."
         )
     try:
-        await ingest(state, image, _body(req), "saving")
+        await ingest(state, claimed, _body(req), "saving")
     except ClientDisconnect:
         raise BadRequest("The client disconnected during the upload.") from None
     return empty(204)
@@ -64,19 +67,31 @@ async def upload_image_data(req: ApiRequest) -> Response:
 async def stage_image_data(req: ApiRequest) -> Response:
     state = state_of(req)
     image = await _writable(req, state)
-    if not await images.transition(state.db, image.id, ("queued",), status="uploading"):
+    claimed = await images.claim(state.db, image.id, ("queued",), "uploading")
+    if claimed is None:
         raise Conflict(f"Image {image.id} is {image.status}: only a queued image can be staged.")
-    limit, is_quota = await quota.byte_limit(state, image.owner)
     try:
-        staged = await state.staging.write(image.id, _body(req), limit)
-    except LimitExceeded:
-        await images.transition(state.db, image.id, ("uploading",), status="queued")
-        raise quota.too_large(limit, is_quota) from None
+        staged = await _stage(req, state, claimed)
     except BaseException:
         await images.transition(state.db, image.id, ("uploading",), status="queued")
         raise
     await state.staging.commit(staged)
     return empty(204)
+
+
+async def _stage(req: ApiRequest, state: ImageState, image: Image) -> StagedData:
+    """The request body written to staging and inspected; nothing is kept on failure."""
+    limit, is_quota = await quota.byte_limit(state, image.owner)
+    try:
+        staged = await state.staging.write(image.id, _body(req), limit)
+    except LimitExceeded:
+        raise quota.too_large(limit, is_quota) from None
+    try:
+        await verify(state, image, staged.path)
+    except BaseException:
+        await state.staging.discard(staged)
+        raise
+    return staged
 
 
 async def download_image_data(req: ApiRequest) -> Response:

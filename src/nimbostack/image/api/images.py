@@ -12,7 +12,7 @@ from starlette.responses import Response
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.context import RequestContext
-from nimbostack.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from nimbostack.core.errors import BadRequest, Forbidden, NotFound
 from nimbostack.image.api import attributes
 from nimbostack.image.api.listing import parse_query
 from nimbostack.image.api.views import image_view
@@ -72,8 +72,6 @@ async def create_image(req: ApiRequest) -> Response:
     values, tags = _split_create_body(body, state, req.context)
     req.enforce("add_image", {"owner": values["owner"]})
     check_visibility_change(req, values["visibility"], values["owner"])
-    if await images.exists(state.db, values["id"]):
-        raise Conflict(f"Image with identifier {values['id']} already exists!")
     image = await images.create(state.db, values, tags)
     return json_response(image_view(image, tags), 201, headers=IMPORT_HEADERS)
 
@@ -117,10 +115,10 @@ async def delete_image(req: ApiRequest) -> Response:
     req.enforce("delete_image", target(image))
     if image.protected:
         raise Forbidden(f"Image {image.id} is protected and cannot be deleted.")
-    await images.remove(state.db, image.id)
-    if image.location:
+    location = await images.remove(state.db, image.id)
+    if location:
         with contextlib.suppress(OSError, ValueError):
-            await state.store.delete(image.location)
+            await state.store.delete(location)
     with contextlib.suppress(OSError):
         await state.staging.delete(state.staging.location_of(image.id))
     return empty(204)

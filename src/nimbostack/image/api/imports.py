@@ -2,7 +2,8 @@
 
 ``glance-direct`` imports data put earlier with ``stage``; ``web-download`` fetches a
 URL whose host the operator allowed. Both run in the background (the API answers 202),
-through the same ingest path as a direct upload.
+through the same ingest path as a direct upload, so the data is inspected again on its
+way into the store (a failed inspection fails the task and leaves the image queued).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 from starlette.responses import Response
 
+from nimbostack.clients import tls
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.errors import BadRequest, Conflict
@@ -54,6 +56,8 @@ async def import_image(req: ApiRequest) -> Response:
             raise BadRequest(f"Unknown store {store}.")
     image = await images.load(state.db, req.context, req.param("image_id"))
     req.enforce("upload_image", target(image))
+    if not image.disk_format or not image.container_format:
+        raise BadRequest("Properties disk_format and container_format must be set first.")
     if method["name"] == "glance-direct":
         source, data = "uploading", _staged(state, image.id)
     else:
@@ -70,13 +74,14 @@ async def _start(
     body: dict[str, Any],
 ) -> None:
     state = state_of(req)
-    if not await images.transition(state.db, image.id, (source,), status="importing"):
+    claimed = await images.claim(state.db, image.id, (source,), "importing")
+    if claimed is None:
         with contextlib.suppress(Exception):
             await data.aclose()
         raise Conflict(f"Image {image.id} is {image.status}; an import needs it {source}.")
     task_input = {"image_id": image.id, "import_req": body, "backend": ["file"]}
     task_id = await tasks.start(state.db, req.context, image.id, task_input)
-    state.spawn(_run(state, image, task_id, data), f"import-{image.id}")
+    state.spawn(_run(state, claimed, task_id, data), f"import-{image.id}")
 
 
 async def _run(state: ImageState, image: Image, task_id: str, data: AsyncIterator[bytes]) -> None:
@@ -111,7 +116,7 @@ def _allowed_uri(state: ImageState, uri: Any) -> str:
 async def _download(uri: str) -> AsyncGenerator[bytes, None]:
     # Redirects are not followed: they could lead to a host the operator did not allow.
     async with (
-        httpx.AsyncClient(timeout=60.0, follow_redirects=False) as client,
+        httpx.AsyncClient(timeout=60.0, follow_redirects=False, verify=tls.context()) as client,
         client.stream("GET", uri) as resp,
     ):
         if resp.status_code != 200:

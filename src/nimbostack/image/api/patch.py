@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.responses import Response
 
+from nimbostack.core.api.jsonbody import decode_json
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
 from nimbostack.core.errors import BadRequest, Conflict, Forbidden, UnsupportedMediaType
@@ -39,10 +39,7 @@ class _Draft:
 
 
 def _operations(raw: bytes) -> list[dict[str, Any]]:
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"Malformed JSON in request body: {exc}") from None
+    body = decode_json(raw)
     if not isinstance(body, list):
         raise BadRequest("A JSON-patch body must be a list of operations.")
     ops = [_normalise(op) for op in body]
@@ -111,20 +108,27 @@ async def update_image(req: ApiRequest) -> Response:
         )
     image = await images.load(state.db, req.context, req.param("image_id"))
     req.enforce("modify_image", target(image))
-    draft = _Draft(image, properties=dict(image.properties or {}))
-    for op in _operations(await req.http.body()):
-        _apply(draft, op, state)
-    await _check_authority(req, draft)
-    attributes.check_property_count(draft.properties, state.conf)
-    if draft.properties != image.properties:
-        draft.values["properties"] = draft.properties
-    await images.save(state.db, image.id, draft.values, draft.tags if draft.tags_changed else None)
+    ops = _operations(await req.body())
+
+    def change(current: Image, tags: list[str]) -> tuple[dict[str, Any], list[str] | None]:
+        # Applied to the row as it is inside the write transaction: no lost updates, and
+        # the queued-only attributes are checked against the status being replaced.
+        draft = _Draft(current, properties=dict(current.properties or {}), tags=tags)
+        for op in ops:
+            _apply(draft, op, state)
+        _check_authority(req, draft)
+        attributes.check_property_count(draft.properties, state.conf)
+        if draft.properties != current.properties:
+            draft.values["properties"] = draft.properties
+        return draft.values, draft.tags if draft.tags_changed else None
+
+    await images.modify(state.db, image.id, change)
     saved = await images.load(state.db, req.context, image.id)
     tags = await images.tags_of(state.db, [image.id])
     return json_response(image_view(saved, tags[image.id]))
 
 
-async def _check_authority(req: ApiRequest, draft: _Draft) -> None:
+def _check_authority(req: ApiRequest, draft: _Draft) -> None:
     values, image = draft.values, draft.image
     if "visibility" in values and values["visibility"] != image.visibility:
         check_visibility_change(req, values["visibility"], image.owner)

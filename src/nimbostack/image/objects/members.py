@@ -9,7 +9,8 @@ from sqlalchemy.exc import IntegrityError
 
 from nimbostack.core.db import Database
 from nimbostack.core.errors import Conflict, NotFound
-from nimbostack.image.db.models import ImageMember
+from nimbostack.image.db.models import Image, ImageMember
+from nimbostack.image.objects.images import not_found as image_not_found
 
 
 def not_found(image_id: str, member_id: str) -> NotFound:
@@ -17,12 +18,20 @@ def not_found(image_id: str, member_id: str) -> NotFound:
 
 
 async def add(db: Database, image_id: str, member_id: str) -> ImageMember:
+    """Offer the image to a project: 409 if it already is, 404 if the image is gone.
+
+    The image row is locked first, so an add racing a delete of the image finds it
+    gone instead of tripping over the foreign key; of two racing adds of one member,
+    the primary key lets one win and the other gets the 409.
+    """
     now = time.time()
     member = ImageMember(
         image_id=image_id, member_id=member_id, status="pending", created_at=now, updated_at=now
     )
     try:
         async with db.session() as s:
+            if await s.get(Image, image_id, with_for_update=True) is None:
+                raise image_not_found(image_id)
             s.add(member)
     except IntegrityError:
         raise Conflict(f"Member {member_id} already associated with image {image_id}.") from None

@@ -22,6 +22,10 @@ class GuestNotFound(DriverError):
     """The driver has no guest with that uuid on this host."""
 
 
+class ImageRefused(DriverError):
+    """The image is not its declared format or names files outside itself: no host uses it."""
+
+
 @dataclass(frozen=True)
 class HostResources:
     """What this host offers; the agent turns it into placement inventory."""

@@ -60,19 +60,24 @@ class FakeDriver(Driver):
         self.delay = delay_ms / 1000.0
         self.guests: dict[str, FakeGuest] = {}
         self.migrating: dict[str, FakeGuest] = {}  # resize source copies awaiting confirm
-        self.failures: defaultdict[str, list[str]] = defaultdict(list)
+        self.failures: defaultdict[str, list[DriverError]] = defaultdict(list)
         self.calls: list[tuple[str, str]] = []
 
-    def fail_next(self, operation: str, message: str = "injected failure") -> None:
-        """Make the next call of ``operation`` (spawn, reboot, ...) raise DriverError."""
-        self.failures[operation].append(message)
+    def fail_next(
+        self,
+        operation: str,
+        message: str = "injected failure",
+        error: type[DriverError] = DriverError,
+    ) -> None:
+        """Make the next call of ``operation`` (spawn, reboot, ...) raise ``error``."""
+        self.failures[operation].append(error(message))
 
     async def _step(self, operation: str, uuid: str = "") -> None:
         self.calls.append((operation, uuid))
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.failures.get(operation):
-            raise DriverError(self.failures[operation].pop(0))
+            raise self.failures[operation].pop(0)
 
     def _guest(self, uuid: str) -> FakeGuest:
         try:

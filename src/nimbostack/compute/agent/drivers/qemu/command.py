@@ -1,15 +1,19 @@
 """The QEMU command line of a guest, derived only from its spec and its files.
 
 Source and destination of a live migration must build identical device sets,
-so nothing here depends on the host beyond the paths and the accelerator.
+so nothing here depends on the host beyond the paths and the accelerator. An
+overlay's base is a node of its own (``-blockdev``, see chain.py) that the overlay's
+``-drive`` names as its backing: QEMU opens exactly those two files.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from nimbostack.compute.agent.drivers.base import GuestSpec
-from nimbostack.compute.agent.drivers.qemu import disks
+from nimbostack.compute.agent.drivers.qemu import chain, disks
 from nimbostack.compute.agent.drivers.qemu.layout import GuestPaths
 from nimbostack.compute.agent.drivers.qemu.options import QemuSettings
 
@@ -24,23 +28,32 @@ class Boot:
     accel: str  # "kvm" or "tcg"
     incoming: str | None = None  # a -incoming URI: resume or live-migration target
     rescue: bool = False
+    bases: Mapping[str, chain.Base] = field(default_factory=dict)  # drive id -> its base
 
 
-def _drive(path: str, drive_id: str, fmt: str, *, device: str = "virtio-blk-pci") -> list[str]:
+def _drive(path: str, drive_id: str, fmt: str, base: chain.Base | None = None) -> list[str]:
+    args: list[str] = []
+    backing = ""
+    if base is not None:
+        node = chain.node_name(drive_id)
+        args += ["-blockdev", json.dumps(chain.blockdev(base, node))]
+        backing = f",backing={node}"
     return [
+        *args,
         "-drive",
-        f"file={path},if=none,id={drive_id},format={fmt},discard=unmap",
+        f"file={path},if=none,id={drive_id},format={fmt},discard=unmap{backing}",
         "-device",
-        f"{device},drive={drive_id},id=dev-{drive_id}",
+        f"virtio-blk-pci,drive={drive_id},id=dev-{drive_id}",
     ]
 
 
-def _disk_args(spec: GuestSpec, paths: GuestPaths, rescue: bool) -> list[str]:
+def _disk_args(spec: GuestSpec, paths: GuestPaths, boot: Boot) -> list[str]:
     args: list[str] = []
-    if rescue:
+    if boot.rescue:
         # The rescue system boots first; the guest's own disk is attached second.
-        args += _drive(str(paths.disk(disks.RESCUE_PREFIX + "disk")), "rescue", "qcow2")
-    args += _drive(str(paths.root_disk), "root", "qcow2")
+        rescue_disk = str(paths.disk(disks.RESCUE_PREFIX + "disk"))
+        args += _drive(rescue_disk, "rescue", "qcow2", boot.bases.get("rescue"))
+    args += _drive(str(paths.root_disk), "root", "qcow2", boot.bases.get("root"))
     if spec.ephemeral_gb:
         args += _drive(str(paths.disk(disks.EPHEMERAL)), "eph0", "raw")
     if spec.swap_mb:
@@ -107,8 +120,11 @@ def build(spec: GuestSpec, paths: GuestPaths, settings: QemuSettings, boot: Boot
         "timestamp=on",
         "-qmp",
         f"unix:{paths.qmp_socket},server=on,wait=off",
+        # The serial port is a socket one may log in through; whatever the guest
+        # writes is also appended to the console log, connected or not.
         "-chardev",
-        f"file,id=serial0,path={paths.console_log},append=on",
+        f"socket,id=serial0,path={paths.serial_socket},server=on,wait=off,"
+        f"logfile={paths.console_log},logappend=on",
         "-serial",
         "chardev:serial0",
         "-vga",
@@ -119,7 +135,7 @@ def build(spec: GuestSpec, paths: GuestPaths, settings: QemuSettings, boot: Boot
         "-device",
         "virtio-rng-pci,id=rng0",
         *_kernel_args(spec, paths, boot.rescue),
-        *_disk_args(spec, paths, boot.rescue),
+        *_disk_args(spec, paths, boot),
         *_nic_args(spec),
     ]
     if boot.incoming:

@@ -1,26 +1,30 @@
 """A guest's disks: qcow2 root overlays on cached base images, ephemeral, swap, config drive.
 
 The base image in the host's cache is only ever a read-only backing file; every
-write of the guest lands in its overlay. Kernel and ramdisk of a direct kernel
-boot are copied next to the disks so the guest can restart (or move) even after
-the cache dropped them.
+write of the guest lands in its overlay. A base is inspected again before each use
+(core.diskimage): QEMU never gets near an image that is not its declared format or
+that names other files, whatever the image service let through. Kernel and ramdisk
+of a direct kernel boot are copied next to the disks so the guest can restart (or
+move) even after the cache dropped them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 
-from nimbostack.compute.agent.drivers.base import DriverError, GuestSpec, ImageFiles
+from nimbostack.compute.agent.drivers.base import DriverError, GuestSpec, ImageFiles, ImageRefused
 from nimbostack.compute.agent.drivers.qemu.layout import GuestPaths
 from nimbostack.compute.configdrive import ConfigDriveError, build_config_drive
+from nimbostack.core import diskimage
+from nimbostack.core.diskimage.qemu_img import info as qemu_img_info
 from nimbostack.core.process import spawn
 
 GIB = 1024**3
+INSPECT_TIMEOUT = diskimage.DEFAULT_TIMEOUT
 _BOOTABLE_FORMATS = ("qcow2", "raw")
 KERNEL = "kernel"
 RAMDISK = "ramdisk"
@@ -45,14 +49,26 @@ async def run_tool(*argv: str) -> str:
 
 
 async def image_info(qemu_img: str, path: Path, disk_format: str) -> dict[str, Any]:
-    """``qemu-img info`` of an image read as disk_format (-U: it may be in use)."""
-    out = await run_tool(qemu_img, "info", "-U", "--output=json", "-f", disk_format, str(path))
-    info: dict[str, Any] = json.loads(out)
-    return info
+    """``qemu-img info`` of a disk this driver made, read as disk_format (no backing opened)."""
+    try:
+        return await qemu_img_info(path, disk_format, timeout=INSPECT_TIMEOUT, qemu_img=qemu_img)
+    except diskimage.FormatError as exc:
+        raise DriverError(f"{path.name}: {exc}") from None
+
+
+async def inspect(qemu_img: str, image: ImageFiles, what: str = "image") -> diskimage.Inspection:
+    """The base image checked again before use: its real format, and that it links nowhere."""
+    assert image.path is not None
+    try:
+        return await diskimage.inspect(
+            image.path, image.disk_format, timeout=INSPECT_TIMEOUT, qemu_img=qemu_img
+        )
+    except diskimage.FormatError as exc:
+        raise ImageRefused(f"{what} {image.image_id} is refused: {exc}") from None
 
 
 async def check_image(qemu_img: str, image: ImageFiles | None, what: str = "image") -> None:
-    """Reject an image this host cannot boot, with a message naming the problem."""
+    """Reject an image this host cannot (or must not) boot, with a message naming why."""
     if image is None or image.path is None:
         raise DriverError(f"the {what} has no disk file on this host")
     if image.disk_format not in _BOOTABLE_FORMATS:
@@ -63,39 +79,29 @@ async def check_image(qemu_img: str, image: ImageFiles | None, what: str = "imag
     for label, path in (("disk", image.path), ("kernel", image.kernel), ("ramdisk", image.ramdisk)):
         if path is not None and not path.is_file():
             raise DriverError(f"{what} {image.image_id}: its {label} file {path} is missing")
-    try:
-        info = await image_info(qemu_img, image.path, image.disk_format)
-    except DriverError as exc:
-        raise DriverError(
-            f"{what} {image.image_id} is not a valid {image.disk_format} image: {exc}"
-        ) from None
-    if image.disk_format == "raw" and info.get("virtual-size", 0) < 512:
+    found = await inspect(qemu_img, image, what)
+    if image.disk_format == "raw" and found.virtual_size < 512:
         raise DriverError(f"{what} {image.image_id} is an empty raw image")
 
 
 async def create_root(qemu_img: str, image: ImageFiles, dest: Path, root_gb: int) -> None:
-    """A qcow2 overlay on the base image, grown to root_gb (0: the image's own size)."""
+    """A qcow2 overlay on the base image, grown to root_gb (0: the image's own size).
+
+    The overlay names its base with an explicit format, and is created without
+    opening the base (``-u``): qemu-img would otherwise follow the base's own links.
+    """
     assert image.path is not None
-    info = await image_info(qemu_img, image.path, image.disk_format)
-    base_size = int(info["virtual-size"])
+    base_size = (await inspect(qemu_img, image)).virtual_size
     if root_gb and root_gb * GIB < base_size:
         raise DriverError(
             f"flavor root disk ({root_gb} GiB) is smaller than image {image.image_id} "
             f"({base_size} bytes)"
         )
     _remove(dest)
-    argv = [qemu_img, "create", "-q", "-f", "qcow2", "-F", image.disk_format]
+    argv = [qemu_img, "create", "-q", "-f", "qcow2", "-u", "-F", image.disk_format]
     argv += ["-b", str(image.path.resolve()), str(dest)]
-    if root_gb:
-        argv.append(f"{root_gb}G")
+    argv.append(f"{root_gb}G" if root_gb else str(base_size))
     await run_tool(*argv)
-
-
-async def resize(qemu_img: str, path: Path, size_gb: int) -> None:
-    """Grow a disk (never shrink: the guest's filesystem would be cut)."""
-    info = await image_info(qemu_img, path, "qcow2")
-    if size_gb * GIB > int(info["virtual-size"]):
-        await run_tool(qemu_img, "resize", "-q", "-f", "qcow2", str(path), f"{size_gb}G")
 
 
 def _remove(path: Path) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from nimbostack.compute import states
 from nimbostack.compute.agent.drivers.base import DriverError, GuestNotFound, GuestSpec
-from nimbostack.compute.agent.drivers.qemu import accel, command, console, process
+from nimbostack.compute.agent.drivers.qemu import accel, chain, command, console, process
 from nimbostack.compute.agent.drivers.qemu.layout import GuestPaths, Layout
 from nimbostack.compute.agent.drivers.qemu.options import QemuSettings
 from nimbostack.compute.agent.drivers.qemu.qmp import QmpError, qmp_execute
@@ -71,7 +71,9 @@ class Guests:
         state = paths.read_state()
         accel_name = state.get("accel") if incoming else None
         accel_name = accel_name or await self.choose_accel(spec)
-        boot = command.Boot(accel=accel_name, incoming=incoming, rescue=bool(state.get("rescue")))
+        rescue = bool(state.get("rescue"))
+        bases = await chain.bases(self.settings.qemu_img, paths, rescue=rescue)
+        boot = command.Boot(accel=accel_name, incoming=incoming, rescue=rescue, bases=bases)
         argv = command.build(spec, paths, self.settings, boot)
         console.trim(paths.console_log, self.settings.console_log_max_bytes)
         pid = await process.launch(argv, paths)

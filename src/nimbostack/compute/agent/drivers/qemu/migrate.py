@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from nimbostack.compute.agent.drivers.base import DriverError, GuestSpec, MigrateData
-from nimbostack.compute.agent.drivers.qemu import disks
+from nimbostack.compute.agent.drivers.qemu import chain, disks
 from nimbostack.compute.agent.drivers.qemu.guests import Guests
 from nimbostack.compute.agent.drivers.qemu.layout import GuestPaths
 
@@ -49,7 +49,7 @@ async def finish_migration(
     source = Path(str(disk_info.get("source_dir", "")))
     await asyncio.to_thread(_copy_disks, source, list(disk_info.get("files", [])), paths)
     if resize:
-        await disks.resize(guests.settings.qemu_img, paths.root_disk, spec.root_gb)
+        await chain.grow(guests.settings.qemu_img, paths.root_disk, spec.root_gb)
         if spec.ephemeral_gb and not paths.disk(disks.EPHEMERAL).exists():
             await disks.create_local_disks(replace(spec, swap_mb=0), paths)
     paths.write_state(migrated_away=False, name=spec.name)

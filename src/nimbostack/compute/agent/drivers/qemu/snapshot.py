@@ -2,7 +2,8 @@
 
 A snapshot is taken with the guest's CPUs stopped (QMP ``stop`` drains and
 flushes QEMU's block layer), so the copy is a point in time. ``qemu-img
-convert`` flattens the overlay and its base into one standalone qcow2.
+convert`` flattens the overlay and its base (and nothing the base names, see
+chain.py) into one standalone qcow2.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 from pathlib import Path
 
 from nimbostack.compute.agent.drivers.base import DriverError, GuestSpec
-from nimbostack.compute.agent.drivers.qemu import disks
+from nimbostack.compute.agent.drivers.qemu import chain, disks
 from nimbostack.compute.agent.drivers.qemu.guests import Guests
 
 
@@ -26,18 +27,8 @@ async def snapshot(guests: Guests, uuid: str, target: Path) -> str:
     if pause:
         await guests.qmp(paths, "stop")
     try:
-        # -U: QEMU keeps its image lock; the paused guest cannot write meanwhile.
-        await disks.run_tool(
-            guests.settings.qemu_img,
-            "convert",
-            "-U",
-            "-f",
-            "qcow2",
-            "-O",
-            "qcow2",
-            str(paths.root_disk),
-            str(partial),
-        )
+        # QEMU keeps its image lock; the paused guest cannot write meanwhile.
+        await chain.flatten(guests.settings.qemu_img, paths.root_disk, partial)
     finally:
         if pause:
             await guests.qmp(paths, "cont")
