@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -26,6 +26,14 @@ class Session:
                 if ep["interface"] == interface:
                     return str(ep["url"]).rstrip("/")
         raise ServiceUnavailable(f"no {interface} endpoint for {service_type} in the catalog")
+
+
+class SessionSource(Protocol):
+    """What a service's REST client asks for its token and catalog (and to drop them)."""
+
+    async def session(self) -> Session: ...
+
+    def invalidate(self) -> None: ...
 
 
 async def password_session(

@@ -8,12 +8,12 @@ type (``PortNotFound``, ``IpAddressGenerationFailure``...).
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
 from nimbostack.clients.headers import trace_headers
-from nimbostack.clients.identity import Session
+from nimbostack.clients.identity import SessionSource
 
 Params = dict[str, str | int | bool | list[str]]
 
@@ -26,12 +26,6 @@ class NetworkError(Exception):
         self.status = status
         self.kind = kind
         self.message = message
-
-
-class _Auth(Protocol):
-    async def session(self) -> Session: ...
-
-    def invalidate(self) -> None: ...
 
 
 def _error(resp: httpx.Response) -> NetworkError:
@@ -55,7 +49,7 @@ class NetworkClient:
     """Talks to the network endpoint of the catalog (or ``base``) with the auth's token."""
 
     def __init__(
-        self, auth: _Auth, client: httpx.AsyncClient | None = None, base: str | None = None
+        self, auth: SessionSource, client: httpx.AsyncClient | None = None, base: str | None = None
     ) -> None:
         self.auth = auth
         self.client = client or httpx.AsyncClient(timeout=60)

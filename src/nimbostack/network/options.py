@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from nimbostack.core.config import Opt, port_opt, register
+from nimbostack.core.options import api_opts
 
 register(
     "network",
     "The networking service (Neutron API v2.0).",
     [
         port_opt("port", 9696, "the networking API"),
+        *api_opts(),
         Opt("connection", "", "Database URL for networking (empty: see [database])."),
         Opt(
             "base_mac",

@@ -160,3 +160,42 @@ async def _count(api: Neutron, plural: str) -> int:
     listed = await api.call("GET", f"/v2.0/{plural}")
     assert listed.status_code == 200, listed.text
     return len(listed.json()[plural.replace("-", "_")])
+
+
+HUGE = "99999999999999999999"
+
+
+async def test_integers_beyond_their_columns_are_refused_or_match_nothing(api: Neutron) -> None:
+    net = await api.network(token="alice")
+    limit = await api.call("GET", "/v2.0/networks", params={"limit": HUGE})
+    assert limit.status_code == 400, limit.text
+    for query in ({"provider:segmentation_id": "²"}, {"provider:segmentation_id": HUGE}):
+        listed = await api.call("GET", "/v2.0/networks", params=query)
+        assert listed.status_code == 200 and listed.json()["networks"] == [], listed.text
+    for version in ("²", HUGE):
+        listed = await api.call(
+            "GET", "/v2.0/network-ip-availabilities", params={"ip_version": version}
+        )
+        assert listed.status_code == 200, listed.text
+    revision = {"If-Match": f"revision_number={HUGE}"}
+    put = await api.call("PUT", f"/v2.0/networks/{net['id']}", {"network": {"name": "n"}},
+                         token="alice", headers=revision)  # fmt: skip
+    assert put.status_code == 400, put.text
+    for name, value in (("mtu", 2**40), ("mtu", HUGE)):
+        made = await api.call("PUT", f"/v2.0/networks/{net['id']}", {"network": {name: value}})
+        assert made.status_code == 400, made.text
+    sized = await api.call("GET", "/v2.0/subnets", params={"ip_version": HUGE})
+    assert sized.status_code == 400 and "is not an integer" in sized.text, sized.text
+
+
+async def test_tags_with_control_characters_are_refused_and_not_stored(api: Neutron) -> None:
+    net = await api.network(token="alice")
+    path = f"/v2.0/networks/{net['id']}/tags"
+    one = await api.call("PUT", f"{path}/a%0d%0aX:1", token="alice")
+    many = await api.call("PUT", path, {"tags": ["ok", "b\x7f"]}, token="alice")
+    made = await api.call("POST", "/v2.0/networks", {"network": {"tags": ["\x1b[2J"]}})
+    assert [r.status_code for r in (one, many, made)] == [400, 400, 400]
+    assert (await api.call("GET", path, token="alice")).json()["tags"] == []
+    emoji = await api.call("PUT", f"{path}/%F0%9F%98%80", token="alice")
+    assert emoji.status_code == 201
+    assert (await api.call("GET", path, token="alice")).json()["tags"] == ["\U0001f600"]

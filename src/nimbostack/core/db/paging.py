@@ -27,6 +27,8 @@ from sqlalchemy import ColumnElement, Select, and_, false, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
+from nimbostack.core.api.params import bounded_int, clipped
+from nimbostack.core.api.schema import MAX_BIGINT
 from nimbostack.core.errors import ApiError, BadRequest
 
 T = TypeVar("T")
@@ -67,12 +69,11 @@ def parse_limit(raw: str | None, *, max_limit: int | None = None) -> int | None:
     if raw is None or raw == "":
         limit = 0
     else:
-        try:
-            limit = int(raw)
-        except ValueError:
-            limit = -1
-        if limit < 0:
-            raise BadRequest(f"Limit must be an integer 0 or greater and not '{raw}'")
+        # Bounded: a LIMIT beyond 64 bits fails in the database driver, not as a 400.
+        found = bounded_int(raw, 0, MAX_BIGINT)
+        if found is None:
+            raise BadRequest(f"Limit must be an integer 0 or greater and not '{clipped(raw)}'")
+        limit = found
     if max_limit is not None and max_limit > 0:
         limit = min(limit, max_limit) if limit else max_limit
     return limit or None

@@ -113,6 +113,7 @@ async def add_addresses(req: ApiRequest) -> Response:
     wanted = await _addresses(req)
     caller, ag_id, _ = await _change(req, "add_addresses")
     async with state_of(req).db.session() as s:
+        await address_groups.lock(s, ag_id)
         await address_groups.add(s, ag_id, wanted)
         await stattrs.bump(s, AddressGroup, ag_id)
     return json_response({"address_group": await _show(req, caller, ag_id)})
@@ -122,6 +123,7 @@ async def remove_addresses(req: ApiRequest) -> Response:
     wanted = await _addresses(req)
     caller, ag_id, _ = await _change(req, "remove_addresses")
     async with state_of(req).db.session() as s:
+        await address_groups.lock(s, ag_id)
         await address_groups.remove(s, ag_id, wanted)
         await stattrs.bump(s, AddressGroup, ag_id)
     return json_response({"address_group": await _show(req, caller, ag_id)})

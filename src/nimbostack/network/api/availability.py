@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from starlette.responses import Response
 
+from nimbostack.core.api.params import bounded_int
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
 from nimbostack.network import errors, ipam
@@ -55,6 +56,11 @@ async def list_availability_zones(req: ApiRequest) -> Response:
     return json_response({"availability_zones": [listing.select_fields(i, fields) for i in items]})
 
 
+def _versions(values: list[str]) -> list[int]:
+    """The IP versions named in an ``ip_version`` filter (other text matches nothing)."""
+    return [n for n in (bounded_int(v, 4, 6) for v in values) if n is not None]
+
+
 TABLE = Table(
     id=Network.id,
     columns={"network_id": Network.id, "project_id": Network.project_id},
@@ -62,9 +68,7 @@ TABLE = Table(
     filters={
         "network_name": Network.name.in_,
         "ip_version": lambda values: Network.id.in_(
-            select(Subnet.network_id).where(
-                Subnet.ip_version.in_([int(v) for v in values if v.isdigit()])
-            )
+            select(Subnet.network_id).where(Subnet.ip_version.in_(_versions(values)))
         ),
     },
 )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from nimbostack.core.api.params import bounded_int
 from nimbostack.core.api.request import ApiRequest
+from nimbostack.core.api.schema import MAX_BIGINT
 from nimbostack.network.errors import HTTPBadRequest
 from nimbostack.network.objects.scope import Scope
 
@@ -24,10 +26,9 @@ def if_match(req: ApiRequest) -> int | None:
             continue
         if found is not None:
             raise HTTPBadRequest("Multiple revision_number etags are not supported.")
-        try:
-            found = int(tag[len(_PREFIX) :])
-        except ValueError:
+        found = bounded_int(tag[len(_PREFIX) :], 0, MAX_BIGINT)
+        if found is None:
             raise HTTPBadRequest(
                 "Revision number etag must be in the format of revision_number=<int>"
-            ) from None
+            )
     return found

@@ -116,6 +116,8 @@ async def update_quota(req: ApiRequest) -> Response:
     access.enforce(req, "update_quota", {"project_id": project_id})
     values, force = _values(await req.json())
     async with state.db.session() as s:
+        # Under the lock creates take, so usage cannot grow past the new limit meanwhile.
+        await quotas.lock_project(s, project_id)
         if not force:
             await _check_usage(s, project_id, values)
         await quotas.set_limits(s, project_id, values)
@@ -139,5 +141,6 @@ async def delete_quota(req: ApiRequest) -> Response:
     project_id = req.param("project_id")
     access.enforce(req, "delete_quota", {"project_id": project_id})
     async with state.db.session() as s:
+        await quotas.lock_project(s, project_id)
         await quotas.reset(s, project_id)
     return empty(204)

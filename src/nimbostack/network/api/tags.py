@@ -17,8 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from nimbostack.core.api.app import Route
+from nimbostack.core.api.params import shown
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.api.schema import has_control_chars
+from nimbostack.core.db.locks import get_for_update
 from nimbostack.network.api import access
 from nimbostack.network.api.attributes import UNSET, Attr
 from nimbostack.network.api.context import scope
@@ -31,7 +34,17 @@ from nimbostack.network.objects.scope import Scope
 from nimbostack.network.state import state_of
 
 MAX_TAGS = 50
-TAGS_ATTR = Attr("tags", list_of(string(255), unique=True, max_items=MAX_TAGS), UNSET, policy=True)
+
+
+def valid_tag(value: Any) -> str:
+    """One tag: Neutron's (a string of up to 255 characters), with no control character."""
+    text = str(string(255)(value))
+    if has_control_chars(text):
+        raise ValueError(f"{shown(text)} has control characters")
+    return text
+
+
+TAGS_ATTR = Attr("tags", list_of(valid_tag, unique=True, max_items=MAX_TAGS), UNSET, policy=True)
 Finder = Callable[[AsyncSession, Scope, str], Awaitable[dict[str, Any]]]
 
 
@@ -69,13 +82,20 @@ def extensions(taggables: list[Taggable]) -> tuple[Extension, ...]:
 
 
 async def _parent(req: ApiRequest, res: Taggable, s: AsyncSession, action: str) -> dict[str, Any]:
+    """The resource as the caller sees it; for a change, row-locked and read again.
+
+    The lock makes concurrent changes of one resource's tags take turns, so none is
+    lost and none inserts a tag another has just inserted.
+    """
     view = await res.find(s, scope(req), req.param("resource_id"))
     rule = f"{action}_{res.singular}:tags"
     if action == "get":
         access.enforce(req, rule, res.target(view))
-    else:
-        access.enforce_change(req, rule, f"get_{res.singular}", res.target(view))
-    return view
+        return view
+    access.enforce_change(req, rule, f"get_{res.singular}", res.target(view))
+    await get_for_update(s, res.model, view["id"])
+    # Read again under the lock: the tags as the last change left them (or a 404).
+    return await res.find(s, scope(req), view["id"])
 
 
 def _tags_body(body: Any) -> list[str]:
@@ -93,9 +113,8 @@ def _tags_body(body: Any) -> list[str]:
 
 
 def _one_tag(req: ApiRequest) -> str:
-    tag = req.param("tag")
     try:
-        return str(string(255)(tag))
+        return valid_tag(req.param("tag"))
     except ValueError as exc:
         raise InvalidInput(error_message=str(exc)) from None
 

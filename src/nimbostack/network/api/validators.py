@@ -12,6 +12,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from nimbostack.core.api.params import bounded_int, clipped
+from nimbostack.core.api.schema import MAX_BIGINT, MAX_INT
+
 Convert = Callable[[Any], Any]
 _MAC = re.compile(r"^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$")
 _DNS_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
@@ -41,22 +44,34 @@ def boolean(value: Any) -> bool:
 
 
 def integer(low: int | None = None, high: int | None = None) -> Convert:
+    """An integer (or its decimal text) within ``low..high``, 32-bit columns by default."""
+    low = -MAX_INT - 1 if low is None else low
+    high = MAX_INT if high is None else high
+
     def check(value: Any) -> int:
-        if isinstance(value, bool):
-            raise ValueError(f"'{value}' is not an integer")
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"'{value}' is not an integer") from None
-        if isinstance(value, float) and value != number:
-            raise ValueError(f"'{value}' is not an integer")
-        if low is not None and number < low:
+        number = _as_int(value)
+        if number is None:
+            raise ValueError(f"'{clipped(str(value))}' is not an integer")
+        if number < low:
             raise ValueError(f"'{number}' is too small - must be at least '{low}'")
-        if high is not None and number > high:
+        if number > high:
             raise ValueError(f"'{number}' is too large - must be no larger than '{high}'")
         return number
 
     return check
+
+
+def _as_int(value: Any) -> int | None:
+    """``value`` as an int if it is one (a JSON integer, an integral float, decimal text)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str):
+        return bounded_int(value, -MAX_BIGINT - 1, MAX_BIGINT)
+    return None
 
 
 def uuid_str(value: Any) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nimbostack.core.db.locks import get_for_update
 from nimbostack.network import errors
 from nimbostack.network.db.models import AddressGroup, AddressGroupAddress, SecurityGroupRule
 from nimbostack.network.objects import rbac, standard
@@ -90,7 +91,14 @@ async def create(s: AsyncSession, item: dict[str, Any]) -> str:
     return ag.id
 
 
+async def lock(s: AsyncSession, ag_id: str) -> None:
+    """Lock the group's row, so concurrent changes of its addresses take turns (else 404)."""
+    if await get_for_update(s, AddressGroup, ag_id) is None:
+        raise errors.AddressGroupNotFound(address_group_id=ag_id)
+
+
 async def add(s: AsyncSession, ag_id: str, addresses: list[str]) -> None:
+    """Add the addresses the group lacks (the caller holds the group's lock)."""
     have = set(
         await s.scalars(
             select(AddressGroupAddress.address).where(AddressGroupAddress.address_group_id == ag_id)

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, bindparam, delete, exists, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nimbostack.core.api.params import bounded_int
+from nimbostack.core.api.schema import MAX_INT
 from nimbostack.network import errors
 from nimbostack.network.db.models import Network, NetworkSegment, Port, Subnet
 from nimbostack.network.ml2.manager import NETWORK_TYPE, PHYSICAL_NETWORK, SEGMENTATION_ID
@@ -36,7 +38,9 @@ AUTO_DELETE_OWNERS = ("network:dhcp", "network:distributed", "network:floatingip
 
 def _segment_filter(column: Any, ints: bool = False) -> Any:
     def condition(values: list[str]) -> ColumnElement[bool]:
-        wanted = [int(v) for v in values if v.lstrip("-").isdigit()] if ints else values
+        # A value that is no 32-bit integer matches nothing.
+        numbers = (bounded_int(v, -MAX_INT - 1, MAX_INT) for v in values)
+        wanted = [n for n in numbers if n is not None] if ints else values
         return exists().where(NetworkSegment.network_id == Network.id, column.in_(wanted))
 
     return condition

@@ -19,6 +19,8 @@ from sqlalchemy import ColumnElement, Select, and_, exists, not_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from nimbostack.core.api.params import bounded_int, clipped
+from nimbostack.core.api.schema import MAX_INT
 from nimbostack.core.db.paging import Page, parse_sort
 from nimbostack.core.errors import ApiError
 from nimbostack.network.db.models import Tag
@@ -40,10 +42,11 @@ def to_bool(raw: str) -> bool:
 
 
 def to_int(raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput(error_message=f"'{raw}' is not an integer") from None
+    """A filter value for an integer column (32-bit, as every such column is)."""
+    number = bounded_int(raw, -MAX_INT - 1, MAX_INT)
+    if number is None:
+        raise InvalidInput(error_message=f"'{clipped(raw)}' is not an integer")
+    return number
 
 
 @dataclass(frozen=True)

@@ -85,9 +85,14 @@ def _limits_and_counts(names: tuple[str, ...]) -> Any:
     return select(*columns)
 
 
+async def lock_project(s: AsyncSession, project_id: str) -> None:
+    """Hold the project's quota lock: its creates and its limit changes take turns."""
+    await lock(s, f"quota:{project_id}")
+
+
 async def check(s: AsyncSession, conf: Config, project_id: str, wanted: dict[str, int]) -> None:
     """Refuse (409 OverQuota) unless ``wanted`` more of each resource fit the limits."""
-    await lock(s, f"quota:{project_id}")
+    await lock_project(s, project_id)
     names = tuple(wanted)
     row = (await s.execute(_limits_and_counts(names), {"project_id": project_id})).one()
     configured = defaults(conf)
@@ -102,6 +107,7 @@ async def check(s: AsyncSession, conf: Config, project_id: str, wanted: dict[str
 
 
 async def set_limits(s: AsyncSession, project_id: str, values: dict[str, int]) -> None:
+    """Replace the project's limits of ``values`` (the caller holds its quota lock)."""
     for resource, value in values.items():
         await s.execute(
             delete(Quota).where(Quota.project_id == project_id, Quota.resource == resource)
