@@ -9,6 +9,7 @@ PostgreSQL (for the concurrency tests).
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -30,6 +31,7 @@ from nimbostack.network import policies
 from nimbostack.network.db.models import Base
 from nimbostack.network.service import API, MIGRATIONS, build_state
 from nimbostack.network.state import NetworkState
+from tests.support.cloud import CLOUD_LOOP_WATCH_MS
 from tests.support.fixtures import postgres_server
 from tests.support.postgres import PostgresCluster
 
@@ -135,8 +137,21 @@ class Neutron:
         return await self.create("port", token, network_id=net["id"], **fields)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Each test opens a fresh engine, whose first use of every statement compiles it
+    # (SQLAlchemy caches compiled statements per engine): a cost a running service pays
+    # once. The first port create of a test is one callback of up to ~80 ms of CPU here,
+    # so these tests get the cloud's own bound (tests.support.cloud.CLOUD_LOOP_WATCH_MS).
+    for item in items:
+        if "/functional/network/" in str(item.path) and not item.get_closest_marker(
+            "loop_watch_ms"
+        ):
+            item.add_marker(pytest.mark.loop_watch_ms(CLOUD_LOOP_WATCH_MS))
+
+
 async def make_state(url: str, conf: Config | None = None) -> NetworkState:
-    upgrade(url, MIGRATIONS, Base.metadata)
+    # Migrations are synchronous start-up work: off the loop the tests watch.
+    await asyncio.to_thread(upgrade, url, MIGRATIONS, Base.metadata)
     db = Database(url)
     return await build_state(conf or network_conf(), db, Enforcer(policies.rules()))
 
