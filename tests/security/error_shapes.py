@@ -49,12 +49,22 @@ def _glance(body: Any, status: int) -> bool:
     )
 
 
+def _neutron(body: Any, status: int) -> bool:
+    error = body.get("NeutronError") if isinstance(body, dict) else None
+    return (
+        isinstance(error, dict)
+        and set(error) == {"type", "message", "detail"}
+        and all(isinstance(error[key], str) for key in ("type", "message", "detail"))
+    )
+
+
 # Keyed by the service registry's names; a new service adds its shape here.
 SHAPES: dict[str, Callable[[Any, int], bool]] = {
     "identity": _keystone,
     "compute": _nova,
     "placement": _placement,
     "image": _glance,
+    "network": _neutron,
 }
 
 

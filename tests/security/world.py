@@ -1,7 +1,8 @@
 """The fuzz's footing on the running cloud: a member of a fresh project and its resources.
 
 Path parameters are drawn either from hostile text or from the ids of real resources
-this member owns (its project, user, server, image, keypair, server group), so a
+this member owns (its project, user, server, image, keypair, server group, network,
+subnet, port, security group and rule, subnet pool, address group), so a
 hostile body also reaches the code behind a successful lookup.
 """
 
@@ -66,6 +67,30 @@ def boot_server(client: httpx.Client, base: str, image: str) -> tuple[str, str]:
     raise AssertionError(f"server {server_id} never became ACTIVE")
 
 
+def network_resources(client: httpx.Client, base: str) -> dict[str, str]:
+    """A network with a subnet and a port, a security group, a subnet pool and an
+    address group, by the path parameters of the networking routes that name them."""
+    v2 = f"{base}/v2.0"
+
+    def made(plural: str, singular: str, **fields: Any) -> str:
+        return str(_ok(client.post(f"{v2}/{plural}", json={singular: fields}))[singular]["id"])
+
+    net = made("networks", "network", name="fuzz")
+    group = _ok(client.post(f"{v2}/security-groups", json={"security_group": {"name": "fuzz"}}))
+    _ok(client.put(f"{v2}/networks/{net}/tags/fuzz"))
+    return {
+        "network_id": net,
+        "resource_id": net,
+        "subnet_id": made("subnets", "subnet", network_id=net, cidr="10.77.0.0/24", ip_version=4),
+        "port_id": made("ports", "port", network_id=net),
+        "security_group_id": str(group["security_group"]["id"]),
+        "rule_id": str(group["security_group"]["security_group_rules"][0]["id"]),
+        "pool_id": made("subnetpools", "subnetpool", name="fuzz", prefixes=["10.78.0.0/16"]),
+        "ag_id": made("address-groups", "address_group", name="fuzz", addresses=[]),
+        "alias": "security-group",
+    }
+
+
 def build_world(cloud: RunningCloud) -> World:
     account = cloud.make_project_user("fuzz")
     token = cloud.project_token(account.user, account.password, account.project)
@@ -78,6 +103,7 @@ def build_world(cloud: RunningCloud) -> World:
         group = {"server_group": {"name": "fuzz", "policies": ["anti-affinity"]}}
         group_id = _ok(client.post(f"{compute}/v2.1/os-server-groups", json=group))
         _ok(client.put(f"{compute}/v2.1/servers/{server}/tags/fuzz", headers=COMPUTE_LATEST))
+        network = network_resources(client, cloud.url("network"))
     known = {
         "project_id": account.project_id,
         "target_id": account.project_id,
@@ -95,5 +121,6 @@ def build_world(cloud: RunningCloud) -> World:
         "group_id": str(group_id["server_group"]["id"]),
         "tag": "fuzz",
         "key": "fuzz",
+        **network,
     }
     return World(cloud, account, token, known)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -28,6 +28,14 @@ class Session:
         raise ServiceUnavailable(f"no {interface} endpoint for {service_type} in the catalog")
 
 
+class SessionSource(Protocol):
+    """What a service's REST client asks for its token and catalog (and to drop them)."""
+
+    async def session(self) -> Session: ...
+
+    def invalidate(self) -> None: ...
+
+
 async def password_session(
     auth_url: str, user: str, password: str, project: str, domain: str = "default"
 ) -> Session:
@@ -48,3 +56,30 @@ async def password_session(
     if resp.status_code != 201:
         raise ServiceUnavailable(f"identity refused the service login: {resp.status_code}")
     return Session(resp.headers["X-Subject-Token"], resp.json()["token"].get("catalog", []))
+
+
+async def project_id(auth_url: str, token: str, name: str, domain: str = "default") -> str:
+    """The id of the project named ``name`` in ``domain`` (a token allowed to list projects)."""
+    async with httpx.AsyncClient(timeout=60) as client:
+        resp = await client.get(
+            f"{auth_url.rstrip('/')}/projects",
+            params={"name": name, "domain_id": domain},
+            headers={"X-Auth-Token": token},
+        )
+    found = resp.json().get("projects", []) if resp.status_code == 200 else []
+    if len(found) != 1:
+        raise ServiceUnavailable(f"identity knows no single project named {name}")
+    return str(found[0]["id"])
+
+
+class FixedAuth:
+    """A session obtained once, given to clients that ask for an auth (tools, tests)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    async def session(self) -> Session:
+        return self._session
+
+    def invalidate(self) -> None:
+        """A fixed token cannot be renewed: the next request fails as the last did."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
 from nimbostack.clients import tls
-from nimbostack.clients.identity import Session
+from nimbostack.clients.identity import SessionSource
 from nimbostack.core import tracing
 
 VERSION = "placement 1.36"
@@ -22,12 +22,6 @@ class PlacementError(Exception):
         self.code = code
 
 
-class _Auth(Protocol):
-    async def session(self) -> Session: ...
-
-    def invalidate(self) -> None: ...
-
-
 def _error(resp: httpx.Response) -> PlacementError:
     try:
         first = resp.json()["errors"][0]
@@ -40,7 +34,7 @@ class PlacementClient:
     """Talks to the placement endpoint of the catalog with a service token."""
 
     def __init__(
-        self, auth: _Auth, client: httpx.AsyncClient | None = None, base: str | None = None
+        self, auth: SessionSource, client: httpx.AsyncClient | None = None, base: str | None = None
     ) -> None:
         self.auth = auth
         self.client = client or httpx.AsyncClient(

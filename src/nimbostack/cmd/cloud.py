@@ -53,6 +53,7 @@ class Cloud:
         self.local = [s for s in self.specs if s.name not in self.apart]
         self.services: list[Service[Any]] = []
         self._guest_task: asyncio.Task[None] | None = None
+        self._topology_task: asyncio.Task[None] | None = None
         self.admin_password = secret_file(runtime.data_dir / "admin-password")
         self.demo_password = secret_file(runtime.data_dir / "demo-password")
         # The compute processes' own user (compute/credentials.py reads the same file).
@@ -98,6 +99,11 @@ class Cloud:
         self.write_clouds()
         if any(s.name == "image" for s in self.local) and self.runtime.conf.image.guest_image:
             self._guest_task = asyncio.create_task(self._guest_image())
+        if (
+            any(s.name == "network" for s in self.local)
+            and self.runtime.conf.network.bootstrap_topology
+        ):
+            self._topology_task = asyncio.create_task(self._topology())
         elapsed = time.perf_counter() - started
         self._write_status(elapsed)
         LOG.info("cloud ready in %.2f s", elapsed)
@@ -110,6 +116,15 @@ class Cloud:
             await ensure_guest_image(self.runtime, self.admin_password)
         except Exception:
             LOG.exception("could not build or register the guest image")
+
+    async def _topology(self) -> None:
+        # In the background, like the guest image: the APIs answer meanwhile.
+        from nimbostack.cmd.topology import ensure_topology
+
+        try:
+            await ensure_topology(self.runtime, self.admin_password)
+        except Exception:
+            LOG.exception("could not build the network topology")
 
     def write_clouds(self, user_file: Path | None = None) -> None:
         rt = self.runtime
@@ -137,8 +152,9 @@ class Cloud:
         partial.replace(path)
 
     async def stop(self) -> None:
-        if self._guest_task is not None:
-            self._guest_task.cancel()
+        for task in (self._guest_task, self._topology_task):
+            if task is not None:
+                task.cancel()
         for service in reversed(self.services):
             await service.stop()
         self.services.clear()

@@ -75,6 +75,13 @@ SERVICES: list[ServiceSpec] = [
         "/v2.1",
         routes="nimbostack.compute.api.routes:ROUTES",
     ),
+    ServiceSpec(
+        "network",
+        "nimbostack.network.service:NetworkService",
+        "network",
+        "neutron",
+        routes="nimbostack.network.api.routes:ROUTES",
+    ),
     ServiceSpec("console_proxy", "nimbostack.compute.console.service:ConsoleProxyService", None),
     # The web console: not in the catalog, started last (it only calls the others).
     ServiceSpec("dashboard", "nimbostack.dashboard.service:DashboardService", None, wave=2),
@@ -87,6 +94,7 @@ SERVICES: list[ServiceSpec] = [
         )
         for role in ("api", "conductor", "scheduler", "agent")
     ),
+    ServiceSpec("network-server", "nimbostack.network.service:NetworkService", None, in_up=False),
 ]
 
 

@@ -1,0 +1,86 @@
+"""The devstack-like topology `nimbostack up` makes, through the networking API as the admin.
+
+- ``public``: the external network, flat on physical network ``public`` (the host's
+  ``br-ex`` once the dataplane exists), with ``public-subnet`` 172.24.4.0/24, gateway
+  .1 (the host side) and addresses .10-.254 for routers and floating IPs;
+- ``shared-default-subnetpool-v4``: 10.0.0.0/16, /26 subnets by default, shared, the
+  default pool for IPv4;
+- ``private`` for the demo project, with ``private-subnet`` 10.0.0.0/26 from that pool.
+
+Each step finds its resource by name first, so a restart changes nothing. Routers
+come with the L3 service: ``ROUTER_STEP`` is where the demo router joins ``private`` to
+``public``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nimbostack.clients.identity import FixedAuth, password_session, project_id
+from nimbostack.clients.network import NetworkClient
+from nimbostack.core.service import Runtime
+
+LOG = logging.getLogger("nimbostack.topology")
+PUBLIC = {
+    "name": "public",
+    "router:external": True,
+    "provider:network_type": "flat",
+    "provider:physical_network": "public",
+}
+PUBLIC_SUBNET = {
+    "name": "public-subnet",
+    "ip_version": 4,
+    "cidr": "172.24.4.0/24",
+    "gateway_ip": "172.24.4.1",
+    "allocation_pools": [{"start": "172.24.4.10", "end": "172.24.4.254"}],
+    "enable_dhcp": False,
+}
+POOL = {
+    "name": "shared-default-subnetpool-v4",
+    "prefixes": ["10.0.0.0/16"],
+    "default_prefixlen": 26,
+    "shared": True,
+    "is_default": True,
+}
+PRIVATE_SUBNET = {"name": "private-subnet", "ip_version": 4, "cidr": "10.0.0.0/26"}
+# The step that connects the demo's private network to public (a router), once routers exist.
+RouterStep = Callable[[NetworkClient, dict[str, Any], dict[str, Any]], Awaitable[None]]
+ROUTER_STEP: RouterStep | None = None
+
+
+async def _network(client: NetworkClient, fields: dict[str, Any]) -> dict[str, Any]:
+    found = await client.list_networks(name=fields["name"], project_id=fields["project_id"])
+    return found[0] if found else await client.create_network(**fields)
+
+
+async def _subnet(client: NetworkClient, net: dict[str, Any], fields: dict[str, Any]) -> None:
+    if not await client.list_subnets(network_id=net["id"], name=fields["name"]):
+        await client.create_subnet(network_id=net["id"], project_id=net["project_id"], **fields)
+
+
+async def build(client: NetworkClient, admin_project: str, demo_project: str) -> None:
+    """Make whatever of the topology is missing."""
+    public = await _network(client, {**PUBLIC, "project_id": admin_project})
+    await _subnet(client, public, PUBLIC_SUBNET)
+    pools = await client.list_subnetpools(name=POOL["name"])
+    pool = pools[0] if pools else await client.create_subnetpool(**POOL)
+    private = await _network(client, {"name": "private", "project_id": demo_project})
+    await _subnet(client, private, {**PRIVATE_SUBNET, "subnetpool_id": pool["id"]})
+    if ROUTER_STEP is not None:
+        await ROUTER_STEP(client, public, private)
+
+
+async def ensure_topology(runtime: Runtime, admin_password: str) -> None:
+    """Log in as the admin and build the topology (in the background of `up`)."""
+    auth_url = runtime.url("identity", "/v3")
+    session = await password_session(auth_url, "admin", admin_password, "admin")
+    admin_project = await project_id(auth_url, session.token, "admin")
+    demo_project = await project_id(auth_url, session.token, "demo")
+    client = NetworkClient(FixedAuth(session))
+    try:
+        await build(client, admin_project, demo_project)
+        LOG.info("network topology ready (public, shared default pool, demo's private)")
+    finally:
+        await client.close()

@@ -1,0 +1,1 @@
+"""The networking service (Neutron API v2.0)."""

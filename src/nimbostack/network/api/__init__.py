@@ -1,0 +1,1 @@
+"""The networking API v2.0: the route table and one module per resource."""

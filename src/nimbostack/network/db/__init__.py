@@ -1,0 +1,1 @@
+"""The networking tables and their migrations."""

@@ -1,0 +1,1 @@
+"""ML2 type drivers: how networks get their segments (flat, VLAN, VXLAN)."""

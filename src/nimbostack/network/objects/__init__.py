@@ -1,0 +1,1 @@
+"""Networking state and SQL, one module per resource."""

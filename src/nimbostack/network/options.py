@@ -1,0 +1,140 @@
+"""Networking options: [network], and the ML2 sections named as Neutron names them."""
+
+from __future__ import annotations
+
+from nimbostack.core.config import Opt, port_opt, register
+from nimbostack.core.options import api_opts
+
+register(
+    "network",
+    "The networking service (Neutron API v2.0).",
+    [
+        port_opt("port", 9696, "the networking API"),
+        *api_opts(),
+        Opt("connection", "", "Database URL for networking (empty: see [database])."),
+        Opt(
+            "base_mac",
+            "fa:16:3e:00:00:00",
+            "Base MAC address of ports; the bytes left 00 are chosen at random.",
+        ),
+        Opt("dns_domain", "openstacklocal", "Domain appended to port host names."),
+        Opt(
+            "bootstrap_topology",
+            True,
+            "`nimbostack up` makes the external network `public`, the default subnet pool "
+            "and the demo project's `private` network when they are missing.",
+            type="bool",
+        ),
+        Opt(
+            "global_physnet_mtu",
+            1500,
+            "MTU of the underlying physical networks; overlay networks subtract their "
+            "encapsulation overhead from it.",
+            type="int",
+            minimum=68,
+        ),
+        Opt(
+            "default_availability_zones",
+            [],
+            "Zones the agent schedulers place networks and routers in when these have no "
+            "availability_zone_hints (empty: any zone).",
+            type="list",
+        ),
+        Opt("max_dns_nameservers", 5, "Most DNS servers per subnet.", type="int", minimum=0),
+        Opt("max_subnet_host_routes", 20, "Most host routes per subnet.", type="int", minimum=0),
+        Opt(
+            "max_allowed_address_pair",
+            10,
+            "Most allowed address pairs per port.",
+            type="int",
+            minimum=0,
+        ),
+        Opt(
+            "pagination_max_limit",
+            -1,
+            "Most items one list returns (-1: no limit beyond the one asked for).",
+            type="int",
+            minimum=-1,
+        ),
+        Opt(
+            "agent_down_time",
+            75,
+            "Seconds without a heartbeat after which an agent counts as down.",
+            type="int",
+            minimum=1,
+        ),
+        *(
+            Opt(f"quota_{name}", default, f"Default {name} quota of a project (-1: none).", "int")
+            for name, default in (
+                ("network", 100),
+                ("subnet", 100),
+                ("subnetpool", -1),
+                ("port", 500),
+                ("router", 10),
+                ("floatingip", 50),
+                ("security_group", 10),
+                ("security_group_rule", 100),
+                ("rbac_policy", 10),
+            )
+        ),
+    ],
+)
+
+register(
+    "ml2",
+    "ML2: which network types exist and which ones projects get.",
+    [
+        Opt(
+            "type_drivers",
+            ["flat", "vlan", "vxlan"],
+            "Network types that can be created.",
+            type="list",
+        ),
+        Opt(
+            "tenant_network_types",
+            ["vxlan"],
+            "Types given to project networks, tried in order until one has a free segment.",
+            type="list",
+        ),
+    ],
+)
+
+register(
+    "ml2_type_flat",
+    "Flat (untagged) provider networks.",
+    [
+        Opt(
+            "flat_networks",
+            ["public"],
+            "Physical networks flat networks may use ('*': any).",
+            type="list",
+        )
+    ],
+)
+
+register(
+    "ml2_type_vlan",
+    "VLAN networks.",
+    [
+        Opt(
+            "network_vlan_ranges",
+            ["physnet1:100:199"],
+            "<physical_network>[:<min>:<max>] entries: the VLAN ids project networks get "
+            "on each physical network (a bare name allows provider networks only).",
+            type="list",
+        )
+    ],
+)
+
+register(
+    "ml2_type_vxlan",
+    "VXLAN networks.",
+    [
+        Opt(
+            "vni_ranges",
+            ["1:1000"],
+            "<min>:<max> entries: the VXLAN ids project networks get.",
+            type="list",
+        )
+    ],
+)

@@ -1,0 +1,49 @@
+"""The networking service: Neutron's API v2.0 on [network] port.
+
+On start it brings the ML2 allocation tables in line with the configured VLAN and
+VXLAN ranges. Routers, floating IPs, the agents' RPC contract and the agents
+themselves build on this service (see ``docs/architecture.md``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nimbostack.core.api.errorbody import neutron_error
+from nimbostack.core.auth.policy import Enforcer, RuleDefault
+from nimbostack.core.config import Config
+from nimbostack.core.db import Database
+from nimbostack.core.service import Api, Schema, Service
+from nimbostack.network import options as _options  # noqa: F401
+from nimbostack.network import policies
+from nimbostack.network.api.routes import EXTENSIONS, ROUTES
+from nimbostack.network.db.models import Base
+from nimbostack.network.ml2.manager import TypeManager
+from nimbostack.network.state import NetworkState
+
+MIGRATIONS = Path(__file__).parent / "db" / "migrations"
+API = Api("network", ROUTES, neutron_error)
+
+
+class NetworkService(Service[NetworkState]):
+    """Neutron's API v2.0 on [network] port (``nimbostack serve network-server``)."""
+
+    name = "network"
+    schema = Schema(Base.metadata, MIGRATIONS)
+    apis = (API,)
+
+    def policy_rules(self) -> list[RuleDefault]:
+        return policies.rules()
+
+    async def build_state(self) -> NetworkState:
+        return await build_state(self.runtime.conf, self.database, self.enforcer)
+
+
+async def build_state(conf: Config, database: Database, enforcer: Enforcer) -> NetworkState:
+    """The state of a networking process, its ML2 tables synced to the configuration."""
+    types = TypeManager(conf)
+    async with database.session() as s:
+        await types.sync(s)
+    return NetworkState(
+        conf=conf, db=database, enforcer=enforcer, extensions=EXTENSIONS, types=types
+    )
