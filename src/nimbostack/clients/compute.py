@@ -75,6 +75,11 @@ class ComputeClient:
                 return dict(flavor)
         raise ComputeError(404, f"Flavor {name_or_id} could not be found.")
 
+    async def get_volume_attachment(self, server_id: str, volume_id: str) -> dict[str, Any]:
+        """``os-volume_attachments/<volume>`` of a server (ComputeError 404 when none)."""
+        path = f"/servers/{server_id}/os-volume_attachments/{volume_id}"
+        return dict((await self._send("GET", path))["volumeAttachment"])
+
     async def send_events(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """``os-server-external-events``: each result carries its own ``code``."""
         resp = await self.client.post(

@@ -60,9 +60,9 @@ class Cloud:
 
     def catalog(self) -> list[CatalogEntry]:
         return [
-            CatalogEntry(s.catalog_type, s.catalog_name, self.runtime.url(s.name, s.path))
+            CatalogEntry(kind, s.catalog_name, self.runtime.url(s.name, s.path))
             for s in self.specs
-            if s.catalog_type is not None
+            for kind in s.catalog_types()
         ]
 
     def _generated_secrets(self) -> None:

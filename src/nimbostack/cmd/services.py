@@ -20,6 +20,11 @@ class ServiceSpec:
     path: str = ""
     in_up: bool = True  # run by `nimbostack up` (roles are for `serve` only)
     wave: int = 1  # `up` starts waves in order, the services of one wave together
+    # Further catalog types naming the same endpoint (block storage is also `volumev3`).
+    also_types: tuple[str, ...] = ()
+
+    def catalog_types(self) -> list[str]:
+        return [self.catalog_type, *self.also_types] if self.catalog_type else []
 
     def load(self, runtime: Runtime) -> Service[Any]:
         module, _, cls_name = self.target.partition(":")
@@ -47,6 +52,14 @@ SERVICES: list[ServiceSpec] = [
     ),
     ServiceSpec("compute", "nimbostack.compute.service:ComputeService", "compute", "nova", "/v2.1"),
     ServiceSpec("console_proxy", "nimbostack.compute.console.service:ConsoleProxyService", None),
+    ServiceSpec(
+        "volume",
+        "nimbostack.volume.service:VolumeService",
+        "block-storage",
+        "cinderv3",
+        "/v3",
+        also_types=("volumev3",),
+    ),
     *(
         ServiceSpec(
             f"compute-{role}",
@@ -55,6 +68,15 @@ SERVICES: list[ServiceSpec] = [
             in_up=False,
         )
         for role in ("api", "conductor", "scheduler", "agent")
+    ),
+    *(
+        ServiceSpec(
+            f"volume-{role}",
+            f"nimbostack.volume.service:Volume{role.capitalize()}Service",
+            None,
+            in_up=False,
+        )
+        for role in ("api", "scheduler", "manager")
     ),
 ]
 
