@@ -28,6 +28,7 @@ from nimbostack.volume.db.models import Snapshot, Volume, VolumeType
 from nimbostack.volume.messages import CreateVolume, VolumeSpec
 from nimbostack.volume.objects import backups, keyvalues, quotas, snapshots, types, volumes
 from nimbostack.volume.objects.volumes import Extras
+from nimbostack.volume.rpcapi import backend_of
 from nimbostack.volume.state import VolumeState, state_of
 from nimbostack.volume.zones import valid_zones
 
@@ -127,7 +128,7 @@ async def _source(s: AsyncSession, req: ApiRequest, wanted: dict[str, Any]) -> S
             snap.volume_size,
             snap.volume_type_id,
             parent.availability_zone,
-            parent.host,
+            backend_of(parent.host or ""),
         )
     if wanted.get("source_volid"):
         src = await volumes.get(s, ctx, wanted["source_volid"])
@@ -136,7 +137,12 @@ async def _source(s: AsyncSession, req: ApiRequest, wanted: dict[str, Any]) -> S
                 f"Invalid volume: Unable to clone volumes that are in {src.status} state."
             )
         return Source(
-            "volume", src.id, src.size, src.volume_type_id, src.availability_zone, src.host
+            "volume",
+            src.id,
+            src.size,
+            src.volume_type_id,
+            src.availability_zone,
+            backend_of(src.host or ""),
         )
     if wanted.get("backup_id"):
         backup = await backups.get(s, ctx, wanted["backup_id"])
