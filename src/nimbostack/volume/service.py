@@ -112,11 +112,12 @@ class VolumeService(Service[VolumeState]):
             await manager.start()
             self.on_stop(f"volume manager {manager.topic_host}", manager.stop)
             await self.serve_rpc(MANAGER, manager, host=manager.topic_host)
+            # Reported before the API serves: the scheduler can place volumes at once.
+            await manager.report()
             self.every(
                 f"volume manager {manager.topic_host} report",
                 float(state.options.report_interval),
                 manager.report,
-                at_once=True,
             )
             self.managers.append(manager)
 

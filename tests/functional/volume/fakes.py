@@ -67,8 +67,9 @@ class FakeImages:
                 body = await req.body()
                 (self.directory / image_id).write_bytes(body)
                 record = self.records[image_id]
-                record.update(status="active", size=len(body),
-                              checksum=hashlib.md5(body).hexdigest())  # fmt: skip
+                record.update(
+                    status="active", size=len(body), checksum=hashlib.md5(body).hexdigest()
+                )
                 return Response(status_code=204)
             if image_id not in self.records:
                 return JSONResponse({"message": "not found"}, 404)

@@ -112,8 +112,9 @@ async def test_front_end_qos_reaches_connection_info(cloud: VolumeCloud) -> None
     )
     vtype = await cloud.ok("POST", "/v3/types", {"volume_type": {"name": "fast"}}, token="admin")
     qid, tid = qos["qos_specs"]["id"], vtype["volume_type"]["id"]
-    await cloud.ok("GET", f"/v3/qos-specs/{qid}/associate", params={"vol_type_id": tid},
-                   token="admin")  # fmt: skip
+    await cloud.ok(
+        "GET", f"/v3/qos-specs/{qid}/associate", params={"vol_type_id": tid}, token="admin"
+    )
     vol = await cloud.available_volume(volume_type="fast")
     att = await _attach(cloud, vol["id"], str(uuid.uuid4()))
     assert att["connection_info"]["qos_specs"] == {"total_iops_sec": "500"}
@@ -121,8 +122,12 @@ async def test_front_end_qos_reaches_connection_info(cloud: VolumeCloud) -> None
 
 async def test_attachment_of_a_volume_in_error_is_refused(cloud: VolumeCloud) -> None:
     vol = await cloud.available_volume()
-    await cloud.ok("POST", f"/v3/volumes/{vol['id']}/action",
-                   {"os-reset_status": {"status": "error"}}, token="admin")  # fmt: skip
+    await cloud.ok(
+        "POST",
+        f"/v3/volumes/{vol['id']}/action",
+        {"os-reset_status": {"status": "error"}},
+        token="admin",
+    )
     body = {"attachment": {"volume_uuid": vol["id"], "instance_uuid": str(uuid.uuid4())}}
     resp = await cloud.call("POST", "/v3/attachments", body)
     assert fault(resp)[1] == 400 and "error state" in fault(resp)[2]
@@ -130,8 +135,13 @@ async def test_attachment_of_a_volume_in_error_is_refused(cloud: VolumeCloud) ->
 
 async def test_remote_host_cannot_reach_a_file_volume(cloud: VolumeCloud) -> None:
     vol = await cloud.available_volume()
-    body = {"attachment": {"volume_uuid": vol["id"], "instance_uuid": str(uuid.uuid4()),
-                           "connector": {**CONNECTOR, "host": "elsewhere"}}}  # fmt: skip
+    body = {
+        "attachment": {
+            "volume_uuid": vol["id"],
+            "instance_uuid": str(uuid.uuid4()),
+            "connector": {**CONNECTOR, "host": "elsewhere"},
+        }
+    }
     resp = await cloud.call("POST", "/v3/attachments", body)
     assert fault(resp)[1] == 400 and "elsewhere" in fault(resp)[2]
 

@@ -65,9 +65,11 @@ async def test_in_use_snapshot_needs_force_before_3_66(cloud: VolumeCloud) -> No
     old = await cloud.call("POST", "/v3/snapshots", body, version="3.65")
     assert fault(old)[1] == 400 and "in-use" in fault(old)[2]
     forced = await cloud.call(
-        "POST", "/v3/snapshots", {"snapshot": {"volume_id": vol["id"], "force": True}},
+        "POST",
+        "/v3/snapshots",
+        {"snapshot": {"volume_id": vol["id"], "force": True}},
         version="3.65",
-    )  # fmt: skip
+    )
     assert forced.status_code == 202
     new = await cloud.call("POST", "/v3/snapshots", body, version="3.66")
     assert new.status_code == 202

@@ -84,8 +84,9 @@ async def test_size_is_required_without_a_source(cloud: VolumeCloud) -> None:
 
 
 async def test_over_quota_is_413_and_nothing_is_made(cloud: VolumeCloud) -> None:
-    await cloud.ok("PUT", "/v3/os-quota-sets/project-a", {"quota_set": {"gigabytes": 3}},
-                   token="admin")  # fmt: skip
+    await cloud.ok(
+        "PUT", "/v3/os-quota-sets/project-a", {"quota_set": {"gigabytes": 3}}, token="admin"
+    )
     await cloud.available_volume(size=2)
     resp = await cloud.call("POST", "/v3/volumes", {"volume": {"size": 2}})
     key, code, message = fault(resp)
@@ -137,8 +138,9 @@ async def test_another_projects_volume_is_404_for_every_verb(cloud: VolumeCloud)
 
 async def test_reader_cannot_write(cloud: VolumeCloud) -> None:
     made = await cloud.available_volume()
-    resp = await cloud.call("PUT", f"/v3/volumes/{made['id']}", {"volume": {"name": "x"}},
-                            token="reader")  # fmt: skip
+    resp = await cloud.call(
+        "PUT", f"/v3/volumes/{made['id']}", {"volume": {"name": "x"}}, token="reader"
+    )
     assert fault(resp)[:2] == ("forbidden", 403)
     assert (await cloud.ok("GET", f"/v3/volumes/{made['id']}", token="reader"))["volume"]
 

@@ -48,12 +48,13 @@ def view(req: ApiRequest, t: VolumeType, specs: dict[str, str]) -> dict[str, Any
         "description": t.description,
         "os-volume-type-access:is_public": t.is_public,
     }
-    if req.allowed("volume_extension:access_types_extra_specs", {}):
-        if req.allowed("volume_extension:types_extra_specs:read_sensitive", {}):
+    own = {"project_id": req.context.project_id or ""}
+    if req.allowed("volume_extension:access_types_extra_specs", own):
+        if req.allowed("volume_extension:types_extra_specs:read_sensitive", own):
             body["extra_specs"] = specs
         else:
             body["extra_specs"] = {k: v for k, v in specs.items() if k in USER_VISIBLE}
-    if req.allowed("volume_extension:access_types_qos_specs_id", {}):
+    if req.allowed("volume_extension:access_types_qos_specs_id", own):
         body["qos_specs_id"] = t.qos_specs_id
     return body
 
@@ -151,7 +152,7 @@ async def delete_type(req: ApiRequest) -> Response:
 
 # -- extra specs ----------------------------------------------------------------------
 async def list_extra_specs(req: ApiRequest) -> Response:
-    req.enforce("volume_extension:types_extra_specs:index", {})
+    req.enforce("volume_extension:types_extra_specs:index", {"project_id": req.context.project_id})
     _vtype, specs = await _get(req, req.param("type_id"))
     return json_response({"extra_specs": view(req, _vtype, specs).get("extra_specs", {})})
 
@@ -167,7 +168,7 @@ async def create_extra_specs(req: ApiRequest) -> Response:
 
 
 async def show_extra_spec(req: ApiRequest) -> Response:
-    req.enforce("volume_extension:types_extra_specs:show", {})
+    req.enforce("volume_extension:types_extra_specs:show", {"project_id": req.context.project_id})
     key = req.param("key")
     vtype, specs = await _get(req, req.param("type_id"))
     shown = view(req, vtype, specs).get("extra_specs", {})

@@ -11,6 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from nimbostack.core.context import RequestContext
@@ -46,6 +47,11 @@ class BackendHost:
     @property
     def options(self) -> Any:
         return self.state.options
+
+    @property
+    def workdir(self) -> Path:
+        """Scratch space of this backend's image conversions (emptied when it starts)."""
+        return self.state.data_dir / "volume-conversion" / self.backend.name
 
     @property
     def volume_host(self) -> str:

@@ -155,8 +155,7 @@ async def _downloaded(
     """The image's verified data in a scratch file: (path, qemu format, virtual size)."""
     async with h.state.db.session() as s:
         await volumes.transition(s, volume.id, [states.CREATING], {"status": states.DOWNLOADING})
-    workdir = h.state.data_dir / "volume-conversion"
-    await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
+    workdir = h.workdir
     path = workdir / f"{record['id']}.{uuid.uuid4().hex[:8]}"
     try:
         await _download(h, ctxt, record, path, volume.size)

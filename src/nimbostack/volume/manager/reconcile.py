@@ -11,7 +11,9 @@ records themselves.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -32,6 +34,7 @@ _BACK_TO_PREVIOUS = (states.UPLOADING, states.BACKING_UP, states.RETYPING, state
 
 async def reconcile(h: BackendHost, store: PosixStore) -> None:
     ctxt = RequestContext.admin()
+    await asyncio.to_thread(_empty, h.workdir)
     async with h.state.db.reader() as s:
         mine = list(
             (await s.scalars(select(Volume).where(Volume.host.startswith(f"{h.name}#")))).all()
@@ -157,6 +160,13 @@ async def _exports(h: BackendHost, volume_ids: list[str]) -> None:
     for export_id in sorted(open_now - wanted):
         LOG.info("closing export %s of backend %s: no attachment needs it", export_id, h.name)
         await h.backend.unexport(VolumeRef("", 0), export_id)
+
+
+def _empty(directory: Path) -> None:
+    """Scratch files an interrupted conversion or upload left behind."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for leftover in directory.iterdir():
+        leftover.unlink(missing_ok=True)
 
 
 async def _set(h: BackendHost, volume: Volume, expected: list[str], values: dict[str, Any]) -> None:

@@ -26,8 +26,7 @@ async def upload_to_image(h: BackendHost, ctxt: RequestContext, msg: UploadToIma
     volume = await h.volume(msg.volume_id)
     if volume is None or volume.status != states.UPLOADING:
         return
-    workdir = h.state.data_dir / "volume-conversion"
-    await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
+    workdir = h.workdir
     path = workdir / f"upload-{msg.image_id}.{uuid.uuid4().hex[:8]}"
     client = await h.state.user_images(ctxt)
     ok = True
