@@ -54,7 +54,7 @@ async def report(h: BackendHost, runtime_host: str) -> None:
     """Heartbeat as cinder-volume (and cinder-backup: backups run here) and report."""
     found = await pool_report(h)
     zone = found.availability_zone
-    await services.heartbeat(
+    h.service_uuid = await services.heartbeat(
         h.state.db,
         host=h.name,
         binary=services.VOLUME,

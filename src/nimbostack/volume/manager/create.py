@@ -112,6 +112,7 @@ async def _finished(h: BackendHost, volume: Volume, location: str | None, bootab
                 "provider_location": location,
                 "bootable": bootable,
                 "launched_at": time.time(),
+                "service_uuid": h.service_uuid,
             },
         )
         if not done:

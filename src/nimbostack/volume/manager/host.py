@@ -41,6 +41,8 @@ class BackendHost:
         self.name = f"{host}@{backend.name}"
         self.pool = backend.options.backend_name
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # The cinder-volume service's uuid (volumes record it), known after a report.
+        self.service_uuid: str | None = None
         # Work in flight, so a stopping manager can wait for it (or a test can).
         self.running: set[asyncio.Task[Any]] = set()
 
