@@ -47,12 +47,22 @@ class VolumeState:
     auth: Auth
     data_dir: Path
     enforcer: Enforcer | None = None
-    http: httpx.AsyncClient = field(
-        default_factory=lambda: httpx.AsyncClient(
-            timeout=httpx.Timeout(60.0, read=600.0), limits=httpx.Limits(max_connections=50)
-        )
-    )
     extra: dict[str, Any] = field(default_factory=dict)
+    _http: httpx.AsyncClient | None = None
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        # Made on first use: building its TLS context costs a tenth of a second, which
+        # would lengthen every start of the cloud.
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                timeout=httpx.Timeout(60.0, read=600.0), limits=httpx.Limits(max_connections=50)
+            )
+        return self._http
+
+    @http.setter
+    def http(self, client: httpx.AsyncClient) -> None:
+        self._http = client
 
     @property
     def options(self) -> Any:
@@ -73,7 +83,8 @@ class VolumeState:
         return _SharedComputeClient(session, self.http, service_token=session.token)
 
     async def close(self) -> None:
-        await self.http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
 
 def state_of(req: ApiRequest) -> VolumeState:

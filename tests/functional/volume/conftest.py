@@ -66,7 +66,6 @@ class Backstage(VolumeService):
 
     async def build_state(self) -> VolumeState:
         state = await super().build_state()
-        await state.http.aclose()
         state.http = httpx.AsyncClient(transport=self.router, timeout=60)
         state.auth = StaticAuth(Session("service", CATALOG))
         return state
@@ -97,8 +96,9 @@ class VolumeCloud:
         await self.service.start()
         state = self.service.state
         app = api_app(API, state, validator=StubValidator(), enforcer=state.enforcer)
+        self.transport = httpx.ASGITransport(app=app)
         self.client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://volume", timeout=60
+            transport=self.transport, base_url="http://volume", timeout=60
         )
 
     async def stop(self, *, abrupt: bool = False) -> None:
