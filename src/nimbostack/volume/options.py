@@ -152,9 +152,10 @@ _BACKEND_OPTS = [
     ),
     Opt(
         "volume_format",
-        "qcow2",
-        "file: format of volume files: qcow2 (thin on any filesystem) or raw (sparse).",
-        choices=("qcow2", "raw"),
+        "raw",
+        "file: format of new volume files: raw (sparse files: thin where the filesystem "
+        "has holes, as ext4, xfs and btrfs do) or qcow2 (thin anywhere).",
+        choices=("raw", "qcow2"),
     ),
     Opt(
         "max_over_subscription_ratio",

@@ -77,6 +77,8 @@ class VolumeCloud:
     def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
         self.data_dir = data_dir
         self.env = env
+        #: Format of the volume files of the "file" backend.
+        self.fmt = env.get("NIMBOSTACK_BACKEND_FILE__VOLUME_FORMAT", "raw")
         (data_dir / "images").mkdir(parents=True, exist_ok=True)
         (data_dir / "service-password").write_text("unused\n")
         self.images = FakeImages(data_dir / "images")
@@ -191,13 +193,19 @@ def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-async def cloud(tmp_path: Path) -> AsyncIterator[VolumeCloud]:
-    running = VolumeCloud(tmp_path, base_env(tmp_path))
+async def cloud(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[VolumeCloud]:
+    """The service with the file backend; modules may parametrize its volume format."""
+    fmt = getattr(request, "param", "raw")
+    running = VolumeCloud(tmp_path, base_env(tmp_path, NIMBOSTACK_BACKEND_FILE__VOLUME_FORMAT=fmt))
     await running.start()
     try:
         yield running
     finally:
         await running.stop()
+
+
+BOTH_FORMATS = pytest.mark.parametrize("cloud", ["raw", "qcow2"], indirect=True)
+QCOW2 = pytest.mark.parametrize("cloud", ["qcow2"], indirect=True)
 
 
 def fault(resp: httpx.Response) -> tuple[str, int, str]:

@@ -38,7 +38,7 @@ async def test_attachment_flow_and_connection_info(cloud: VolumeCloud) -> None:
     connect = {"attachment": {"connector": CONNECTOR}}
     updated = (await cloud.ok("PUT", f"/v3/attachments/{reserved['id']}", connect))["attachment"]
     info = updated["connection_info"]
-    assert info["driver_volume_type"] == "file" and info["format"] == "qcow2"
+    assert info["driver_volume_type"] == "file" and info["format"] == cloud.fmt
     assert info["path"].endswith(f"volume-{vol['id']}") and info["access_mode"] == "rw"
     assert info["attachment_id"] == reserved["id"] and info["qos_specs"] is None
     assert (await cloud.volume(vol["id"]))["status"] == "attaching"
@@ -160,7 +160,7 @@ async def test_legacy_attach_flow(cloud: VolumeCloud) -> None:
     again = await cloud.call("POST", action, {"os-reserve": {}})
     assert fault(again)[1] == 400
     info = (await act("os-initialize_connection", {"connector": CONNECTOR}))["connection_info"]
-    assert info["driver_volume_type"] == "file" and info["data"]["format"] == "qcow2"
+    assert info["driver_volume_type"] == "file" and info["data"]["format"] == cloud.fmt
     server = str(uuid.uuid4())
     await act("os-attach", {"instance_uuid": server, "mountpoint": "/dev/vdb"})
     assert (await cloud.volume(vol["id"]))["status"] == "in-use"

@@ -31,7 +31,7 @@ async def test_compute_attach_flow_through_the_client(cloud: VolumeCloud) -> Non
     connected = await client.update_attachment(reserved.id, connector)
     assert connected.connection is not None
     assert connected.connection.driver_volume_type == "file"
-    assert connected.connection.data["format"] == "qcow2"
+    assert connected.connection.data["format"] == cloud.fmt
     assert connected.connection.data["path"].endswith(f"volume-{vol['id']}")
     await client.complete_attachment(reserved.id)
     shown = await client.get_volume(vol["id"])

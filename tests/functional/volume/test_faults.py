@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from tests.functional.volume import disks
-from tests.functional.volume.conftest import VolumeCloud
+from tests.functional.volume.conftest import BOTH_FORMATS, VolumeCloud
 from tests.functional.volume.test_images import _qcow2_image
 
+pytestmark = BOTH_FORMATS
 TRANSITIONAL = {
     "creating",
     "downloading",
@@ -59,7 +60,7 @@ def _gate_backend(
 
 async def test_restart_during_backup(cloud: VolumeCloud) -> None:
     vol = await cloud.available_volume(size=1)
-    disks.write(disks.volume_path(cloud.data_dir, vol["id"]), "qcow2", 0, disks.MiB, 0x21)
+    disks.write(disks.volume_path(cloud.data_dir, vol["id"]), cloud.fmt, 0, disks.MiB, 0x21)
     gate, entered = asyncio.Event(), asyncio.Event()
     _gate_backend(cloud, "raw_reader", gate, entered)
     made = await cloud.ok("POST", "/v3/backups", {"backup": {"volume_id": vol["id"]}})

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from tests.functional.volume import disks
-from tests.functional.volume.conftest import VolumeCloud, fault
+from tests.functional.volume.conftest import BOTH_FORMATS, VolumeCloud, fault
 from tests.support.dangerous_images import BY_NAME, host_secret
 
+pytestmark = BOTH_FORMATS
 MiB = disks.MiB
 
 
@@ -40,8 +41,8 @@ async def test_volume_from_image_is_bootable_with_its_metadata(
     assert meta["image_id"] == image["id"] and meta["image_name"] == "nimbo-guest"
     assert meta["disk_format"] == "qcow2" and meta["hw_disk_bus"] == "virtio"
     path = disks.volume_path(cloud.data_dir, vol["id"])
-    assert disks.same_data(source, "qcow2", path, "qcow2")
-    assert disks.virtual_size(path, "qcow2") == 1024**3
+    assert disks.same_data(source, "qcow2", path, cloud.fmt)
+    assert disks.virtual_size(path, cloud.fmt) == 1024**3
     shown = await cloud.ok(
         "POST", f"/v3/volumes/{vol['id']}/action", {"os-show_image_metadata": {}}
     )
@@ -59,9 +60,9 @@ async def test_second_volume_of_an_image_comes_from_the_cache(
     second = await cloud.available_volume(size=2, imageRef=image["id"])
     second_path = disks.volume_path(cloud.data_dir, second["id"])
     assert disks.same_data(
-        disks.volume_path(cloud.data_dir, first["id"]), "qcow2", second_path, "qcow2"
+        disks.volume_path(cloud.data_dir, first["id"]), cloud.fmt, second_path, cloud.fmt
     )
-    assert disks.virtual_size(second_path, "qcow2") == 2 * 1024**3
+    assert disks.virtual_size(second_path, cloud.fmt) == 2 * 1024**3
 
 
 async def test_a_changed_image_is_not_served_from_the_cache(
@@ -120,7 +121,7 @@ async def test_size_below_the_images_min_disk_is_refused(
 async def test_upload_to_image(cloud: VolumeCloud, tmp_path: Path) -> None:
     vol = await cloud.available_volume(size=1)
     path = disks.volume_path(cloud.data_dir, vol["id"])
-    disks.write(path, "qcow2", 2 * MiB, MiB, 0x2F)
+    disks.write(path, cloud.fmt, 2 * MiB, MiB, 0x2F)
     body = {"os-volume_upload_image": {"image_name": "from-volume", "disk_format": "qcow2"}}
     resp = await cloud.call("POST", f"/v3/volumes/{vol['id']}/action", body)
     assert resp.status_code == 202, resp.text
@@ -131,7 +132,7 @@ async def test_upload_to_image(cloud: VolumeCloud, tmp_path: Path) -> None:
     record = cloud.images.records[answer["image_id"]]
     assert record["status"] == "active" and record["name"] == "from-volume"
     uploaded = cloud.images.directory / answer["image_id"]
-    assert disks.same_data(path, "qcow2", uploaded, "qcow2")
+    assert disks.same_data(path, cloud.fmt, uploaded, "qcow2")
     bad = {"os-volume_upload_image": {"image_name": "x", "disk_format": "iso"}}
     refused = await cloud.call("POST", f"/v3/volumes/{vol['id']}/action", bad)
     assert fault(refused)[1] == 400

@@ -6,9 +6,10 @@ import uuid
 from typing import Any
 
 from tests.functional.volume import disks
-from tests.functional.volume.conftest import VolumeCloud, fault
+from tests.functional.volume.conftest import BOTH_FORMATS, VolumeCloud, fault
 from tests.functional.volume.test_attachments import _attach
 
+pytestmark = BOTH_FORMATS
 MiB = disks.MiB
 
 
@@ -27,27 +28,29 @@ async def _snapshot(cloud: VolumeCloud, volume_id: str, **extra: Any) -> dict[st
 async def test_snapshot_then_volume_from_it_holds_the_data(cloud: VolumeCloud) -> None:
     vol = await cloud.available_volume(size=1)
     path = disks.volume_path(cloud.data_dir, vol["id"])
-    disks.write(path, "qcow2", 0, MiB, 0xAB)
-    disks.write(path, "qcow2", 512 * MiB, MiB, 0xCD)
+    disks.write(path, cloud.fmt, 0, MiB, 0xAB)
+    disks.write(path, cloud.fmt, 512 * MiB, MiB, 0xCD)
     snap = await _snapshot(cloud, vol["id"])
     assert snap["size"] == 1 and snap["volume_id"] == vol["id"]
-    disks.write(path, "qcow2", 0, MiB, 0x11)  # later writes do not reach the snapshot
+    disks.write(path, cloud.fmt, 0, MiB, 0x11)  # later writes do not reach the snapshot
     restored = await cloud.available_volume(snapshot_id=snap["id"], size=2)
     new_path = disks.volume_path(cloud.data_dir, restored["id"])
     assert restored["snapshot_id"] == snap["id"] and restored["size"] == 2
-    assert disks.virtual_size(new_path, "qcow2") == 2 * 1024**3
+    assert disks.virtual_size(new_path, cloud.fmt) == 2 * 1024**3
     snap_file = cloud.data_dir / "volumes" / "file" / f"snapshot-{snap['id']}"
-    assert disks.same_data(snap_file, "qcow2", new_path, "qcow2")
-    assert not disks.same_data(path, "qcow2", new_path, "qcow2")
+    assert disks.same_data(snap_file, cloud.fmt, new_path, cloud.fmt)
+    assert not disks.same_data(path, cloud.fmt, new_path, cloud.fmt)
 
 
 async def test_clone_copies_the_data(cloud: VolumeCloud) -> None:
     vol = await cloud.available_volume(size=1)
     path = disks.volume_path(cloud.data_dir, vol["id"])
-    disks.write(path, "qcow2", 4 * MiB, 2 * MiB, 0x5A)
+    disks.write(path, cloud.fmt, 4 * MiB, 2 * MiB, 0x5A)
     clone = await cloud.available_volume(source_volid=vol["id"])
     assert clone["source_volid"] == vol["id"] and clone["size"] == 1
-    assert disks.same_data(path, "qcow2", disks.volume_path(cloud.data_dir, clone["id"]), "qcow2")
+    assert disks.same_data(
+        path, cloud.fmt, disks.volume_path(cloud.data_dir, clone["id"]), cloud.fmt
+    )
 
 
 async def test_smaller_than_the_source_is_refused(cloud: VolumeCloud) -> None:

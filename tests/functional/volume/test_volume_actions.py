@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.functional.volume import disks
-from tests.functional.volume.conftest import VolumeCloud, base_env, fault
+from tests.functional.volume.conftest import BOTH_FORMATS, QCOW2, VolumeCloud, base_env, fault
 from tests.functional.volume.test_attachments import _attach
 
 GiB = 1024**3
@@ -26,6 +26,7 @@ async def two_backends(tmp_path: Path) -> AsyncIterator[VolumeCloud]:
     env = base_env(
         tmp_path,
         NIMBOSTACK_VOLUME__ENABLED_BACKENDS="file,fast",
+        NIMBOSTACK_BACKEND_FILE__VOLUME_FORMAT="qcow2",
         NIMBOSTACK_BACKEND_FAST__VOLUME_DRIVER="file",
         NIMBOSTACK_BACKEND_FAST__VOLUME_FORMAT="raw",
     )
@@ -40,6 +41,7 @@ async def two_backends(tmp_path: Path) -> AsyncIterator[VolumeCloud]:
         await running.stop()
 
 
+@BOTH_FORMATS
 async def test_extend_detached(cloud: VolumeCloud) -> None:
     vol = await cloud.available_volume(size=1)
     resp = await _action(cloud, vol["id"], "os-extend", {"new_size": 3})
@@ -47,7 +49,7 @@ async def test_extend_detached(cloud: VolumeCloud) -> None:
     done = await cloud.wait_volume(vol["id"], "available")
     assert done["size"] == 3
     path = disks.volume_path(cloud.data_dir, vol["id"])
-    assert disks.virtual_size(path, "qcow2") == 3 * GiB
+    assert disks.virtual_size(path, cloud.fmt) == 3 * GiB
     smaller = await _action(cloud, vol["id"], "os-extend", {"new_size": 2})
     assert fault(smaller)[1] == 400 and "must be greater than current size" in fault(smaller)[2]
 
@@ -62,6 +64,7 @@ async def test_extend_over_quota(cloud: VolumeCloud) -> None:
     assert (await cloud.volume(vol["id"]))["status"] == "available"
 
 
+@QCOW2
 async def test_extend_attached_waits_for_compute(cloud: VolumeCloud) -> None:
     vol = await cloud.available_volume(size=1)
     server = str(uuid.uuid4())
@@ -74,7 +77,7 @@ async def test_extend_attached_waits_for_compute(cloud: VolumeCloud) -> None:
     (event,) = cloud.compute.events
     assert event["name"] == "volume-extended" and event["tag"] == vol["id"]
     assert event["server_uuid"] == server
-    # A qcow2 file held by QEMU grows from the host: the volume waits for compute.
+    # A qcow2 file held by QEMU grows from its host: the volume waits for compute.
     assert (await cloud.volume(vol["id"]))["status"] == "extending"
     usage = await cloud.ok("GET", "/v3/os-quota-sets/project-a", params={"usage": "true"})
     assert usage["quota_set"]["gigabytes"]["in_use"] == 2  # the new size is reserved
@@ -92,6 +95,7 @@ async def _events(cloud: VolumeCloud) -> list[dict[str, Any]]:
     return cloud.compute.events
 
 
+@QCOW2
 async def test_extend_attached_rolls_back_when_compute_refuses(cloud: VolumeCloud) -> None:
     vol = await cloud.available_volume(size=1)
     await _attach(cloud, vol["id"], str(uuid.uuid4()))  # compute does not know the server

@@ -25,7 +25,7 @@ from nimbostack.volume.api.schemas import volume_create_schema
 from nimbostack.volume.api.scope import as_bool, project_of
 from nimbostack.volume.api.views import volumes as views
 from nimbostack.volume.db.models import Snapshot, Volume, VolumeType
-from nimbostack.volume.messages import CreateVolume, VolumeSpec
+from nimbostack.volume.messages import CreateVolume, TypeSpec, VolumeSpec
 from nimbostack.volume.objects import backups, keyvalues, quotas, snapshots, types, volumes
 from nimbostack.volume.objects.volumes import Extras
 from nimbostack.volume.rpcapi import backend_of
@@ -87,7 +87,7 @@ async def start_create(
     zone: str,
 ) -> tuple[Volume, dict[str, str]]:
     """Record the volume (quota checked) and hand it to the scheduler."""
-    volume, metadata = await _record(
+    volume, metadata, specs = await _record(
         req, state, wanted, source=source, vtype=vtype, size=size, zone=zone
     )
     spec = VolumeSpec(
@@ -95,7 +95,7 @@ async def start_create(
         size=size,
         project_id=project_of(req),
         availability_zone=zone,
-        volume_type=await _type_spec(state, vtype),
+        volume_type=TypeSpec(vtype.id, vtype.name, specs),
         source=source.kind,
         source_id=source.id,
         backend=source.backend,
@@ -242,7 +242,7 @@ async def _record(
     vtype: VolumeType,
     size: int,
     zone: str,
-) -> tuple[Volume, dict[str, str]]:
+) -> tuple[Volume, dict[str, str], dict[str, str]]:
     ctx = req.context
     metadata = {str(k): str(v) for k, v in (wanted.get("metadata") or {}).items()}
     now = time.time()
@@ -273,7 +273,7 @@ async def _record(
         await s.flush()
         await _hold_source(s, source, volume.id)
         await keyvalues.replace(s, keyvalues.VOLUME_METADATA, volume.id, metadata)
-    return volume, metadata
+    return volume, metadata, specs
 
 
 async def _hold_source(s: AsyncSession, source: Source, volume_id: str) -> None:
@@ -303,8 +303,3 @@ def _text(wanted: dict[str, Any], *names: str) -> str | None:
         if wanted.get(name) is not None:
             return str(wanted[name]).strip()
     return None
-
-
-async def _type_spec(state: VolumeState, vtype: VolumeType) -> Any:
-    async with state.db.reader() as s:
-        return await types.spec_of(s, vtype)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -153,26 +153,116 @@ async def check(
 ) -> None:
     """Lock the project and raise OverQuota unless ``wanted`` more fits its limits.
 
-    ``wanted`` counts by base resource (``volumes``, ``gigabytes``...); the per-type
-    resources of ``type_name`` are checked with the same amounts.
+    ``wanted`` counts by resource (``volumes``, ``gigabytes``...); the per-type
+    resources of ``type_name`` are checked with the same amounts. Only the limits and
+    usage of the resources asked about are read.
     """
     await lock(s, project_id)
-    quota = await limits(s, conf, project_id)
+    quota = await _limits_of(s, conf, project_id)
     per_volume = quota.get("per_volume_gigabytes", -1)
     if "volumes" in wanted and 0 <= per_volume < wanted.get("gigabytes", 0):
         raise OverQuota(
             f"Requested volume size {wanted['gigabytes']}G is larger than maximum "
             f"allowed limit {per_volume}G."
         )
-    used = await usage(s, project_id)
+    checks = []
     for base, amount in wanted.items():
-        if amount <= 0:
-            continue
-        names = [base] + ([f"{base}_{type_name}"] if type_name and base in PER_TYPE else [])
-        for resource in names:
-            limit = quota.get(resource, -1)
-            if limit >= 0 and used.get(resource) + amount > limit:
-                raise OverQuota(_message(base, resource, amount, used.get(resource), limit))
+        if amount > 0:
+            checks.append((base, base, amount))
+            if type_name and base in PER_TYPE:
+                checks.append((base, f"{base}_{type_name}", amount))
+    checks = [c for c in checks if quota.get(c[1], -1) >= 0]
+    if not checks:
+        return
+    used = await _usage_of(s, project_id, {name for _base, name, _n in checks})
+    for base, resource, amount in checks:
+        limit = quota[resource]
+        if used.get(resource, 0) + amount > limit:
+            raise OverQuota(_message(base, resource, amount, used.get(resource, 0), limit))
+
+
+async def _limits_of(s: AsyncSession, conf: Any, project_id: str) -> dict[str, int]:
+    """Configured defaults under the default class's and the project's own (one query)."""
+    found = configured(conf)
+    rows = await s.execute(
+        select(Quota.project_id, Quota.resource, Quota.hard_limit).where(
+            Quota.project_id.in_([CLASS_PREFIX + "default", project_id])
+        )
+    )
+    ordered = sorted(rows.all(), key=lambda row: row[0] == project_id)
+    found.update({resource: limit for _owner, resource, limit in ordered})
+    return found
+
+
+def _split(name: str) -> tuple[str, str | None]:
+    """``gigabytes_gold`` -> (``gigabytes``, ``gold``); ``backups`` -> (``backups``, None)."""
+    for base in PER_TYPE:
+        if name.startswith(f"{base}_"):
+            return base, name[len(base) + 1 :]
+    return name, None
+
+
+async def _usage_of(s: AsyncSession, project_id: str, names: set[str]) -> dict[str, int]:
+    """Usage of just these resources (overall and per type), in at most three queries."""
+    wanted = [_split(n) for n in names]
+    bases = {base for base, _t in wanted}
+    typed = sorted({t for _b, t in wanted if t})
+    found: dict[str, int] = {}
+    if bases & {"volumes", "gigabytes"}:
+        size = func.coalesce(Volume.pending_size, Volume.size)
+        where = [Volume.project_id == project_id, Volume.use_quota.is_(True)]
+        await _count(s, found, Volume, size=size, base="volumes", typed=typed, where=where)
+    if bases & {"snapshots", "gigabytes"}:
+        where = [Snapshot.project_id == project_id, Snapshot.use_quota.is_(True)]
+        await _count(
+            s,
+            found,
+            Snapshot,
+            size=Snapshot.volume_size,
+            base="snapshots",
+            typed=typed,
+            where=where,
+        )
+    if bases & {"backups", "backup_gigabytes"}:
+        row = await s.execute(
+            select(func.count(), func.coalesce(func.sum(Backup.size), 0)).where(
+                Backup.project_id == project_id
+            )
+        )
+        found["backups"], found["backup_gigabytes"] = (int(x) for x in row.one())
+    return found
+
+
+async def _count(
+    s: AsyncSession,
+    found: dict[str, int],
+    model: Any,
+    *,
+    size: Any,
+    base: str,
+    typed: list[str],
+    where: list[Any],
+) -> None:
+    """Add a count (``base``) and GiB (``gigabytes``) of ``model`` rows, also per type."""
+    columns: list[Any] = [func.count(), func.coalesce(func.sum(size), 0)]
+    for name in typed:
+        is_type = VolumeType.name == name
+        columns += [
+            func.coalesce(func.sum(case((is_type, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((is_type, size), else_=0)), 0),
+        ]
+    stmt = select(*columns).select_from(model).where(*where)
+    if typed:
+        stmt = stmt.join(VolumeType, VolumeType.id == model.volume_type_id, isouter=True)
+    row = [int(x or 0) for x in (await s.execute(stmt)).one()]
+    found[base] = found.get(base, 0) + row[0]
+    found["gigabytes"] = found.get("gigabytes", 0) + row[1]
+    for i, name in enumerate(typed):
+        for key, value in (
+            (f"{base}_{name}", row[2 + 2 * i]),
+            (f"gigabytes_{name}", row[3 + 2 * i]),
+        ):
+            found[key] = found.get(key, 0) + value
 
 
 def _message(base: str, resource: str, amount: int, used: int, limit: int) -> str:
