@@ -83,9 +83,7 @@ class FileBackend(Backend):
         scratch = self._scratch(final.name)
         try:
             yield scratch
-            # Volumes hold users' data: readable by this service (and QEMU) alone.
-            await asyncio.to_thread(os.chmod, scratch, 0o600)
-            await asyncio.to_thread(os.replace, scratch, final)
+            await asyncio.to_thread(_publish, scratch, final)
         finally:
             with contextlib.suppress(OSError):
                 await asyncio.to_thread(scratch.unlink, True)
@@ -104,6 +102,11 @@ class FileBackend(Backend):
     # -- volumes ----------------------------------------------------------------------
     async def create(self, volume: VolumeRef) -> str:
         final = self.root / f"volume-{volume.id}"
+        if self.fmt == "raw":
+            # One trip to a thread: an empty volume is the hot path of a busy cloud.
+            scratch = self._scratch(final.name)
+            await asyncio.to_thread(_new_sparse_volume, scratch, final, volume.size_gb * GiB)
+            return f"raw:{final.name}"
         async with self._building(final) as scratch:
             await self._create_file(scratch, self.fmt, volume.size_gb * GiB)
         return f"{self.fmt}:{final.name}"
@@ -260,6 +263,20 @@ class FileBackend(Backend):
             )
         path, fmt = self.volume_file(volume)
         return ConnectionInfo("file", {"path": str(path), "format": fmt})
+
+
+def _publish(scratch: Path, final: Path) -> None:
+    """Give a finished file its final name; volumes are readable by this service alone."""
+    os.chmod(scratch, 0o600)
+    os.replace(scratch, final)
+
+
+def _new_sparse_volume(scratch: Path, final: Path, size: int) -> None:
+    try:
+        _sparse_file(scratch, size)
+        _publish(scratch, final)
+    finally:
+        scratch.unlink(missing_ok=True)
 
 
 def _sparse_file(path: Path, size: int) -> None:
