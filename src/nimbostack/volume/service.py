@@ -7,6 +7,8 @@ share the database and talk over the bus of ``[DEFAULT] transport_url``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from pathlib import Path
 from typing import ClassVar
@@ -54,6 +56,7 @@ class VolumeService(Service[VolumeState]):
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(runtime)
         self.managers: list[VolumeManager] = []
+        self.managers_ready: asyncio.Task[None] | None = None
 
     def policy_rules(self) -> list[RuleDefault]:
         return policies.rules()
@@ -103,23 +106,50 @@ class VolumeService(Service[VolumeState]):
         await state.rpc.fanout_managers(RequestContext.admin(), PublishCapacity())
 
     async def _serve_managers(self) -> None:
+        """Start each backend's manager in the background (``managers_ready``).
+
+        Reconciling what a stop left half done takes a moment, and nothing needs to
+        wait for it: the API answers meanwhile, and the scheduler holds new volumes
+        until a manager reports. Bad backend settings still fail the start at once.
+        """
         state = self.state
         host = self.runtime.host
         store = state.extra["backup_store"]
-        for name in state.options.enabled_backends:
-            opts = backend_options(self.runtime.conf, name, self.runtime.data_dir)
-            manager = VolumeManager(state, backends.load(opts, host), host, store)
-            await manager.start()
-            self.on_stop(f"volume manager {manager.topic_host}", manager.stop)
-            await self.serve_rpc(MANAGER, manager, host=manager.topic_host)
-            # Reported before the API serves: the scheduler can place volumes at once.
-            await manager.report()
-            self.every(
-                f"volume manager {manager.topic_host} report",
-                float(state.options.report_interval),
-                manager.report,
+        built = [
+            VolumeManager(state, backends.load(opts, host), host, store)
+            for opts in (
+                backend_options(self.runtime.conf, name, self.runtime.data_dir)
+                for name in state.options.enabled_backends
             )
-            self.managers.append(manager)
+        ]
+        self.managers_ready = asyncio.create_task(self._start_managers(built))
+        self.on_stop("volume managers' start", self._cancel_start)
+
+    async def _start_managers(self, built: list[VolumeManager]) -> None:
+        for manager in built:
+            try:
+                await self._start_manager(manager)
+            except Exception:
+                LOG.exception("volume manager %s could not start", manager.topic_host)
+
+    async def _start_manager(self, manager: VolumeManager) -> None:
+        await manager.start()
+        self.on_stop(f"volume manager {manager.topic_host}", manager.stop)
+        await self.serve_rpc(MANAGER, manager, host=manager.topic_host)
+        await manager.report()
+        self.every(
+            f"volume manager {manager.topic_host} report",
+            float(self.state.options.report_interval),
+            manager.report,
+        )
+        self.managers.append(manager)
+
+    async def _cancel_start(self) -> None:
+        task = self.managers_ready
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 class VolumeApiService(VolumeService):

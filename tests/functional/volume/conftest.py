@@ -96,6 +96,8 @@ class VolumeCloud:
         runtime = Runtime(conf=load(None, environ=self.env), data_dir=self.data_dir)
         self.service = Backstage(runtime, self.router)
         await self.service.start()
+        assert self.service.managers_ready is not None
+        await self.service.managers_ready
         state = self.service.state
         app = api_app(API, state, validator=StubValidator(), enforcer=state.enforcer)
         self.transport = httpx.ASGITransport(app=app)
