@@ -159,6 +159,13 @@ async def test_services_and_zones(cloud: VolumeCloud) -> None:
     } <= binaries
     assert all(s["state"] == "up" and s["status"] == "enabled" for s in found)
     assert (await cloud.call("GET", "/v3/os-services")).status_code == 403
+    pools = await cloud.ok(
+        "GET", "/v3/scheduler-stats/get_pools", params={"detail": "true"}, token="admin"
+    )
+    (pool,) = pools["pools"]
+    assert pool["name"] == "testhost@file#file"
+    assert pool["capabilities"]["volume_backend_name"] == "file"
+    assert pool["capabilities"]["total_capacity_gb"] > 0
     zones = await cloud.ok("GET", "/v3/os-availability-zone")
     assert zones["availabilityZoneInfo"] == [{"zoneName": "nova", "zoneState": {"available": True}}]
     await cloud.ok(

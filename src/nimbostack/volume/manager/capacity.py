@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from sqlalchemy import func, select
@@ -60,12 +61,7 @@ async def report(h: BackendHost, runtime_host: str) -> None:
         binary=services.VOLUME,
         topic=MANAGER,
         zone=zone,
-        capabilities={
-            "pool": found.pool,
-            "total_capacity_gb": found.total_capacity_gb,
-            "free_capacity_gb": found.free_capacity_gb,
-            "provisioned_capacity_gb": found.provisioned_capacity_gb,
-        },
+        capabilities=dataclasses.asdict(found),
     )
     await services.heartbeat(
         h.state.db, host=runtime_host, binary=services.BACKUP, topic="volume.backup", zone=zone
