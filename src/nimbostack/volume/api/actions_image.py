@@ -46,16 +46,7 @@ async def upload_image(req: ApiRequest, volume_id: str, body: Any) -> Response:
     volume = await volumes.find(state.db, req.context, volume_id)
     req.enforce("volume_extension:volume_actions:upload_image", _target(volume))
     force = as_bool(body.get("force", False), "force") and state.options.enable_force_upload
-    fields = {
-        "name": body["image_name"],
-        "disk_format": body.get("disk_format", "raw"),
-        "container_format": body.get("container_format", "bare"),
-    }
-    if at_least(req, "3.1"):
-        fields["visibility"] = body.get("visibility", "private")
-        fields["protected"] = as_bool(body.get("protected", False), "protected")
-        if fields["visibility"] == "public":
-            req.enforce("volume_extension:volume_actions:upload_public", _target(volume))
+    fields = _image_fields(req, body, volume)
     expected = [states.AVAILABLE] + ([states.IN_USE] if force else [])
     async with state.db.session() as s:
         values = {"status": states.UPLOADING, "previous_status": volume.status}
@@ -67,23 +58,42 @@ async def upload_image(req: ApiRequest, volume_id: str, body: Any) -> Response:
         vtype = await types.get_by_id(s, volume.volume_type_id)
         extra_specs = await keyvalues.read(s, keyvalues.EXTRA_SPECS, vtype.id)
     image = await _create_image(req, state, volume, fields)
-    await state.rpc.cast_manager(
-        req.context, str(volume.host), UploadToImage(volume.id, image["id"], fields["disk_format"])
-    )
-    answer = {
+    msg = UploadToImage(volume.id, image["id"], fields["disk_format"])
+    await state.rpc.cast_manager(req.context, str(volume.host), msg)
+    type_view = {
+        "id": vtype.id,
+        "name": vtype.name,
+        "description": vtype.description,
+        "is_public": vtype.is_public,
+        "extra_specs": extra_specs,
+        "qos_specs_id": vtype.qos_specs_id,
+    }
+    return json_response({"os-volume_upload_image": _answer(volume, image, type_view)}, 202)
+
+
+def _image_fields(req: ApiRequest, body: dict[str, Any], volume: Volume) -> dict[str, Any]:
+    """The new image's record, as asked (visibility and protection from 3.1 on)."""
+    fields: dict[str, Any] = {
+        "name": body["image_name"],
+        "disk_format": body.get("disk_format", "raw"),
+        "container_format": body.get("container_format", "bare"),
+    }
+    if at_least(req, "3.1"):
+        fields["visibility"] = body.get("visibility", "private")
+        fields["protected"] = as_bool(body.get("protected", False), "protected")
+        if fields["visibility"] == "public":
+            req.enforce("volume_extension:volume_actions:upload_public", _target(volume))
+    return fields
+
+
+def _answer(volume: Volume, image: dict[str, Any], type_view: dict[str, Any]) -> dict[str, Any]:
+    return {
         "id": volume.id,
         "updated_at": timestamp(volume.updated_at),
         "status": states.UPLOADING,
         "display_description": volume.description,
         "size": volume.size,
-        "volume_type": {
-            "id": vtype.id,
-            "name": vtype.name,
-            "description": vtype.description,
-            "is_public": vtype.is_public,
-            "extra_specs": extra_specs,
-            "qos_specs_id": vtype.qos_specs_id,
-        },
+        "volume_type": type_view,
         "image_id": image["id"],
         "container_format": image.get("container_format"),
         "disk_format": image.get("disk_format"),
@@ -91,7 +101,6 @@ async def upload_image(req: ApiRequest, volume_id: str, body: Any) -> Response:
         "protected": image.get("protected", False),
         "visibility": image.get("visibility"),
     }
-    return json_response({"os-volume_upload_image": answer}, 202)
 
 
 def _inherited(meta: dict[str, str]) -> dict[str, str]:

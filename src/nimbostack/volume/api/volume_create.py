@@ -112,48 +112,44 @@ async def _source(s: AsyncSession, req: ApiRequest, wanted: dict[str, Any]) -> S
         given.append("imageRef")
     if len(given) > 1:
         raise BadRequest(f"Only one source may be given, not {' and '.join(given)}.")
-    ctx = req.context
     if wanted.get("snapshot_id"):
-        snap = await snapshots.get(s, ctx, wanted["snapshot_id"])
-        if snap.status != states.SNAP_AVAILABLE:
-            raise BadRequest(
-                f"Invalid snapshot: Originating snapshot status must be "
-                f"one of 'available' values, but it is {snap.status}."
-            )
-        parent = await volumes.get_any(s, snap.volume_id)
-        assert parent is not None
-        return Source(
-            "snapshot",
-            snap.id,
-            snap.volume_size,
-            snap.volume_type_id,
-            parent.availability_zone,
-            backend_of(parent.host or ""),
-        )
+        return await _from_snapshot(s, req, str(wanted["snapshot_id"]))
     if wanted.get("source_volid"):
-        src = await volumes.get(s, ctx, wanted["source_volid"])
-        if src.status not in (states.AVAILABLE, states.IN_USE):
-            raise BadRequest(
-                f"Invalid volume: Unable to clone volumes that are in {src.status} state."
-            )
-        return Source(
-            "volume",
-            src.id,
-            src.size,
-            src.volume_type_id,
-            src.availability_zone,
-            backend_of(src.host or ""),
-        )
+        return await _from_volume(s, req, str(wanted["source_volid"]))
     if wanted.get("backup_id"):
-        backup = await backups.get(s, ctx, wanted["backup_id"])
+        backup = await backups.get(s, req.context, wanted["backup_id"])
         if backup.status != states.BACKUP_AVAILABLE:
             raise BadRequest(
                 f"Invalid backup: Backup status must be available, but it is {backup.status}."
             )
         return Source("backup", backup.id, backup.size)
     if image:
+        # Nova passes an image's URL; its last part is the id.
         return Source("image", str(image).rstrip("/").rsplit("/", 1)[-1])
     return Source()
+
+
+async def _from_snapshot(s: AsyncSession, req: ApiRequest, snapshot_id: str) -> Source:
+    """A snapshot's copy is made on its volume's backend, in its zone."""
+    snap = await snapshots.get(s, req.context, snapshot_id)
+    if snap.status != states.SNAP_AVAILABLE:
+        raise BadRequest(
+            f"Invalid snapshot: Originating snapshot status must be one of 'available' "
+            f"values, but it is {snap.status}."
+        )
+    parent = await volumes.get_any(s, snap.volume_id)
+    assert parent is not None  # a volume cannot be deleted while it has snapshots
+    zone, backend = parent.availability_zone, backend_of(parent.host or "")
+    return Source("snapshot", snap.id, snap.volume_size, snap.volume_type_id, zone, backend)
+
+
+async def _from_volume(s: AsyncSession, req: ApiRequest, volume_id: str) -> Source:
+    """A clone is made on its source's backend, in its zone."""
+    src = await volumes.get(s, req.context, volume_id)
+    if src.status not in (states.AVAILABLE, states.IN_USE):
+        raise BadRequest(f"Invalid volume: Unable to clone volumes that are in {src.status} state.")
+    zone, backend = src.availability_zone, backend_of(src.host or "")
+    return Source("volume", src.id, src.size, src.volume_type_id, zone, backend)
 
 
 async def _image_source(req: ApiRequest, state: VolumeState, source: Source) -> None:
