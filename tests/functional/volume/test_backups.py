@@ -118,3 +118,14 @@ async def test_backup_rules(cloud: VolumeCloud) -> None:
         lambda: cloud.call("GET", f"/v3/backups/{backup['id']}"), lambda r: r.status_code == 404
     )
     assert not _store(cloud, backup["id"]).exists()
+
+
+async def test_written_zeros_are_not_stored(cloud: VolumeCloud) -> None:
+    """Chunks that hold only zeros (written, so not holes) cost nothing in the store."""
+    vol = await cloud.available_volume(size=1)
+    path = disks.volume_path(cloud.data_dir, vol["id"])
+    disks.write(path, cloud.fmt, 0, MiB, 0x55)
+    disks.write(path, cloud.fmt, 8 * MiB, 8 * MiB, 0x00)
+    backup = await _backup(cloud, vol["id"])
+    assert backup["object_count"] == 1
+    assert [p.name for p in _store(cloud, backup["id"]).glob("chunk-*")] == ["chunk-0"]

@@ -213,3 +213,8 @@ async def test_deleting_an_in_use_volume_is_refused(cloud: VolumeCloud) -> None:
     assert fault(refused)[:2] == ("badRequest", 400)
     assert "attached" in fault(refused)[2]
     assert (await cloud.volume(vol["id"]))["status"] == "in-use"
+    # A status reset does not make an attached volume deletable: its attachment counts.
+    reset = {"os-reset_status": {"status": "available"}}
+    await cloud.ok("POST", f"/v3/volumes/{vol['id']}/action", reset, token="admin")
+    again = await cloud.call("DELETE", f"/v3/volumes/{vol['id']}")
+    assert fault(again)[1] == 400
