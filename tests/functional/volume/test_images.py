@@ -136,3 +136,17 @@ async def test_upload_to_image(cloud: VolumeCloud, tmp_path: Path) -> None:
     bad = {"os-volume_upload_image": {"image_name": "x", "disk_format": "iso"}}
     refused = await cloud.call("POST", f"/v3/volumes/{vol['id']}/action", bad)
     assert fault(refused)[1] == 400
+
+
+async def test_image_data_not_matching_its_hash_is_refused(
+    cloud: VolumeCloud, tmp_path: Path
+) -> None:
+    image = cloud.images.add(_qcow2_image(tmp_path), "qcow2")
+    stored = cloud.images.directory / image["id"]
+    data = bytearray(stored.read_bytes())
+    data[-1] ^= 0xFF  # the store returns other bytes than those the record hashes
+    stored.write_bytes(bytes(data))
+    made = await cloud.create_volume(size=1, imageRef=image["id"])
+    assert (await cloud.wait_volume(made["id"], "error", "available"))["status"] == "error"
+    (message,) = await _messages(cloud, made["id"])
+    assert "does not match its checksum" in message["user_message"]
