@@ -12,6 +12,7 @@ from nimbostack.core.api.request import ApiRequest, validate
 from nimbostack.core.api.responses import empty
 from nimbostack.core.errors import BadRequest
 from nimbostack.volume import states
+from nimbostack.volume.api.calls import call_manager
 from nimbostack.volume.api.schemas import BOOLEAN, obj
 from nimbostack.volume.api.scope import as_bool
 from nimbostack.volume.api.volumes import start_delete
@@ -97,7 +98,7 @@ async def force_detach(req: ApiRequest, volume_id: str, body: Any) -> Response:
     for attachment in doomed:
         if attachment.connection_info and volume.host:
             msg = UnexportVolume(volume.id, attachment.id)
-            await state.rpc.call_manager(req.context, volume.host, msg)
+            await call_manager(state, req, volume.host, msg)
         async with state.db.session() as s:
             await attachments.remove(s, attachment)
     return empty(202)

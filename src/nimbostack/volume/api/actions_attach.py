@@ -17,14 +17,14 @@ from starlette.responses import Response
 from nimbostack.core.api.request import ApiRequest, validate
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.errors import BadRequest
-from nimbostack.core.rpc import RemoteExpectedError
 from nimbostack.volume import states
 from nimbostack.volume.api.attach_guard import check_deletion_allowed
+from nimbostack.volume.api.calls import call_manager
 from nimbostack.volume.api.schemas import obj
 from nimbostack.volume.db.models import Attachment, Volume
 from nimbostack.volume.messages import ExportVolume, UnexportVolume
 from nimbostack.volume.objects import attachments, volumes
-from nimbostack.volume.state import VolumeState, state_of
+from nimbostack.volume.state import state_of
 
 CONNECTOR = obj({"connector": {"type": "object"}}, ["connector"], extra=True)
 ATTACH = obj(
@@ -128,15 +128,8 @@ async def initialize_connection(req: ApiRequest, volume_id: str, body: Any) -> R
         raise BadRequest(f"Invalid volume: Volume {volume.id} is not on any backend.")
     connector = dict(body["connector"])
     msg = ExportVolume(volume.id, legacy_export_id(volume.id, connector), connector)
-    info = await call_export(state, req, volume.host, msg)
+    info = await call_manager(state, req, volume.host, msg)
     return json_response({"connection_info": info})
-
-
-async def call_export(state: VolumeState, req: ApiRequest, host: str, msg: ExportVolume) -> Any:
-    try:
-        return await state.rpc.call_manager(req.context, host, msg)
-    except RemoteExpectedError as exc:
-        raise BadRequest(f"Unable to create the export for volume {msg.volume_id}: {exc}") from None
 
 
 async def terminate_connection(req: ApiRequest, volume_id: str, body: Any) -> Response:
@@ -149,7 +142,7 @@ async def terminate_connection(req: ApiRequest, volume_id: str, body: Any) -> Re
     await check_deletion_allowed(req, state, found[0] if len(found) == 1 else None, len(found))
     if volume.host:
         export_id = legacy_export_id(volume.id, dict(body["connector"]))
-        await state.rpc.call_manager(req.context, volume.host, UnexportVolume(volume.id, export_id))
+        await call_manager(state, req, volume.host, UnexportVolume(volume.id, export_id))
     async with state.db.session() as s:
         await attachments.lock_volume(s, volume.id)
         if (await volumes.get(s, req.context, volume_id)).status == states.ATTACHING:

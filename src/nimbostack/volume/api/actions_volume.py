@@ -8,8 +8,8 @@ from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest, validate
 from nimbostack.core.api.responses import empty
-from nimbostack.core.errors import BadRequest
-from nimbostack.core.rpc import RemoteExpectedError
+from nimbostack.core.errors import BadRequest, ServiceUnavailable
+from nimbostack.core.rpc import RemoteExpectedError, RpcError
 from nimbostack.volume import states
 from nimbostack.volume.api import microversions as mv
 from nimbostack.volume.api.schemas import BOOLEAN, SIZE, obj
@@ -134,12 +134,9 @@ async def _destination(
     """None when the volume's backend suits the new type, else where it must move."""
     current = backend_of(str(volume.host or ""))
     base = VolumeSpec(volume.id, 0, volume.project_id, volume.availability_zone, spec)
-    try:
-        base.backend = current
-        await state.rpc.call_scheduler(req.context, FindBackend(base))
+    base.backend = current
+    if await _fits(req, state, FindBackend(base)):
         return None
-    except RemoteExpectedError:
-        pass
     if policy != "on-demand":
         raise BadRequest(
             "Invalid volume: Retype needs volume migration but migration policy is 'never'."
@@ -150,10 +147,20 @@ async def _destination(
             "or of one with snapshots is not supported."
         )
     base.backend, base.size = None, volume.size
+    found = await _fits(req, state, FindBackend(base, current))
+    if found is None:
+        raise BadRequest("Invalid volume: No valid backend was found for the new type.")
+    return found
+
+
+async def _fits(req: ApiRequest, state: VolumeState, msg: FindBackend) -> str | None:
+    """The scheduler's answer: a backend (``host@backend``), or None when none fits."""
     try:
-        return str(await state.rpc.call_scheduler(req.context, FindBackend(base, current)))
-    except RemoteExpectedError as exc:
-        raise BadRequest(f"Invalid volume: No valid backend for the new type: {exc}") from None
+        return str(await state.rpc.call_scheduler(req.context, msg))
+    except RemoteExpectedError:
+        return None
+    except RpcError as exc:
+        raise ServiceUnavailable(f"The volume scheduler does not answer: {exc}") from None
 
 
 async def set_bootable(req: ApiRequest, volume_id: str, body: Any) -> Response:

@@ -18,8 +18,8 @@ from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.errors import BadRequest, Conflict
 from nimbostack.volume import states
 from nimbostack.volume.api import microversions as mv
-from nimbostack.volume.api.actions_attach import call_export
 from nimbostack.volume.api.attach_guard import check_deletion_allowed
+from nimbostack.volume.api.calls import call_manager
 from nimbostack.volume.api.schemas import obj
 from nimbostack.volume.api.scope import all_projects, at_least, check_filters, project_of, timestamp
 from nimbostack.volume.db.models import Attachment, Volume
@@ -178,7 +178,8 @@ async def _connect(
         raise BadRequest(f"Invalid volume: Volume {volume.id} is not on any backend.")
     if att.attach_mode != "null":
         connector["mode"] = att.attach_mode
-    info = await call_export(state, req, volume.host, ExportVolume(volume.id, att.id, connector))
+    msg = ExportVolume(volume.id, att.id, connector)
+    info = await call_manager(state, req, volume.host, msg)
     flat = {**info.get("data", {}), "driver_volume_type": info["driver_volume_type"]}
     flat["attachment_id"] = att.id
     flat["enforce_multipath"] = bool(connector.get("enforce_multipath", False))
@@ -214,7 +215,7 @@ async def delete_attachment(req: ApiRequest) -> Response:
     req.enforce("volume:attachment_delete", _target(att))
     await check_deletion_allowed(req, state, att)
     if att.connection_info and volume is not None and volume.host:
-        await state.rpc.call_manager(req.context, volume.host, UnexportVolume(volume.id, att.id))
+        await call_manager(state, req, volume.host, UnexportVolume(volume.id, att.id))
     async with state.db.session() as s:
         fresh = await s.get(Attachment, att.id)
         if fresh is not None:
