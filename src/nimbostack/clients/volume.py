@@ -131,6 +131,10 @@ class VolumeClient:
     async def get_volume(self, volume_id: str) -> Volume:
         return Volume.from_body((await self._send("GET", f"/volumes/{volume_id}"))["volume"])
 
+    async def get_encryption_metadata(self, volume_id: str) -> dict[str, Any]:
+        """``encryption_key_id`` (and the cipher settings of an encrypted type)."""
+        return dict(await self._send("GET", f"/volumes/{volume_id}/encryption"))
+
     async def _action(self, volume_id: str, name: str, args: Any = None) -> Any:
         return await self._send("POST", f"/volumes/{volume_id}/action", {name: args or {}})
 

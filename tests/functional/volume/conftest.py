@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -196,18 +197,29 @@ def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 @pytest.fixture
 async def cloud(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[VolumeCloud]:
-    """The service with the file backend; modules may parametrize its volume format."""
-    fmt = getattr(request, "param", "raw")
-    running = VolumeCloud(tmp_path, base_env(tmp_path, NIMBOSTACK_BACKEND_FILE__VOLUME_FORMAT=fmt))
+    """The service with the file backend; modules may parametrize it as ``<format>`` or
+    ``<format>+postgres`` (its database on the session's PostgreSQL server)."""
+    fmt, _, database = str(getattr(request, "param", "raw")).partition("+")
+    env = base_env(tmp_path, NIMBOSTACK_BACKEND_FILE__VOLUME_FORMAT=fmt)
+    name = f"volume_{uuid.uuid4().hex[:12]}"
+    postgres = request.getfixturevalue("postgres_server") if database == "postgres" else None
+    if postgres is not None:
+        env["NIMBOSTACK_VOLUME__CONNECTION"] = postgres.create_database(name)
+    running = VolumeCloud(tmp_path, env)
     await running.start()
     try:
         yield running
     finally:
         await running.stop()
+        if postgres is not None:
+            postgres.drop_database(name)
 
 
 BOTH_FORMATS = pytest.mark.parametrize("cloud", ["raw", "qcow2"], indirect=True)
 QCOW2 = pytest.mark.parametrize("cloud", ["qcow2"], indirect=True)
+SQLITE_AND_POSTGRES = pytest.mark.parametrize(
+    "cloud", ["raw", pytest.param("raw+postgres", marks=pytest.mark.postgres)], indirect=True
+)
 
 
 def fault(resp: httpx.Response) -> tuple[str, int, str]:

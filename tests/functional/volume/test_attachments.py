@@ -7,7 +7,7 @@ import asyncio
 import uuid
 from typing import Any
 
-from tests.functional.volume.conftest import VolumeCloud, fault
+from tests.functional.volume.conftest import SQLITE_AND_POSTGRES, VolumeCloud, fault
 
 CONNECTOR = {
     "host": "testhost",
@@ -90,6 +90,7 @@ async def test_second_server_cannot_attach_a_volume_in_use(cloud: VolumeCloud) -
     assert (key, code) == ("badRequest", 400) and "in-use" in message
 
 
+@SQLITE_AND_POSTGRES
 async def test_concurrent_attaches_exactly_one_wins(cloud: VolumeCloud) -> None:
     vol = await cloud.available_volume()
 

@@ -33,6 +33,7 @@ async def test_compute_attach_flow_through_the_client(cloud: VolumeCloud) -> Non
     assert connected.connection.driver_volume_type == "file"
     assert connected.connection.data["format"] == cloud.fmt
     assert connected.connection.data["path"].endswith(f"volume-{vol['id']}")
+    assert await client.get_encryption_metadata(vol["id"]) == {"encryption_key_id": None}
     await client.complete_attachment(reserved.id)
     shown = await client.get_volume(vol["id"])
     assert shown.status == "in-use" and shown.attachments[0]["server_id"] == server

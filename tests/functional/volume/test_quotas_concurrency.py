@@ -8,7 +8,9 @@ import asyncio
 from sqlalchemy import func, select
 
 from nimbostack.volume.db.models import Volume
-from tests.functional.volume.conftest import VolumeCloud, fault
+from tests.functional.volume.conftest import SQLITE_AND_POSTGRES, VolumeCloud, fault
+
+pytestmark = SQLITE_AND_POSTGRES
 
 
 async def _rows(cloud: VolumeCloud, project: str = "project-a") -> int:

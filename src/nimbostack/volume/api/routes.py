@@ -49,6 +49,7 @@ RESOURCES: list[tuple[str, str, Handler]] = [
     ("PUT", VOL, volumes.update_volume),
     ("DELETE", VOL, volumes.delete_volume),
     ("POST", f"{VOL}/action", volume_actions.volume_action),
+    ("GET", f"{VOL}/encryption", volumes.show_encryption_metadata),
     ("GET", f"{VOL}/metadata", volume_metadata.show_metadata),
     ("POST", f"{VOL}/metadata", volume_metadata.create_metadata),
     ("PUT", f"{VOL}/metadata", volume_metadata.update_all_metadata),

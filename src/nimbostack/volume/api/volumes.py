@@ -203,3 +203,15 @@ async def start_delete(s: Any, volume: Volume, *, cascade: bool, force: bool) ->
             await snapshots.set_values(s, snap.id, {"status": states.SNAP_DELETING})
     if not volume.host:
         await volumes.remove(s, volume.id)
+
+
+async def show_encryption_metadata(req: ApiRequest) -> Response:
+    """``/volumes/{id}/encryption``: what a host needs to open an encrypted volume.
+
+    No volume is encrypted here, so only ``encryption_key_id`` (null) is ever shown.
+    """
+    state = state_of(req)
+    async with state.db.reader() as s:
+        volume = await volumes.get(s, req.context, req.param("volume_id"))
+    req.enforce("volume_extension:volume_encryption_metadata", _target(volume))
+    return json_response({"encryption_key_id": volume.encryption_key_id})

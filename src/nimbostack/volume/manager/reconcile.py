@@ -146,18 +146,27 @@ async def _backups(h: BackendHost, store: PosixStore, volume_ids: list[str]) -> 
 
 
 async def _exports(h: BackendHost, volume_ids: list[str]) -> None:
-    """Close every export without an attachment that still needs it."""
+    """Close every export without an attachment that still needs it.
+
+    An attachment made with the attachments API names its export; one made with the
+    legacy flow (``legacy-<volume>-<host>``) is needed while its volume has an
+    attachment at all.
+    """
     open_now = await h.backend.exports()
     if not open_now:
         return
     async with h.state.db.reader() as s:
         rows = await s.execute(
-            select(Attachment.id, Attachment.volume_id).where(
-                Attachment.volume_id.in_(volume_ids), Attachment.connection_info.is_not(None)
+            select(Attachment.id, Attachment.volume_id, Attachment.connection_info).where(
+                Attachment.volume_id.in_(volume_ids)
             )
         )
-        wanted = {att_id for att_id, _vid in rows.all()}
+        found = rows.all()
+    wanted = {att_id for att_id, _vid, info in found if info}
+    attached = {vid for _att, vid, _info in found}
     for export_id in sorted(open_now - wanted):
+        if export_id.startswith("legacy-") and export_id[7:43] in attached:
+            continue
         LOG.info("closing export %s of backend %s: no attachment needs it", export_id, h.name)
         await h.backend.unexport(VolumeRef("", 0), export_id)
 
