@@ -4,6 +4,7 @@ requests: exactly as many requests win as the rules allow, usage equals what exi
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -72,18 +73,32 @@ async def test_concurrent_deletes_exactly_one_wins(cloud: VolumeCloud) -> None:
     codes = await asyncio.gather(
         *(cloud.call("DELETE", f"/v3/volumes/{vol['id']}") for _ in range(6))
     )
-    assert sorted(r.status_code for r in codes) == [202] + [400] * 5
+    # The losers see it deleting (400), or already gone (404) if the manager was quick.
+    codes_seen = sorted(r.status_code for r in codes)
+    assert codes_seen[0] == 202 and all(c in (400, 404) for c in codes_seen[1:])
 
 
 async def test_concurrent_extends_exactly_one_wins(cloud: VolumeCloud) -> None:
     vol = await cloud.available_volume(size=1)
+    backend = cloud.service.managers[0].host.backend  # type: ignore[union-attr]
+    release = asyncio.Event()
+    extend = backend.extend
+
+    async def held_extend(*args: Any, **kwargs: Any) -> Any:
+        await release.wait()  # the winner's extend stays in progress while others try
+        return await extend(*args, **kwargs)
+
+    backend.extend = held_extend  # type: ignore[method-assign]
     path = f"/v3/volumes/{vol['id']}/action"
     codes = await asyncio.gather(
         *(cloud.call("POST", path, {"os-extend": {"new_size": 2 + i}}) for i in range(5))
     )
     assert sorted(r.status_code for r in codes) == [202] + [400] * 4
+    release.set()
     done = await cloud.wait_volume(vol["id"], "available")
     assert done["size"] in range(2, 7)
+    usage = await cloud.ok("GET", "/v3/os-quota-sets/project-a", params={"usage": "true"})
+    assert usage["quota_set"]["gigabytes"]["in_use"] == done["size"]
 
 
 async def test_concurrent_snapshot_and_delete(cloud: VolumeCloud) -> None:
@@ -115,3 +130,36 @@ async def test_failed_creates_leave_usage_equal_to_what_exists(cloud: VolumeClou
     assert messages["messages"][0]["user_message"] == (
         "schedule allocate volume:Could not find any available weighted backend."
     )
+
+
+async def test_concurrent_type_creates_one_name(cloud: VolumeCloud) -> None:
+    body = {"volume_type": {"name": "twin"}}
+    codes = await asyncio.gather(
+        *(cloud.call("POST", "/v3/types", body, token="admin") for _ in range(5))
+    )
+    assert sorted(r.status_code for r in codes) == [200] + [409] * 4
+
+
+async def test_concurrent_metadata_writes_of_one_key(cloud: VolumeCloud) -> None:
+    vol = await cloud.available_volume()
+    path = f"/v3/volumes/{vol['id']}/metadata"
+    codes = await asyncio.gather(
+        *(cloud.call("POST", path, {"metadata": {"k": str(i)}}) for i in range(6))
+    )
+    assert [r.status_code for r in codes] == [200] * 6
+    final = (await cloud.ok("GET", path))["metadata"]
+    assert set(final) == {"k"} and final["k"] in {str(i) for i in range(6)}
+
+
+async def test_concurrent_accepts_of_one_transfer(cloud: VolumeCloud) -> None:
+    vol = await cloud.available_volume()
+    offer = (
+        await cloud.ok("POST", "/v3/os-volume-transfer", {"transfer": {"volume_id": vol["id"]}})
+    )["transfer"]
+    accept = {"accept": {"auth_key": offer["auth_key"]}}
+    url = f"/v3/os-volume-transfer/{offer['id']}/accept"
+    codes = await asyncio.gather(
+        cloud.call("POST", url, accept, token="other"),
+        cloud.call("POST", url, accept, token="admin"),
+    )
+    assert sorted(r.status_code for r in codes) == [202, 404]

@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
-from nimbostack.core.errors import BadRequest
+from nimbostack.core.errors import BadRequest, Conflict
 from nimbostack.volume.api.schemas import obj, wrapped
 from nimbostack.volume.api.scope import links
 from nimbostack.volume.db.models import QosSpecs
@@ -66,8 +67,11 @@ async def create_qos_specs(req: ApiRequest) -> Response:
     wanted = dict((await req.json(CREATE))["qos_specs"])
     name = str(wanted.pop("name")).strip()
     consumer = str(wanted.pop("consumer", "back-end"))
-    async with state.db.session() as s:
-        created = await qos.create(s, name, consumer, {k: str(v) for k, v in wanted.items()})
+    try:
+        async with state.db.session() as s:
+            created = await qos.create(s, name, consumer, {k: str(v) for k, v in wanted.items()})
+    except IntegrityError:  # a twin request took the name between check and insert
+        raise Conflict(f"QoS Specs {name} already exists.") from None
     body = {"qos_specs": _view(created, wanted), "links": links(req, "qos-specs", created.id)}
     return json_response(body)
 

@@ -98,8 +98,8 @@ async def create_snapshot(req: ApiRequest) -> Response:
     async with state.db.session() as s:
         volume = await volume_records.get(s, req.context, wanted["volume_id"])
         req.enforce("volume:create_snapshot", {"project_id": volume.project_id})
-        await attachments.lock_volume(s, volume.id)  # against a racing delete
-        volume = await volume_records.get(s, req.context, volume.id)
+        # Locked and read again: a racing delete either committed (and shows) or waits.
+        await attachments.lock_volume(s, volume.id)
         in_use_ok = force or at_least(req, mv.SNAPSHOT_IN_USE)
         if volume.status != states.AVAILABLE and not (volume.status == states.IN_USE and in_use_ok):
             raise BadRequest(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
@@ -108,7 +109,10 @@ async def accept_transfer(req: ApiRequest) -> Response:
     project = req.context.project_id or ""
     req.enforce("volume:accept_transfer", {"project_id": project})
     async with state.db.session() as s:
-        transfer = await s.get(Transfer, req.param("transfer_id"))
+        # Locked: of two projects accepting one offer, the second finds it gone.
+        transfer = await s.scalar(
+            select(Transfer).where(Transfer.id == req.param("transfer_id")).with_for_update()
+        )
         if transfer is None:
             raise transfers.not_found(req.param("transfer_id"))
         if not transfers.key_matches(transfer, key):

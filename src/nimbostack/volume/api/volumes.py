@@ -25,7 +25,14 @@ from nimbostack.volume.api.scope import (
 from nimbostack.volume.api.views import volumes as views
 from nimbostack.volume.db.models import Attachment, Snapshot, Volume
 from nimbostack.volume.messages import DeleteVolume
-from nimbostack.volume.objects import keyvalues, paging, snapshots, volume_queries, volumes
+from nimbostack.volume.objects import (
+    attachments,
+    keyvalues,
+    paging,
+    snapshots,
+    volume_queries,
+    volumes,
+)
 from nimbostack.volume.objects.volume_queries import VolumeFilters
 from nimbostack.volume.state import state_of
 
@@ -186,6 +193,9 @@ async def start_delete(s: Any, volume: Volume, *, cascade: bool, force: bool) ->
     cascading) of snapshots, so a racing attach or snapshot cannot slip in between. A
     volume that was never placed on a backend is simply removed.
     """
+    # The row lock makes a racing snapshot or attach commit first (or wait): the
+    # conditional UPDATE below, a new statement, then sees what it added.
+    await attachments.lock_volume(s, volume.id)
     expected: tuple[str, ...] = states.VOLUME_STATUSES if force else states.DELETABLE
     if force:
         expected = tuple(x for x in expected if x not in (states.IN_USE, states.DELETING))

@@ -100,8 +100,18 @@ async def _same_server(s: AsyncSession, volume_id: str, instance_uuid: str | Non
 
 
 async def lock_volume(s: AsyncSession, volume_id: str) -> Volume | None:
-    """The volume with its row locked until the transaction ends (SQLite: already)."""
-    return await s.scalar(select(Volume).where(Volume.id == volume_id).with_for_update())
+    """The volume, read afresh, with its row locked until the transaction ends.
+
+    ``populate_existing`` matters: a volume the session loaded before it waited for
+    the lock would otherwise keep the values it had then.
+    """
+    stmt = (
+        select(Volume)
+        .where(Volume.id == volume_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return await s.scalar(stmt)
 
 
 async def refresh_volume_status(s: AsyncSession, volume_id: str) -> None:
