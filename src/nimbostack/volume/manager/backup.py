@@ -36,7 +36,6 @@ async def create_backup(
         except Exception as exc:
             LOG.exception("backup %s of volume %s failed", backup.id, volume.id)
             await store.delete(backup.id)
-            await _finish(h, backup, volume, snap, ok=False, reason=str(exc) or type(exc).__name__)
             await h.tell_user(
                 ctxt,
                 project_id=backup.project_id,
@@ -46,6 +45,7 @@ async def create_backup(
                 detail="backup_create_failed",
                 text="Backup driver failed to create backup.",
             )
+            await _finish(h, backup, volume, snap, ok=False, reason=str(exc) or type(exc).__name__)
             return
         await _finish(h, backup, volume, snap, ok=True, stored=manifest.stored)
 
@@ -105,8 +105,6 @@ async def delete_backup(
             await store.delete(backup.id)
         except Exception:
             LOG.exception("deleting backup %s failed", backup.id)
-            async with h.state.db.session() as s:
-                await backups.set_values(s, backup.id, {"status": states.BACKUP_ERROR_DELETING})
             await h.tell_user(
                 ctxt,
                 project_id=backup.project_id,
@@ -116,6 +114,8 @@ async def delete_backup(
                 detail="backup_delete_failed",
                 text="Backup driver failed to delete backup.",
             )
+            async with h.state.db.session() as s:
+                await backups.set_values(s, backup.id, {"status": states.BACKUP_ERROR_DELETING})
             return
         async with h.state.db.session() as s:
             await backups.remove(s, backup.id)

@@ -128,13 +128,12 @@ async def _failed(
         await h.backend.delete(volume_ref(volume))
     except Exception:
         LOG.exception("cleaning up the data of failed volume %s", volume.id)
-    async with h.state.db.session() as s:
-        await volumes.transition(s, volume.id, BUILDING, {"status": states.ERROR})
     action = (
         user_messages.COPY_IMAGE_TO_VOLUME
         if detail in ("image_unacceptable", "image_too_big")
         else user_messages.CREATE_VOLUME_FROM_BACKEND
     )
+    # The message first: whoever sees the error status finds the reason.
     await h.tell_user(
         ctxt,
         project_id=volume.project_id,
@@ -144,3 +143,5 @@ async def _failed(
         detail=detail,
         text=text,
     )
+    async with h.state.db.session() as s:
+        await volumes.transition(s, volume.id, BUILDING, {"status": states.ERROR})

@@ -29,7 +29,6 @@ async def delete_volume(h: BackendHost, ctxt: RequestContext, volume_id: str) ->
             await h.backend.delete(volume_ref(volume))
         except Exception as exc:
             LOG.exception("deleting volume %s failed", volume_id)
-            await h.set_volume(volume_id, status=states.ERROR_DELETING)
             await h.tell_user(
                 ctxt,
                 project_id=volume.project_id,
@@ -39,6 +38,7 @@ async def delete_volume(h: BackendHost, ctxt: RequestContext, volume_id: str) ->
                 detail="unknown",
                 text=f"The volume's data could not be deleted: {exc}",
             )
+            await h.set_volume(volume_id, status=states.ERROR_DELETING)
             return
         async with h.state.db.session() as s:
             await volumes.remove(s, volume_id)

@@ -80,6 +80,15 @@ async def _commit(h: BackendHost, volume: Volume) -> None:
 async def _roll_back(
     h: BackendHost, ctxt: RequestContext, volume: Volume, detail: str, text: str
 ) -> None:
+    await h.tell_user(
+        ctxt,
+        project_id=volume.project_id,
+        resource_type=user_messages.VOLUME,
+        resource_id=volume.id,
+        action=user_messages.EXTEND_VOLUME,
+        detail=detail,
+        text=text,
+    )
     async with h.state.db.session() as s:
         await volumes.transition(
             s,
@@ -91,15 +100,6 @@ async def _roll_back(
                 "previous_status": None,
             },
         )
-    await h.tell_user(
-        ctxt,
-        project_id=volume.project_id,
-        resource_type=user_messages.VOLUME,
-        resource_id=volume.id,
-        action=user_messages.EXTEND_VOLUME,
-        detail=detail,
-        text=text,
-    )
 
 
 async def notify_compute(h: BackendHost, ctxt: RequestContext, volume: Volume) -> bool:

@@ -60,8 +60,8 @@ async def _volume(h: BackendHost, ctxt: RequestContext, volume: Volume) -> None:
     if status in (states.CREATING, states.DOWNLOADING, states.RESTORING_BACKUP):
         if status != states.RESTORING_BACKUP:
             await h.backend.delete(volume_ref(volume))
-        await _set(h, volume, [status], {"status": states.ERROR})
         await _tell(h, ctxt, volume)
+        await _set(h, volume, [status], {"status": states.ERROR})
     elif status == states.DELETING:
         await delete.delete_volume(h, ctxt, volume.id)
     elif status == states.EXTENDING:

@@ -48,7 +48,6 @@ async def restore_backup(
             await restore_into(h, backup_id, volume_id)
         except Exception:
             LOG.exception("restoring backup %s into volume %s failed", backup_id, volume_id)
-            await _finish(h, backup_id, volume_id, ok=False)
             await h.tell_user(
                 ctxt,
                 project_id=volume.project_id,
@@ -58,6 +57,7 @@ async def restore_backup(
                 detail="backup_restore_failed",
                 text="Backup driver failed to restore backup.",
             )
+            await _finish(h, backup_id, volume_id, ok=False)
             return
         await _finish(h, backup_id, volume_id, ok=True)
 

@@ -66,8 +66,6 @@ async def delete_snapshot(h: BackendHost, ctxt: RequestContext, snapshot_id: str
 async def _failed(
     h: BackendHost, ctxt: RequestContext, snap: Snapshot, *, was: str, now: str
 ) -> None:
-    async with h.state.db.session() as s:
-        await snapshots.transition(s, snap.id, [was], {"status": now})
     creating = was == states.SNAP_CREATING
     await h.tell_user(
         ctxt,
@@ -78,3 +76,5 @@ async def _failed(
         detail="snapshot_create_failed" if creating else "snapshot_delete_failed",
         text="Snapshot failed to create." if creating else "Snapshot failed to delete.",
     )
+    async with h.state.db.session() as s:
+        await snapshots.transition(s, snap.id, [was], {"status": now})

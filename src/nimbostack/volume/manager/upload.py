@@ -40,13 +40,6 @@ async def upload_to_image(h: BackendHost, ctxt: RequestContext, msg: UploadToIma
             await client.delete(msg.image_id)
     finally:
         await asyncio.to_thread(path.unlink, True)
-    async with h.state.db.session() as s:
-        await volumes.transition(
-            s,
-            volume.id,
-            [states.UPLOADING],
-            {"status": volume.previous_status or states.AVAILABLE, "previous_status": None},
-        )
     if not ok:
         await h.tell_user(
             ctxt,
@@ -56,4 +49,11 @@ async def upload_to_image(h: BackendHost, ctxt: RequestContext, msg: UploadToIma
             action=user_messages.COPY_VOLUME_TO_IMAGE,
             detail="upload_failed",
             text="Failed to upload volume to image at backend.",
+        )
+    async with h.state.db.session() as s:
+        await volumes.transition(
+            s,
+            volume.id,
+            [states.UPLOADING],
+            {"status": volume.previous_status or states.AVAILABLE, "previous_status": None},
         )

@@ -70,11 +70,12 @@ class SchedulerManager:
         self, ctxt: RequestContext, volume_id: str, project_id: str, reason: str
     ) -> None:
         LOG.warning("volume %s: %s", volume_id, reason)
+        # One transaction: whoever sees the error status finds the message too.
         async with self.state.db.session() as s:
-            failed = await volumes.transition(
+            if not await volumes.transition(
                 s, volume_id, [states.CREATING], {"status": states.ERROR}
-            )
-        if failed:
+            ):
+                return
             await user_messages.record(
                 self.state.db,
                 ctxt,
