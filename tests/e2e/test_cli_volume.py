@@ -50,10 +50,10 @@ def _volume_file(cloud: RunningCloud, volume_id: str) -> Path:
 
 
 def _digest(path: Path) -> str:
-    """SHA-256 of a qcow2 volume's raw content, read with qemu-img."""
+    """SHA-256 of a volume's content (raw files, the default), read through qemu-img."""
     raw = path.with_name(path.name + ".check.raw")
     subprocess.run(
-        ["qemu-img", "convert", "-U", "-f", "qcow2", "-O", "raw", str(path), str(raw)],
+        ["qemu-img", "convert", "-U", "-f", "raw", "-O", "raw", str(path), str(raw)],
         check=True,
     )
     try:
