@@ -20,3 +20,6 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
     running = RunningCloud.start(data_dir)
     yield running
     running.stop()
+    blocked = running.loop_blocks()
+    if blocked:
+        pytest.fail("the cloud's event loop was blocked:\n" + "\n".join(blocked))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import httpx
@@ -12,9 +11,11 @@ from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
 
 from nimbostack.compute.agent.drivers.qemu import QemuDriver
+from nimbostack.compute.console.origin import OriginPolicy
 from nimbostack.compute.console.proxy import build_proxy_app
 from nimbostack.compute.console.tokens import console_url, issue_token, load_secret
-from nimbostack.core.service import HttpServer
+from nimbostack.core.http import HttpServer
+from nimbostack.core.runtime import bind_socket
 from nimbostack.guest_image.builder import GuestImage
 from tests.e2e import qemu_support as qs
 from tests.e2e.qemu_support import make_spec
@@ -25,12 +26,6 @@ host_dir = qs.host_dir
 make_driver = qs.make_driver
 driver = qs.driver
 NOVNC = Path("/usr/share/novnc")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_vnc_through_the_proxy(
@@ -45,8 +40,10 @@ async def test_vnc_through_the_proxy(
 
     secret = load_secret(host_dir / "data")
     assert load_secret(host_dir / "data") == secret  # created once, then reused
-    port = _free_port()
-    server = HttpServer(build_proxy_app(secret, NOVNC), "127.0.0.1", port, "console-test")
+    sock = bind_socket("127.0.0.1", 0, "console-test")
+    port = int(sock.getsockname()[1])
+    origins = OriginPolicy.build(f"http://127.0.0.1:{port}/vnc_lite.html")
+    server = HttpServer(build_proxy_app(secret, NOVNC, origins), sock, "console-test")
     await server.start()
     try:
         token = issue_token(secret, spec.uuid, info.host, info.port)

@@ -17,6 +17,16 @@ from typing import Any
 import httpx
 
 from nimbostack.cmd.services import in_up
+from nimbostack.core.loopwatch import MARKER
+
+# CPU time one event-loop callback may take in services the tests run (see
+# core/loopwatch.py and tests/functional/conftest.py).
+LOOP_WATCH_MS = 50
+# The same in a cloud the suite starts; ``RunningCloud.loop_blocks`` lists the callbacks
+# that took more. A running cloud compiles each new shape of an SQL statement once, on
+# the loop: placement's candidates query takes 40-65 ms of CPU the first time (more on
+# a busy machine), so the cloud allows twice the usual time.
+CLOUD_LOOP_WATCH_MS = 2 * LOOP_WATCH_MS
 
 VENV_BIN = Path(sys.executable).parent
 OPENSTACK = str(VENV_BIN / "openstack")
@@ -67,16 +77,22 @@ class RunningCloud:
         # picked here and released before the child binds them could be taken meanwhile.
         env.update({f"NIMBOSTACK_{spec.name.upper()}__PORT": "0" for spec in in_up()})
         env["NIMBOSTACK_COMPUTE__METADATA_PORT"] = "0"
+        env["NIMBOSTACK_DEFAULT__LOOP_WATCH_MS"] = str(CLOUD_LOOP_WATCH_MS)
         # Most tests exercise the control plane; real guests are asked for explicitly.
         env.setdefault("NIMBOSTACK_COMPUTE_AGENT__DRIVER", "fake")
         env.update(extra_env or {})
         cloud = cls(data_dir=data_dir, env=env, ports={})
-        log = (data_dir / "up.log").open("wb")
         data_dir.mkdir(parents=True, exist_ok=True)
-        cloud.proc = subprocess.Popen(
-            [str(VENV_BIN / "nimbostack"), "up"], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        cloud.wait_ready()
+        # The child keeps its own copy of the log's descriptor.
+        with (data_dir / "up.log").open("wb") as log:
+            cloud.proc = subprocess.Popen(
+                [str(VENV_BIN / "nimbostack"), "up"], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        try:
+            cloud.wait_ready()
+        except BaseException:
+            cloud.stop()  # never leave a half-started cloud running
+            raise
         return cloud
 
     def wait_ready(self, timeout: float = 60.0) -> None:
@@ -103,6 +119,11 @@ class RunningCloud:
     def log_tail(self, lines: int = 40) -> str:
         path = self.data_dir / "up.log"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def loop_blocks(self) -> list[str]:
+        """The log lines of event-loop callbacks that ran longer than CLOUD_LOOP_WATCH_MS."""
+        path = self.data_dir / "up.log"
+        return [line for line in path.read_text(errors="replace").splitlines() if MARKER in line]
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

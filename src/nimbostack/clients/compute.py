@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from nimbostack.clients import tls
 from nimbostack.clients.identity import Session
 
 DEFAULT_VERSION = "2.96"
@@ -32,7 +33,7 @@ class ComputeClient:
         service_token: str | None = None,
     ) -> None:
         self.base = session.endpoint("compute")
-        self.client = client or httpx.AsyncClient(timeout=60)
+        self.client = client or httpx.AsyncClient(timeout=60, verify=tls.context())
         self.headers = {
             "X-Auth-Token": session.token,
             "OpenStack-API-Version": f"compute {version}",

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from nimbostack.clients import tls
 from nimbostack.core.errors import ServiceUnavailable
 
 
@@ -42,7 +43,7 @@ async def password_session(
             "scope": {"project": {"name": project, "domain": {"id": domain}}},
         }
     }
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(timeout=60, verify=tls.context()) as client:
         resp = await client.post(f"{auth_url.rstrip('/')}/auth/tokens", json=body)
     if resp.status_code != 201:
         raise ServiceUnavailable(f"identity refused the service login: {resp.status_code}")

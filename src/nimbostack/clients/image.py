@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from nimbostack.clients import tls
 from nimbostack.clients.headers import trace_headers
 from nimbostack.clients.identity import Session
 
@@ -30,7 +31,7 @@ class ImageClient:
 
     def __init__(self, session: Session, client: httpx.AsyncClient | None = None) -> None:
         self.base = session.endpoint("image")
-        self.client = client or httpx.AsyncClient(timeout=300)
+        self.client = client or httpx.AsyncClient(timeout=300, verify=tls.context())
         self._token = session.token
 
     @property

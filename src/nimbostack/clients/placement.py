@@ -6,6 +6,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from nimbostack.clients import tls
 from nimbostack.clients.identity import Session
 from nimbostack.core import tracing
 
@@ -43,7 +44,9 @@ class PlacementClient:
     ) -> None:
         self.auth = auth
         self.client = client or httpx.AsyncClient(
-            timeout=30, limits=httpx.Limits(max_connections=100, max_keepalive_connections=50)
+            timeout=30,
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+            verify=tls.context(),
         )
         self._base = base
 

@@ -8,15 +8,17 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import uvloop
 
+from nimbostack.clients import tls
 from nimbostack.cmd import services as registry
 from nimbostack.core import config
 from nimbostack.core.errors import ConfigError
+from nimbostack.core.loopwatch import LoopWatch, watched_loop
 from nimbostack.core.service import Runtime, default_data_dir
 
 # A server allocates many short-lived objects per request (rows, dicts, coroutines);
@@ -25,10 +27,28 @@ from nimbostack.core.service import Runtime, default_data_dir
 _GC_THRESHOLDS = (50_000, 20, 100)
 
 
-def _run(main: Coroutine[Any, Any, None]) -> None:
+def _run(main: Coroutine[Any, Any, None], watch: LoopWatch | None = None) -> None:
     """Run on uvloop: the stock loop serves HTTP an order of magnitude slower here."""
     gc.set_threshold(*_GC_THRESHOLDS)
-    uvloop.run(main)
+    tls.context()  # built now, not by the first request that needs a client
+    if watch is None:
+        uvloop.run(main)
+        return
+    with watch.gc_accounting():
+        uvloop.run(main, loop_factory=watched_loop(uvloop.Loop, watch))
+
+
+def _watch(runtime: Runtime) -> LoopWatch | None:
+    """The loop watch ``[DEFAULT] loop_watch_ms`` asks for, armed once started."""
+    limit = int(runtime.conf.DEFAULT.loop_watch_ms)
+    return LoopWatch(limit, armed=False) if limit > 0 else None
+
+
+async def _armed(start: Awaitable[None], watch: LoopWatch | None) -> None:
+    # Start-up imports modules and migrates databases in one go; requests come after.
+    await start
+    if watch is not None:
+        watch.armed = True
 
 
 def _runtime(args: argparse.Namespace) -> Runtime:
@@ -66,10 +86,12 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(f"nimbostack up: {exc.args[0]}", file=sys.stderr)
         return 2
 
-    async def main() -> None:
-        await _run_until_signal(_start_and_report(cloud, runtime), cloud.stop)
+    watch = _watch(runtime)
 
-    _run(main())
+    async def main() -> None:
+        await _run_until_signal(_armed(_start_and_report(cloud, runtime), watch), cloud.stop)
+
+    _run(main(), watch)
     print("nimbostack: stopped")
     return 0
 
@@ -98,14 +120,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         runtime.conf.override("compute_agent", driver="fake", fake_hosts=args.fake_hosts)
     service = registry.by_name(args.role).load(runtime)
 
+    watch = _watch(runtime)
+
     async def stop() -> None:
         await service.stop()
         await runtime.close()
 
     async def main() -> None:
-        await _run_until_signal(service.start(), stop)
+        await _run_until_signal(_armed(service.start(), watch), stop)
 
-    _run(main())
+    _run(main(), watch)
     return 0
 
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from nimbostack.core.api.app import Route
 from nimbostack.core.service import Runtime, Service
 
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """One service: its class, its catalog type and name, and its endpoint path."""
+    """One service: its class, its catalog type and name, its endpoint path and routes."""
 
     name: str
     target: str  # "module:Class"
@@ -20,6 +22,7 @@ class ServiceSpec:
     path: str = ""
     in_up: bool = True  # run by `nimbostack up` (roles are for `serve` only)
     wave: int = 1  # `up` starts waves in order, the services of one wave together
+    routes: str = ""  # "module:NAME" of its REST API's route table, if it serves one
     # Further catalog types naming the same endpoint (block storage is also `volumev3`).
     also_types: tuple[str, ...] = ()
 
@@ -33,6 +36,14 @@ class ServiceSpec:
         assert isinstance(service, Service)
         return service
 
+    def route_table(self) -> Sequence[Route]:
+        """The routes of the service's REST API (empty when it serves none)."""
+        if not self.routes:
+            return []
+        module, _, name = self.routes.partition(":")
+        table: Sequence[Route] = getattr(importlib.import_module(module), name)
+        return table
+
     def import_options(self) -> None:
         importlib.import_module(self.target.partition(":")[0])
 
@@ -45,12 +56,30 @@ SERVICES: list[ServiceSpec] = [
         "keystone",
         "/v3",
         wave=0,
+        routes="nimbostack.identity.api.routes:ROUTES",
     ),
-    ServiceSpec("image", "nimbostack.image.service:ImageService", "image", "glance"),
     ServiceSpec(
-        "placement", "nimbostack.placement.service:PlacementService", "placement", "placement"
+        "image",
+        "nimbostack.image.service:ImageService",
+        "image",
+        "glance",
+        routes="nimbostack.image.api.routes:ROUTES",
     ),
-    ServiceSpec("compute", "nimbostack.compute.service:ComputeService", "compute", "nova", "/v2.1"),
+    ServiceSpec(
+        "placement",
+        "nimbostack.placement.service:PlacementService",
+        "placement",
+        "placement",
+        routes="nimbostack.placement.api.routes:ROUTES",
+    ),
+    ServiceSpec(
+        "compute",
+        "nimbostack.compute.service:ComputeService",
+        "compute",
+        "nova",
+        "/v2.1",
+        routes="nimbostack.compute.api.routes:ROUTES",
+    ),
     ServiceSpec("console_proxy", "nimbostack.compute.console.service:ConsoleProxyService", None),
     ServiceSpec(
         "volume",

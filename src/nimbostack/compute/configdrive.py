@@ -60,7 +60,9 @@ def _since(version: str, first: str) -> bool:
 
 
 def _json(value: Any) -> bytes:
-    return json.dumps(value).encode()
+    # UTF-8 rather than \u escapes: the guest's small JSON reader passes bytes through
+    # (an admin password or a name outside ASCII reaches it intact).
+    return json.dumps(value, ensure_ascii=False).encode()
 
 
 def _meta_data(

@@ -4,6 +4,10 @@ Topics: ``compute.conductor``, ``compute.scheduler``, ``compute.agent.<host>``.
 Instances travel by uuid; the agent reads and writes them only through the conductor.
 Dict fields hold JSON documents whose shape the docstring names (an instance dict is
 ``compute.objects.instances.to_dict``; a request spec is ``RequestSpec.to_dict``).
+
+An ``admin_pass`` field is the password a guest gets through its config drive: it
+travels only in the messages of one build (or rebuild, evacuation), is stored nowhere,
+and is left out of the messages' repr so that no log shows it.
 """
 
 from __future__ import annotations
@@ -36,8 +40,10 @@ class BuildInstances(Message):
     """api -> conductor, cast: schedule and build newly recorded instances."""
 
     name = "BuildInstances"
+    version = "1.1"
     instance_uuids: list[str]
     request_spec: dict[str, Any]
+    admin_pass: str | None = field(default=None, repr=False)  # 1.1
 
 
 @dataclass
@@ -53,7 +59,9 @@ class GetInstance(Message):
 class UpdateInstance(Message):
     """agent -> conductor, call: apply ``values``; refuse unless task_state is expected.
 
-    Returns the updated instance dict; raises UnexpectedTaskState.
+    ``values["system_metadata"]``, if present, holds changes to merge (a None value
+    removes its key), not the whole dict. Returns the updated instance dict; raises
+    UnexpectedTaskState.
     """
 
     name = "UpdateInstance"
@@ -124,6 +132,8 @@ class BuildFailed(Message):
     reason: str
     request_spec: dict[str, Any]
     reschedule: bool = True
+    # The build's admin_pass, handed back for the next host.
+    admin_pass: str | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -176,10 +186,12 @@ class EvacuateInstance(Message):
     """api -> conductor, cast: rebuild an instance of a down host somewhere else."""
 
     name = "EvacuateInstance"
+    version = "1.1"
     instance_uuid: str
     request_id: str
     host: str | None = None
     on_shared_storage: bool = True
+    admin_pass: str | None = field(default=None, repr=False)  # 1.1
 
 
 @dataclass
@@ -253,10 +265,12 @@ class BuildAndRunInstance(Message):
     """conductor -> agent, cast: build the instance on this host."""
 
     name = "BuildAndRunInstance"
+    version = "1.1"
     instance_uuid: str
     request_spec: dict[str, Any]
     node: str
     request_id: str
+    admin_pass: str | None = field(default=None, repr=False)  # 1.1
 
 
 @dataclass
@@ -299,11 +313,13 @@ class SpawnOnHost(Message):
     """conductor -> agent, cast: boot an instance again (unshelve, evacuate) from ``image_ref``."""
 
     name = "SpawnOnHost"
+    version = "1.1"
     instance_uuid: str
     image_ref: str
     node: str
     request_id: str
     reason: str  # "unshelve" or "evacuate"
+    admin_pass: str | None = field(default=None, repr=False)  # 1.1: evacuate only
 
 
 @dataclass
@@ -311,9 +327,11 @@ class RebuildInstance(Message):
     """api -> agent, cast: recreate the root disk from ``image_ref`` and restart."""
 
     name = "RebuildInstance"
+    version = "1.1"
     instance_uuid: str
     image_ref: str
     request_id: str
+    admin_pass: str | None = field(default=None, repr=False)  # 1.1
 
 
 @dataclass

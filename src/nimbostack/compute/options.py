@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from nimbostack.core.config import Opt, port_opt, register
+from nimbostack.core.options import api_opts
 
 register(
     "compute",
     "The compute service (Nova): API, conductor and scheduler.",
     [
         port_opt("port", 8774, "the compute API"),
+        *api_opts(),
         port_opt("metadata_port", 8775, "the metadata API"),
         Opt("connection", "", "Database URL for compute (empty: see [database])."),
         Opt(
@@ -43,6 +45,14 @@ register(
         ),
         Opt("force_config_drive", True, "Attach a config drive to every instance.", type="bool"),
         Opt(
+            "enable_instance_password",
+            True,
+            "Generate a root password for a server built or rebuilt without adminPass, and "
+            "answer the password (generated or given) as adminPass. Either reaches the "
+            "guest through its config drive; false: none is generated or answered.",
+            type="bool",
+        ),
+        Opt(
             "max_placement_candidates",
             1000,
             "Candidates asked of placement per request.",
@@ -63,6 +73,14 @@ register(
             1.0,
             "Weight of free disk (negative packs hosts).",
             type="float",
+        ),
+        Opt(
+            "max_servers_per_request",
+            100,
+            "Servers one create request may make (a larger max_count gets this many; "
+            "a larger min_count is refused).",
+            type="int",
+            minimum=1,
         ),
         Opt(
             "quota_instances",
@@ -159,5 +177,20 @@ register(
         Opt("memory_mb", 262144, "RAM (MiB) of each simulated host.", type="int", minimum=1),
         Opt("local_gb", 4000, "Disk (GiB) of each simulated host.", type="int", minimum=1),
         Opt("delay_ms", 0, "Simulated time each operation takes.", type="int", minimum=0),
+    ],
+)
+
+register(
+    "trace",
+    "Trace spans compute keeps for `nimbostack trace` (boots and user requests; "
+    "periodic work such as heartbeats is not traced).",
+    [
+        Opt(
+            "retention_hours",
+            168,
+            "Hours a span is kept; the conductor deletes older ones periodically.",
+            type="int",
+            minimum=1,
+        ),
     ],
 )

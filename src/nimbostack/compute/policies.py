@@ -46,6 +46,7 @@ _MEMBER_RULES = [
     "os-deferred-delete:restore",
     "os-remote-consoles",
     "os-server-password:clear",
+    "os-admin-password",
     "server-metadata:create",
     "server-metadata:update",
     "server-metadata:update_all",

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.compute.objects import quotas as store
 from nimbostack.core.db import Database
-from nimbostack.core.errors import Forbidden
+from nimbostack.core.errors import BadRequest, Forbidden
 
 # Resource name -> [compute] option holding its default.
 DEFAULT_OPTIONS = {
@@ -32,6 +32,26 @@ LEGACY_FILES = {
     "injected_file_content_bytes": 10240,
     "injected_file_path_bytes": 255,
 }
+
+
+# A limit as a request may set it: -1 (unlimited) up to Nova's bound for SQL integers,
+# as a JSON integer or a string of digits (checked again by limit_value).
+MAX_LIMIT = 2**31 - 1
+LIMIT_SCHEMA = {
+    "type": ["integer", "string"],
+    "pattern": "^-?[0-9]+$",
+    "maxLength": len(str(MAX_LIMIT)) + 1,
+    "minimum": -1,
+    "maximum": MAX_LIMIT,
+}
+
+
+def limit_value(resource: str, raw: Any) -> int:
+    """A requested limit as an integer; BadRequest unless from -1 to MAX_LIMIT."""
+    value = int(raw)
+    if not -1 <= value <= MAX_LIMIT:
+        raise BadRequest(f"Quota limit {value} for {resource} must be from -1 to {MAX_LIMIT}.")
+    return value
 
 
 def configured(conf: Any) -> dict[str, int]:
@@ -62,13 +82,25 @@ async def limits(db: Database, conf: Any, project_id: str) -> dict[str, int]:
 def _over(
     quota: dict[str, int], used: dict[str, int], count: int, flavor: dict[str, Any]
 ) -> tuple[list[str], dict[str, int]]:
-    wanted = {
-        "instances": count,
-        "cores": count * int(flavor["vcpus"]),
-        "ram": count * int(flavor["memory_mb"]),
-    }
+    wanted = {r: count * each for r, each in _per_server(flavor).items()}
     over = [r for r, n in wanted.items() if quota[r] >= 0 and used[r] + n > quota[r]]
     return over, wanted
+
+
+def _per_server(flavor: dict[str, Any]) -> dict[str, int]:
+    return {"instances": 1, "cores": int(flavor["vcpus"]), "ram": int(flavor["memory_mb"])}
+
+
+def room_for(quota: dict[str, int], used: dict[str, int], flavor: dict[str, Any], high: int) -> int:
+    """How many more servers of ``flavor`` the quota allows, at most ``high``.
+
+    Worked out from each resource's headroom, so the cost does not grow with ``high``.
+    """
+    room = high
+    for resource, each in _per_server(flavor).items():
+        if quota[resource] >= 0 and each > 0:
+            room = min(room, max(0, quota[resource] - used[resource]) // each)
+    return room
 
 
 async def fitting_count(
@@ -82,10 +114,9 @@ async def fitting_count(
 ) -> int:
     """How many servers (between low and high) fit; Forbidden (Nova's words) if not low."""
     used = await store.instance_usage(s, project_id)
-    for count in range(high, low - 1, -1):
-        over, _wanted = _over(quota, used, count, flavor)
-        if not over:
-            return count
+    count = room_for(quota, used, flavor, high)
+    if count >= low:
+        return count
     over, wanted = _over(quota, used, low, flavor)
     requested = ", ".join(str(wanted[r]) for r in over)
     usage = ", ".join(str(used[r]) for r in over)

@@ -108,6 +108,7 @@ class ComputeService(Service[ComputeState]):
         interval = min(float(self.runtime.conf.compute_agent.report_interval), 5.0)
         host = self.runtime.host
         self.every("conductor", interval, lambda: periodic.tick(state, host), at_once=True)
+        self.every("trace prune", periodic.PRUNE_EVERY, lambda: periodic.prune_traces(state))
 
     async def _serve_scheduler(self, state: ComputeState) -> None:
         await self.serve_rpc(SCHEDULER, SchedulerManager(state), max_concurrency=256)

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from nimbostack.clients import tls
 from nimbostack.clients.identity import Session
 from nimbostack.clients.image import ImageClient
 from nimbostack.clients.placement import PlacementClient
@@ -36,7 +37,11 @@ def pooled_image_clients() -> Callable[[Session], ImageClient]:
 
     def make(session: Session) -> ImageClient:
         if not pool:
-            pool.append(httpx.AsyncClient(timeout=300, limits=httpx.Limits(max_connections=100)))
+            pool.append(
+                httpx.AsyncClient(
+                    timeout=300, limits=httpx.Limits(max_connections=100), verify=tls.context()
+                )
+            )
         return _PooledImageClient(session, pool[0])
 
     return make

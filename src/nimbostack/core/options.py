@@ -1,8 +1,11 @@
-"""Options shared by every process: [DEFAULT] and [database]."""
+"""Options shared by every process: [DEFAULT] and [database]; and every API's own limits."""
 
 from __future__ import annotations
 
-from nimbostack.core.config import Opt, register
+from nimbostack.core.config import Config, Opt, register
+
+# Nova's and Keystone's default ([oslo_middleware] max_request_body_size).
+DEFAULT_MAX_BODY = 114688
 
 register(
     "DEFAULT",
@@ -35,6 +38,23 @@ register(
             "",
             "Directory of <service>.yaml policy override files (defaults to <data_dir>/policy).",
         ),
+        Opt(
+            "loop_watch_ms",
+            0,
+            "For tests: log an EVENT LOOP BLOCKED warning for any event-loop callback that "
+            "uses more than this many milliseconds of CPU once the process has started "
+            "(0: off, no cost).",
+            type="int",
+            minimum=0,
+        ),
+        Opt(
+            "max_request_body_size",
+            DEFAULT_MAX_BODY,
+            "Largest request body, in bytes, an API reads (a larger one gets 413). "
+            "Image data uploads are streamed and not bound by it.",
+            type="int",
+            minimum=1,
+        ),
     ],
 )
 
@@ -51,3 +71,22 @@ register(
         ),
     ],
 )
+
+
+def api_opts() -> list[Opt]:
+    """Options every API service adds to its own section."""
+    return [
+        Opt(
+            "max_request_body_size",
+            0,
+            "Largest request body, in bytes, this API reads; 0: [DEFAULT] max_request_body_size.",
+            type="int",
+            minimum=0,
+        ),
+    ]
+
+
+def max_body_size(conf: Config, service: str) -> int:
+    """The request body limit of ``service``'s API."""
+    own = conf.section(service).get("max_request_body_size")
+    return int(own or conf.DEFAULT.get("max_request_body_size") or DEFAULT_MAX_BODY)

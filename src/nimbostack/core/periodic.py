@@ -7,6 +7,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from nimbostack.core import tracing
+
 LOG = logging.getLogger(__name__)
 
 
@@ -47,7 +49,9 @@ class PeriodicTask:
 
     async def run_once(self) -> None:
         try:
-            await self.work()
+            # Periodic work is not a user's request: its RPC and HTTP hops record no span.
+            with tracing.unsampled():
+                await self.work()
         except Exception:
             LOG.exception("periodic task %s failed", self.name)
 

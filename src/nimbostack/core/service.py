@@ -41,6 +41,7 @@ from nimbostack.core.auth.tokens import TokenValidator
 from nimbostack.core.db import Database
 from nimbostack.core.db.migrate import upgrade
 from nimbostack.core.http import HttpServer
+from nimbostack.core.options import DEFAULT_MAX_BODY, max_body_size
 from nimbostack.core.periodic import PeriodicTask
 from nimbostack.core.rpc import RpcServer, Transport, get_transport
 from nimbostack.core.runtime import Runtime
@@ -90,6 +91,7 @@ def api_app(
     validator: TokenValidator | None,
     enforcer: Enforcer | None,
     auth_uri: str = "",
+    max_body_size: int = DEFAULT_MAX_BODY,
 ) -> Starlette:
     """The ASGI app serving ``api`` with ``state`` as what its handlers share."""
     settings = ApiSettings(
@@ -99,6 +101,7 @@ def api_app(
         enforcer=enforcer,
         versions=api.versions,
         auth_uri=auth_uri,
+        max_body_size=max_body_size,
     )
     app = build_app(api.routes, settings)
     app.state.service = state
@@ -240,6 +243,7 @@ class Service(Generic[S]):
             validator=validator or self.token_validator(),
             enforcer=self._enforcer,
             auth_uri=self.runtime.url("identity"),
+            max_body_size=max_body_size(self.runtime.conf, self.config_section),
         )
 
     async def serve_api(self, api: Api) -> HttpServer:

@@ -3,6 +3,10 @@
 Uses the W3C ``traceparent`` header format so other tools can read it. Spans are kept
 in a bounded in-memory ring per process and can be exported to a sink (for example
 the database of the service that owns the trace view).
+
+Work nobody asked for (heartbeats, periodic syncs) runs under ``unsampled()``: its
+spans are recorded nowhere, and the traceparent's "sampled" flag (``-00``) carries
+that decision to the other processes it reaches.
 """
 
 from __future__ import annotations
@@ -28,9 +32,10 @@ class SpanContext:
     trace_id: str
     span_id: str
     request_id: str | None = None
+    sampled: bool = True
 
     def traceparent(self) -> str:
-        return f"00-{self.trace_id}-{self.span_id}-01"
+        return f"00-{self.trace_id}-{self.span_id}-{'01' if self.sampled else '00'}"
 
     @classmethod
     def parse(cls, header: str | None, request_id: str | None = None) -> SpanContext | None:
@@ -42,9 +47,10 @@ class SpanContext:
         try:
             int(parts[1], 16)
             int(parts[2], 16)
+            flags = int(parts[3], 16)
         except ValueError:
             return None
-        return cls(parts[1], parts[2], request_id)
+        return cls(parts[1], parts[2], request_id, sampled=bool(flags & 1))
 
 
 @dataclass
@@ -60,6 +66,11 @@ class Span:
     end: float | None = None
     request_id: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    sampled: bool = True
+
+    def context(self) -> SpanContext:
+        """The identifiers a child of this span (here or in another process) gets."""
+        return SpanContext(self.trace_id, self.span_id, self.request_id, self.sampled)
 
     @property
     def duration_ms(self) -> float:
@@ -93,6 +104,16 @@ def set_current(ctx: SpanContext | None) -> contextvars.Token[SpanContext | None
 
 
 @contextmanager
+def unsampled() -> Iterator[None]:
+    """Run a block (periodic work) in a trace of its own that no span of it is kept for."""
+    token = _current.set(SpanContext(_new_id(16), _new_id(8), sampled=False))
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+@contextmanager
 def span(
     name: str,
     service: str,
@@ -114,8 +135,9 @@ def span(
         start=time.time(),
         request_id=rid,
         attributes=dict(attributes),
+        sampled=parent.sampled if parent else True,
     )
-    token = _current.set(SpanContext(trace_id, record.span_id, rid))
+    token = _current.set(record.context())
     try:
         yield record
     except BaseException as exc:
@@ -124,6 +146,7 @@ def span(
     finally:
         record.end = time.time()
         _current.reset(token)
-        _ring.append(record)
-        for sink in _sinks:
-            sink(record)
+        if record.sampled:
+            _ring.append(record)
+            for sink in _sinks:
+                sink(record)

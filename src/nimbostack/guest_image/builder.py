@@ -38,8 +38,9 @@ ROOT_PASSWORD = "nimbo"
 GUEST_ROOT_MOUNT = "/mnt/root"
 DISK_SIZE_MIB = 64
 LOGIN = (
-    f"root / {ROOT_PASSWORD} on the serial console (ttyS0) or tty1; "
-    "SSH (dropbear, port 22) as root with an injected key or the password"
+    f"root / {ROOT_PASSWORD} (or the server's adminPass, from its config drive) on the "
+    "serial console (ttyS0) or tty1; SSH (dropbear, port 22) as root with an injected "
+    "key or the password"
 )
 CACHE_ENV = "NIMBOSTACK_GUEST_CACHE"
 # Bump when the layout of a build changes in a way the content key cannot see.
@@ -103,6 +104,7 @@ _TEMPLATES = {
     "init.sh": ("init", 0o755),
     "udhcpc.sh": ("etc/nimbo/udhcpc", 0o755),
     "json.sh": ("etc/nimbo/json", 0o755),
+    "password.sh": ("etc/nimbo/password", 0o755),
     "shutdown.sh": ("etc/nimbo/shutdown", 0o755),
     "power-button.sh": ("etc/acpi/PWRF/00000080", 0o755),
 }

@@ -246,6 +246,13 @@ apply_hostname() {
     printf '127.0.0.1 localhost\n127.0.1.1 %s\n' "$name" > /etc/hosts
 }
 
+apply_root_password() {
+    save=
+    [ -n "$ROOT_DEV" ] && save=$ROOT_MNT/etc/nimbo
+    "$NIMBO/password" "$RUN/meta_data.json" /etc/shadow "$save" \
+        && log "root password set from the cloud"
+}
+
 apply_ssh_keys() {
     [ -f "$RUN/meta_data.json" ] || return 0
     mkdir -p /root/.ssh
@@ -323,6 +330,7 @@ main() {
     wait
     [ -f "$RUN/meta_data.json" ] || read_metadata_service || log "no metadata source found"
     apply_hostname
+    apply_root_password
     apply_ssh_keys
     start_services
     run_user_data

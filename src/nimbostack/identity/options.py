@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from nimbostack.core.config import Opt, port_opt, register
+from nimbostack.core.options import api_opts
 
 register(
     "identity",
     "The identity service (Keystone v3).",
     [
         port_opt("port", 5000, "the identity API"),
+        *api_opts(),
         Opt("connection", "", "Database URL for identity (empty: see [database])."),
         Opt("token_expiration", 3600, "Token lifetime in seconds.", type="int", minimum=60),
         Opt(

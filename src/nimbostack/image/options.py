@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nimbostack.core.config import Opt, port_opt, register
+from nimbostack.core.options import api_opts
 
 DISK_FORMATS = ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso"]
 CONTAINER_FORMATS = ["ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"]
@@ -12,6 +13,7 @@ register(
     "The image service (Glance v2).",
     [
         port_opt("port", 9292, "the image API"),
+        *api_opts(),
         Opt("connection", "", "Database URL for the image service (empty: see [database])."),
         Opt("store_dir", "", "Directory of the file store (defaults to <data_dir>/images)."),
         Opt(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from nimbostack.core.config import Opt, port_opt, register
+from nimbostack.core.options import api_opts
 
 register(
     "placement",
     "The placement service (resource providers, inventories, allocations).",
     [
         port_opt("port", 8778, "the placement API"),
+        *api_opts(),
         Opt("connection", "", "Database URL for placement (empty: see [database])."),
         Opt(
             "allocation_conflict_retry_count",

@@ -12,6 +12,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from nimbostack.core.db.migrate import upgrade
 from nimbostack.core.errors import Unauthorized
 from nimbostack.core.rpc import Message
 from nimbostack.core.service import api_app
+from tests.support.postgres import PostgresCluster
 
 MIGRATIONS = Path(__file__).parents[3] / "src/nimbostack/compute/db/migrations"
 CALLERS = {
@@ -218,8 +220,8 @@ class Compute:
                               vcpus=64, memory_mb=262144, local_gb=4000))  # fmt: skip
 
 
-async def make_state(tmp: Path) -> StubState:
-    url = sqlite_url(tmp / "compute.sqlite")
+async def make_state(tmp: Path, url: str | None = None) -> StubState:
+    url = url or sqlite_url(tmp / "compute.sqlite")
     upgrade(url, MIGRATIONS, Base.metadata)
     db = Database(url)
     await ensure_default_flavors(db)
@@ -233,14 +235,38 @@ async def make_state(tmp: Path) -> StubState:
     )
 
 
-@pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[Compute]:
-    state = await make_state(tmp_path)
+@asynccontextmanager
+async def compute_api(tmp: Path, url: str | None = None) -> AsyncIterator[Compute]:
+    """The compute app on a database at ``url`` (default: a SQLite file in ``tmp``)."""
+    state = await make_state(tmp, url)
     app = api_app(API, state, validator=StubValidator(), enforcer=state.enforcer)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://compute.test") as client:
         yield Compute(client, state)
     await state.db.close()
+
+
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[Compute]:
+    async with compute_api(tmp_path) as compute:
+        yield compute
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def any_db_api(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Compute]:
+    """The compute app on SQLite, then on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        async with compute_api(tmp_path) as compute:
+            yield compute
+        return
+    server: PostgresCluster = request.getfixturevalue("postgres_server")
+    name = f"compute_{uuid.uuid4().hex[:12]}"
+    url = server.create_database(name)
+    try:
+        async with compute_api(tmp_path, url) as compute:
+            yield compute
+    finally:
+        server.drop_database(name)
 
 
 def fault(resp: httpx.Response) -> dict[str, Any]:

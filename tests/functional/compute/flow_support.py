@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from nimbostack.clients.identity import Session
 from nimbostack.clients.placement import PlacementClient
@@ -66,6 +67,10 @@ LARGE = {
     "extra_specs": {},
 }
 PROJECT, USER = "p1", "u1"
+# Each flow test builds fresh databases, so its first placement and conductor queries
+# compile their SQL (35-60 ms of CPU, once per engine) where a running cloud does that
+# once per process: flow tests allow each callback twice the usual time.
+LOOP_WATCH = pytest.mark.loop_watch_ms(100)
 
 
 class FlowCloud:
@@ -84,6 +89,9 @@ class FlowCloud:
         app = api_app(PLACEMENT_API, pstate, validator=StubValidator(), enforcer=pstate.enforcer)
         self.placement_state = pstate
         self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), timeout=30)
+        self.no_images = httpx.AsyncClient(
+            transport=httpx.MockTransport(lambda _request: httpx.Response(404))
+        )
         catalog = [
             {"type": "placement", "endpoints": [{"interface": "public", "url": "http://placement"}]}
         ]
@@ -113,7 +121,8 @@ class FlowCloud:
             conductor=ConductorApi(self.rpc, name),
             rpc=self.rpc,
             conf=self.conf,
-            images=ImageCache(self.tmp / "images", 3600),
+            # No image service here; a client of its own would build a TLS context.
+            images=ImageCache(self.tmp / "images", 3600, client=self.no_images),
             image_access=None,
         )
         runner = AgentRunner(agent)
@@ -135,6 +144,7 @@ class FlowCloud:
         await self.state.db.close()
         await self.placement_state.db.close()
         await self.http.aclose()
+        await self.no_images.aclose()
 
     # -- what the API would do -----------------------------------------------------
     async def record(

@@ -15,7 +15,9 @@ from nimbostack.compute.conductor import periodic
 from nimbostack.compute.db.models import InstanceAction, InstanceActionEvent
 from nimbostack.compute.messages import InstanceAction as InstanceActionMsg
 from nimbostack.compute.objects import faults
-from tests.functional.compute.flow_support import LARGE, SMALL, FlowCloud
+from tests.functional.compute.flow_support import LARGE, LOOP_WATCH, SMALL, FlowCloud
+
+pytestmark = LOOP_WATCH
 
 
 @pytest.fixture

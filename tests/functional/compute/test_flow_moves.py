@@ -16,7 +16,15 @@ from nimbostack.compute.messages import (
     RevertResize,
 )
 from nimbostack.compute.objects import migrations
-from tests.functional.compute.flow_support import LARGE, FlowCloud, active_server, set_task
+from tests.functional.compute.flow_support import (
+    LARGE,
+    LOOP_WATCH,
+    FlowCloud,
+    active_server,
+    set_task,
+)
+
+pytestmark = LOOP_WATCH
 
 
 @pytest.fixture

@@ -14,7 +14,9 @@ from nimbostack.compute.messages import (
     SnapshotInstance,
     UnshelveInstance,
 )
-from tests.functional.compute.flow_support import FlowCloud, active_server, set_task
+from tests.functional.compute.flow_support import LOOP_WATCH, FlowCloud, active_server, set_task
+
+pytestmark = LOOP_WATCH
 
 
 @pytest.fixture

@@ -13,7 +13,9 @@ from nimbostack.compute.agent import power_sync, recover
 from nimbostack.compute.conductor import shelve
 from nimbostack.compute.messages import InstanceAction, SnapshotInstance, UnshelveInstance
 from nimbostack.core.context import RequestContext
-from tests.functional.compute.flow_support import FlowCloud, active_server, set_task
+from tests.functional.compute.flow_support import LOOP_WATCH, FlowCloud, active_server, set_task
+
+pytestmark = LOOP_WATCH
 
 
 @pytest.fixture

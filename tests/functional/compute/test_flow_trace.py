@@ -9,8 +9,10 @@ import pytest
 
 from nimbostack.cmd.trace import hops, render
 from nimbostack.compute.objects import traces
-from tests.functional.compute.flow_support import FlowCloud
+from tests.functional.compute.flow_support import LOOP_WATCH, FlowCloud
 from tests.functional.compute.trace_support import boot_traced
+
+pytestmark = LOOP_WATCH
 
 
 @pytest.fixture

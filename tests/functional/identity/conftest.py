@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +91,23 @@ def api(cloud: RunningCloud) -> Iterator[Api]:
     client = Api(cloud, cloud.admin_token())
     yield client
     client.close()
+
+
+MakeApi = Callable[[str | None], Api]
+
+
+@pytest.fixture
+def make_api(cloud: RunningCloud) -> Iterator[MakeApi]:
+    """Api clients for any token, closed at the end of the test."""
+    made: list[Api] = []
+
+    def make(token: str | None) -> Api:
+        made.append(Api(cloud, token))
+        return made[-1]
+
+    yield make
+    for client in made:
+        client.close()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.functional.identity.conftest import Api, error, unique
+from tests.functional.identity.conftest import Api, MakeApi, error, unique
 from tests.support.cloud import RunningCloud
 
 
@@ -20,14 +20,14 @@ def _auth_with(cloud: RunningCloud, cred_id: str, secret: str) -> httpx.Response
     return httpx.post(f"{cloud.auth_url}/auth/tokens", json={"auth": auth})
 
 
-def _owner(cloud: RunningCloud) -> tuple[Api, str]:
+def _owner(cloud: RunningCloud, make_api: MakeApi) -> tuple[Api, str]:
     account = cloud.make_project_user("acred")
-    client = Api(cloud, cloud.project_token(account.user, account.password, account.project))
+    client = make_api(cloud.project_token(account.user, account.password, account.project))
     return client, account.user_id
 
 
-def test_create_list_show_delete(cloud: RunningCloud) -> None:
-    client, user_id = _owner(cloud)
+def test_create_list_show_delete(cloud: RunningCloud, make_api: MakeApi) -> None:
+    client, user_id = _owner(cloud, make_api)
     base = f"/users/{user_id}/application_credentials"
     resp = client.post(base, {"application_credential": {"name": "ci"}})
     assert resp.status_code == 201, resp.text
@@ -45,8 +45,8 @@ def test_create_list_show_delete(cloud: RunningCloud) -> None:
     assert _auth_with(cloud, cred["id"], cred["secret"]).status_code == 401
 
 
-def test_given_secret_and_role_subset(cloud: RunningCloud) -> None:
-    client, user_id = _owner(cloud)
+def test_given_secret_and_role_subset(cloud: RunningCloud, make_api: MakeApi) -> None:
+    client, user_id = _owner(cloud, make_api)
     base = f"/users/{user_id}/application_credentials"
     body = {"name": "ro", "secret": "my-secret", "roles": [{"name": "reader"}]}
     cred = client.post(base, {"application_credential": body}).json()["application_credential"]
@@ -56,8 +56,8 @@ def test_given_secret_and_role_subset(cloud: RunningCloud) -> None:
     assert [r["name"] for r in token.json()["token"]["roles"]] == ["reader"]
 
 
-def test_bad_application_credentials(cloud: RunningCloud) -> None:
-    client, user_id = _owner(cloud)
+def test_bad_application_credentials(cloud: RunningCloud, make_api: MakeApi) -> None:
+    client, user_id = _owner(cloud, make_api)
     base = f"/users/{user_id}/application_credentials"
     client.post(base, {"application_credential": {"name": "dup"}})
     dup = client.post(base, {"application_credential": {"name": "dup"}})
@@ -77,8 +77,8 @@ def test_bad_application_credentials(cloud: RunningCloud) -> None:
     assert error(client.post(base, {"application_credential": extra}))[0] == 400
 
 
-def test_cannot_create_for_another_user(cloud: RunningCloud, api: Api) -> None:
-    client, _ = _owner(cloud)
+def test_cannot_create_for_another_user(cloud: RunningCloud, api: Api, make_api: MakeApi) -> None:
+    client, _ = _owner(cloud, make_api)
     other = api.create("user", name=unique("other"))
     resp = client.post(
         f"/users/{other['id']}/application_credentials",

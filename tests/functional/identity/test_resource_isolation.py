@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import httpx
 
-from tests.functional.identity.conftest import Api, error, unique
+from tests.functional.identity.conftest import Api, MakeApi, error, unique
 from tests.support.cloud import RunningCloud
 
 
-def _client(cloud: RunningCloud, role: str = "member") -> tuple[Api, str, str]:
+def _client(cloud: RunningCloud, make_api: MakeApi, role: str = "member") -> tuple[Api, str, str]:
     account = cloud.make_project_user(unique("iso"), role=role)
     token = cloud.issue_token(account.user, account.password, account.project)
-    return Api(cloud, token), account.project_id, account.user_id
+    return make_api(token), account.project_id, account.user_id
 
 
 def _valid(cloud: RunningCloud, api: Api, token: str) -> int:
@@ -20,9 +20,9 @@ def _valid(cloud: RunningCloud, api: Api, token: str) -> int:
 
 
 def test_member_cannot_list_users_see_other_projects_or_grant(
-    cloud: RunningCloud, api: Api, role_ids: dict[str, str]
+    cloud: RunningCloud, api: Api, role_ids: dict[str, str], make_api: MakeApi
 ) -> None:
-    member, project_id, user_id = _client(cloud)
+    member, project_id, user_id = _client(cloud, make_api)
     other = api.create("project", name=unique("other"))
     assert member.get(f"/projects/{project_id}").status_code == 200
     assert member.get(f"/users/{user_id}").status_code == 200  # themselves
@@ -34,8 +34,8 @@ def test_member_cannot_list_users_see_other_projects_or_grant(
     assert error(member.post("/projects", {"project": {"name": unique("x")}}))[0] == 403
 
 
-def test_reader_cannot_write(cloud: RunningCloud) -> None:
-    reader, project_id, _ = _client(cloud, role="reader")
+def test_reader_cannot_write(cloud: RunningCloud, make_api: MakeApi) -> None:
+    reader, project_id, _ = _client(cloud, make_api, role="reader")
     assert (
         error(reader.patch(f"/projects/{project_id}", {"project": {"description": "x"}}))[0] == 403
     )

@@ -62,10 +62,13 @@ def _start(cloud: RunningCloud, data_dir: Path, port: int, extra: dict[str, str]
             **extra,
         }
     )
-    log = (data_dir / "image.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, str(SERVE), str(data_dir)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    with (data_dir / "image.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, str(SERVE), str(data_dir)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 30
     while not (data_dir / "image-ready").exists():
         if proc.poll() is not None or time.monotonic() > deadline:

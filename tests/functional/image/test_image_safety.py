@@ -155,6 +155,7 @@ def web_server(files: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     thread.join()
+    server.server_close()
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])

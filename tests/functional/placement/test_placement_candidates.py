@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.functional.placement.conftest import Placement, error_of
+from tests.functional.placement.conftest import CANDIDATES_LOOP_WATCH, Placement, error_of
 
 Q = {"resources": "VCPU:1,MEMORY_MB:512"}
+
+pytestmark = CANDIDATES_LOOP_WATCH
 
 
 async def candidates(api: Placement, version: str = "latest", **params: str) -> dict[str, Any]:

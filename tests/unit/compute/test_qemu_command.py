@@ -30,7 +30,8 @@ def test_command_line_basics(tmp_path: Path) -> None:
     assert "-machine pc,accel=tcg" in joined and "-m 512" in joined and "-smp 2" in joined
     assert "-nic none" in joined  # no vifs, no NIC
     assert "console=ttyS0" in argv[argv.index("-append") + 1]
-    assert "append=on" in argv[argv.index("-chardev") + 1]
+    chardev = argv[argv.index("-chardev") + 1]
+    assert chardev.startswith("socket,") and "logappend=on" in chardev and "logfile=" in chardev
     assert "-incoming" not in argv and "-cpu" not in argv
 
 

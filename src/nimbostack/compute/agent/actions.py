@@ -126,8 +126,9 @@ async def run_simple(
 
 
 def _without_shelve(instance: dict[str, Any]) -> dict[str, Any]:
+    """The system_metadata changes that drop what shelve recorded."""
     meta = instance.get("system_metadata") or {}
-    return {k: v for k, v in meta.items() if not k.startswith("shelved_")}
+    return {k: None for k in meta if k.startswith("shelved_")}
 
 
 async def _power(agent: AgentHost, uuid: str) -> int:
@@ -172,7 +173,9 @@ async def rebuild(agent: AgentHost, ctxt: RequestContext, msg: RebuildInstance) 
             async with agent.conductor.event(
                 ctxt, uuid, msg.request_id, "compute_rebuild_instance"
             ):
-                spec = await guest.guest_spec(agent, ctxt, instance, image_ref=msg.image_ref)
+                spec = await guest.guest_spec(
+                    agent, ctxt, instance, image_ref=msg.image_ref, admin_pass=msg.admin_pass
+                )
                 await agent.driver.rebuild(spec)
                 if stopped:  # a stopped server stays stopped after a rebuild (Nova's rule)
                     await agent.driver.power_off(uuid, clean_shutdown_seconds=0)

@@ -44,7 +44,7 @@ async def build_and_run(agent: AgentHost, ctxt: RequestContext, msg: BuildAndRun
                 return
             try:
                 async with agent.conductor.event(ctxt, uuid, msg.request_id, BUILD_EVENT):
-                    await _spawn(agent, ctxt, instance)
+                    await _spawn(agent, ctxt, instance, msg.admin_pass)
             except (InstanceNotFound, UnexpectedTaskState):
                 LOG.info("instance %s was deleted during its build", uuid)
                 await _cleanup(agent, uuid)
@@ -57,12 +57,15 @@ async def build_and_run(agent: AgentHost, ctxt: RequestContext, msg: BuildAndRun
                     uuid,
                     str(exc),
                     msg.request_spec,
+                    msg.admin_pass,
                     reschedule=not isinstance(exc, ImageRefused),
                 )
 
 
-async def _spawn(agent: AgentHost, ctxt: RequestContext, instance: dict[str, Any]) -> None:
-    spec = await guest.guest_spec(agent, ctxt, instance)
+async def _spawn(
+    agent: AgentHost, ctxt: RequestContext, instance: dict[str, Any], admin_pass: str | None
+) -> None:
+    spec = await guest.guest_spec(agent, ctxt, instance, admin_pass=admin_pass)
     with tracing.span("driver.spawn", service=SERVICE, instance_uuid=instance["uuid"]):
         await agent.driver.spawn(spec)
     # Its own span, so `nimbostack trace` shows when the instance became ACTIVE.
@@ -96,12 +99,15 @@ async def spawn_on_host(agent: AgentHost, ctxt: RequestContext, msg: SpawnOnHost
         instance = await agent.conductor.get(ctxt, uuid)
         try:
             async with agent.conductor.event(ctxt, uuid, msg.request_id, event):
-                spec = await guest.guest_spec(agent, ctxt, instance, image_ref=msg.image_ref)
+                spec = await guest.guest_spec(
+                    agent, ctxt, instance, image_ref=msg.image_ref, admin_pass=msg.admin_pass
+                )
                 await agent.driver.spawn(spec)
+                # What shelve recorded goes (None removes a key).
                 meta = {
-                    k: v
-                    for k, v in (instance.get("system_metadata") or {}).items()
-                    if not k.startswith("shelved_")
+                    k: None
+                    for k in instance.get("system_metadata") or {}
+                    if k.startswith("shelved_")
                 }
                 await agent.conductor.update(
                     ctxt,

@@ -116,6 +116,7 @@ class ConductorApi:
         uuid: str,
         reason: str,
         spec: dict[str, Any],
+        admin_pass: str | None = None,
         *,
         reschedule: bool = True,
     ) -> None:
@@ -124,6 +125,7 @@ class ConductorApi:
             host=self.host,
             reason=reason,
             request_spec=spec,
+            admin_pass=admin_pass,
             reschedule=reschedule,
         )
         await self.rpc.cast_conductor(ctxt, msg)

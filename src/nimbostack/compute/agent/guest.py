@@ -23,7 +23,11 @@ def _user_data(raw: str | None) -> bytes | None:
         return raw.encode()
 
 
-def config_drive(instance: dict[str, Any], flavor: dict[str, Any]) -> dict[str, bytes]:
+def config_drive(
+    instance: dict[str, Any], flavor: dict[str, Any], admin_pass: str | None = None
+) -> dict[str, bytes]:
+    """The config drive's files; ``admin_pass`` (a build's, never stored) goes in its
+    meta_data.json, from which the guest sets root's password."""
     keys = {instance["key_name"]: instance["key_data"]} if instance.get("key_name") else {}
     return openstack_metadata_files(
         instance["uuid"],
@@ -38,6 +42,7 @@ def config_drive(instance: dict[str, Any], flavor: dict[str, Any]) -> dict[str, 
         launch_index=int(instance.get("launch_index") or 0),
         instance_type=str(flavor.get("name", "")),
         image_id=str(instance.get("image_ref") or ""),
+        admin_pass=admin_pass or None,
     )
 
 
@@ -62,6 +67,7 @@ async def guest_spec(
     image_ref: str | None = None,
     rescue_image_ref: str | None = None,
     with_image: bool = True,
+    admin_pass: str | None = None,
 ) -> GuestSpec:
     flavor = flavor or instance["flavor"]
     image_id = instance.get("image_ref") if image_ref is None else image_ref
@@ -78,7 +84,7 @@ async def guest_spec(
         ephemeral_gb=int(flavor.get("ephemeral_gb", 0)),
         swap_mb=int(flavor.get("swap", 0) or 0),
         image=image,
-        config_drive=config_drive(instance, flavor) if wants_drive else None,
+        config_drive=config_drive(instance, flavor, admin_pass) if wants_drive else None,
         extra_specs={str(k): str(v) for k, v in (flavor.get("extra_specs") or {}).items()},
         rescue_image=rescue,
     )

@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from nimbostack.clients import tls
 from nimbostack.clients.headers import trace_headers
 from nimbostack.compute.agent.drivers.base import DriverError, ImageFiles, ImageRefused
 from nimbostack.core import diskimage
@@ -45,7 +46,7 @@ class ImageCache:
     ):
         self.base_dir = base_dir
         self.max_idle = max_idle
-        self.client = client or httpx.AsyncClient(timeout=600)
+        self.client = client or httpx.AsyncClient(timeout=600, verify=tls.context())
         self.qemu_img = qemu_img
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 

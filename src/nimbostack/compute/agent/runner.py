@@ -1,4 +1,8 @@
-"""Runs one agent host: its RPC server, start-up reconciliation and periodic tasks."""
+"""Runs one agent host: its RPC server, start-up reconciliation and periodic tasks.
+
+Heartbeats, the other periodic tasks and the start-up reconciliation are not traced:
+on an idle host they would be nearly every span stored.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from nimbostack.compute.agent import heartbeat, power_sync, recover
 from nimbostack.compute.agent.host import AgentHost
 from nimbostack.compute.agent.manager import AgentManager
 from nimbostack.compute.messages import AGENT
+from nimbostack.core import tracing
 from nimbostack.core.periodic import PeriodicTask
 from nimbostack.core.rpc import RpcServer
 
@@ -35,9 +40,11 @@ class AgentRunner:
     async def start(self, *, periodic: bool = True) -> None:
         """Adopt guests, report once (so the host is schedulable), reconcile, then serve."""
         await self.agent.driver.init_host(self.agent.host)
-        await heartbeat.report(self.agent)
+        with tracing.unsampled():
+            await heartbeat.report(self.agent)
         await self.server.start()
-        await recover.recover(self.agent)
+        with tracing.unsampled():
+            await recover.recover(self.agent)
         if periodic:
             opts = self.agent.conf.compute_agent
             self._every(float(opts.report_interval), lambda: heartbeat.report(self.agent))

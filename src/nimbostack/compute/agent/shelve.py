@@ -31,7 +31,7 @@ async def shelve(
 ) -> None:
     uuid = msg.instance_uuid
     async with agent.locks.hold(uuid):
-        instance = await agent.conductor.get(ctxt, uuid)
+        await agent.conductor.get(ctxt, uuid)  # a deleted instance ends it here
         try:
             async with agent.conductor.event(ctxt, uuid, msg.request_id, "compute_shelve_instance"):
                 await agent.driver.power_off(uuid)
@@ -48,8 +48,8 @@ async def shelve(
                 SHELVE_TASKS,
             )
             return
-        meta = dict(instance.get("system_metadata") or {})
-        meta.update(shelved_at=time.time(), shelved_image_id=msg.image_id, shelved_host=agent.host)
+        meta = {"shelved_at": time.time(), "shelved_image_id": msg.image_id}
+        meta["shelved_host"] = agent.host
         values = {
             "vm_state": states.SHELVED,
             "task_state": states.SHELVING_OFFLOADING if msg.offload else None,

@@ -12,7 +12,7 @@ from typing import Any
 
 from nimbostack.compute.api.deps import ApiState
 from nimbostack.compute.db.models import Instance
-from nimbostack.compute.objects import actions, instance_queries
+from nimbostack.compute.objects import actions, instance_queries, instances
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.errors import Conflict
 
@@ -71,6 +71,8 @@ async def begin(
     if not won:
         await _lost_race(req, state, instance, t)
     for key, value in changes.items():
+        if key == "system_metadata":
+            value = instances.merged_system_metadata(instance.system_metadata, value)
         setattr(instance, "metadata_" if key == "metadata" else key, value)
 
 

@@ -14,7 +14,7 @@ from nimbostack.compute.objects.aggregates import AZ_KEY
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
-from nimbostack.core.errors import BadRequest, Conflict, NotFound
+from nimbostack.core.errors import BadRequest, NotFound
 from nimbostack.core.timeutil import iso
 
 P = "os_compute_api:os-aggregates:"
@@ -121,14 +121,8 @@ async def update_aggregate(req: ApiRequest) -> Response:
     }
     body = (await req.json(schema))["aggregate"]
     agg = await _get(req)
-    values: dict[str, Any] = {}
-    if "name" in body:
-        values["name"] = body["name"]
-    if "availability_zone" in body:
-        meta = dict(agg.metadata_ or {})
-        meta[AZ_KEY] = body["availability_zone"]
-        values["metadata"] = {k: v for k, v in meta.items() if v is not None}
-    agg = await aggregates.change(state_of(req).db, agg.id, **values)
+    zone = {AZ_KEY: body["availability_zone"]} if "availability_zone" in body else None
+    agg = await aggregates.update(state_of(req).db, agg.id, name=body.get("name"), metadata=zone)
     return json_response({"aggregate": _view(req, agg)})
 
 
@@ -150,29 +144,21 @@ async def aggregate_action(req: ApiRequest) -> Response:
     body = await req.json(ACTION_SCHEMA)
     agg = await _get(req)
     db = state_of(req).db
-    hosts = list(agg.hosts or [])
     if "add_host" in body:
         req.enforce(P + "add_host")
         host = body["add_host"]["host"]
         await _host_exists(req, host)
-        if host in hosts:
-            raise Conflict(f"Aggregate {agg.id} already has host {host}.")
-        agg = await aggregates.change(db, agg.id, hosts=[*hosts, host])
+        agg = await aggregates.add_host(db, agg.id, host)
     elif "remove_host" in body:
         req.enforce(P + "remove_host")
-        host = body["remove_host"]["host"]
-        if host not in hosts:
-            raise NotFound(f"Cannot remove host {host} in aggregate {agg.id}")
-        agg = await aggregates.change(db, agg.id, hosts=[h for h in hosts if h != host])
+        agg = await aggregates.remove_host(db, agg.id, body["remove_host"]["host"])
     else:
         req.enforce(P + "set_metadata")
-        meta = dict(agg.metadata_ or {})
-        for key, value in body["set_metadata"]["metadata"].items():
-            if value is None:
-                meta.pop(key, None)
-            elif not isinstance(value, str) or len(key) > 255 or len(value) > 255:
+        changes = body["set_metadata"]["metadata"]
+        for key, value in changes.items():
+            if value is not None and (
+                not isinstance(value, str) or len(key) > 255 or len(value) > 255
+            ):
                 raise BadRequest(f"Invalid metadata value for key {key}")
-            else:
-                meta[key] = value
-        agg = await aggregates.change(db, agg.id, metadata=meta)
+        agg = await aggregates.set_metadata(db, agg.id, changes)
     return json_response({"aggregate": _view(req, agg)})

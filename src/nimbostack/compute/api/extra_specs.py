@@ -1,4 +1,8 @@
-"""Flavor extra specs: ``/flavors/{id}/os-extra_specs[/{key}]``."""
+"""Flavor extra specs: ``/flavors/{id}/os-extra_specs[/{key}]``.
+
+Changes merge into the specs read with the flavor's row locked, in the transaction
+that writes them: concurrent changes of different keys all land.
+"""
 
 from __future__ import annotations
 
@@ -50,7 +54,7 @@ async def create_extra_specs(req: ApiRequest) -> Response:
     req.enforce(P + "create")
     specs = _checked((await req.json(SCHEMA))["extra_specs"])
     async with state.db.session() as s:
-        flavor = await flavors.get(s, req.context, req.param("flavor_id"))
+        flavor = await flavors.get(s, req.context, req.param("flavor_id"), for_update=True)
         flavor.extra_specs = {**(flavor.extra_specs or {}), **specs}
     return json_response({"extra_specs": specs})
 
@@ -75,7 +79,7 @@ async def update_extra_spec(req: ApiRequest) -> Response:
         raise BadRequest("Request body and URI mismatch")
     specs = _checked(body)
     async with state.db.session() as s:
-        flavor = await flavors.get(s, req.context, req.param("flavor_id"))
+        flavor = await flavors.get(s, req.context, req.param("flavor_id"), for_update=True)
         flavor.extra_specs = {**(flavor.extra_specs or {}), **specs}
     return json_response(specs)
 
@@ -85,7 +89,7 @@ async def delete_extra_spec(req: ApiRequest) -> Response:
     req.enforce(P + "delete")
     key = req.param("key")
     async with state.db.session() as s:
-        flavor = await flavors.get(s, req.context, req.param("flavor_id"))
+        flavor = await flavors.get(s, req.context, req.param("flavor_id"), for_update=True)
         specs = dict(flavor.extra_specs or {})
         if key not in specs:
             raise NotFound(f"Flavor {flavor.flavorid} has no extra specs with key {key}.")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from uuid import uuid4
 
 from starlette.responses import Response
 
+from nimbostack.compute.api import paging
 from nimbostack.compute.api.deps import state_of
 from nimbostack.compute.api.server_lookup import viewer
 from nimbostack.compute.api.views import flavors as views
@@ -15,12 +17,29 @@ from nimbostack.compute.objects.flavors import FlavorQuery
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.api.schema import MAX_BIGINT, MAX_INT
 from nimbostack.core.errors import BadRequest
 
 P = "os_compute_api:"
-COUNT = {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 0}
+# A count may come as a string of digits; either way it must fit a 32-bit column.
+COUNT = {
+    "type": ["integer", "string"],
+    "pattern": "^[0-9]+$",
+    "maxLength": 10,
+    "minimum": 0,
+    "maximum": MAX_INT,
+}
 NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?!\s)[\s\S]*(?<!\s)$"}
 # Clients often send the id as a JSON integer; it is stored as a string either way.
+# Nova's bounds: a positive decimal, at most the largest single-precision float SQL keeps.
+MAX_FLOAT = 3.40282e38
+RXTX_FACTOR = {
+    "type": ["number", "string"],
+    "pattern": r"^[0-9]+(\.[0-9]+)?$",
+    "maxLength": 64,
+    "exclusiveMinimum": 0,
+    "maximum": MAX_FLOAT,
+}
 FLAVOR_ID = {
     "type": ["string", "integer", "null"],
     "minLength": 1,
@@ -38,7 +57,7 @@ def _create_schema(version: Version) -> dict[str, Any]:
         "disk": COUNT,
         "OS-FLV-EXT-DATA:ephemeral": COUNT,
         "swap": COUNT,
-        "rxtx_factor": {"type": ["number", "string"]},
+        "rxtx_factor": RXTX_FACTOR,
         "os-flavor-access:is_public": {"type": ["boolean", "string"]},
     }
     if version.matches("2.55"):
@@ -60,7 +79,7 @@ def _create_schema(version: Version) -> dict[str, Any]:
 
 def _int(body: dict[str, Any], name: str, low: int, default: int = 0) -> int:
     value = int(body.get(name, default) or 0)
-    if value < low or value > 2**31 - 1:
+    if value < low or value > MAX_INT:
         raise BadRequest(f"Invalid input for field '{name}': must be between {low} and 2147483647")
     return value
 
@@ -74,10 +93,19 @@ def _public(raw: Any) -> bool:
     return text in ("true", "1", "yes", "t")
 
 
+def _ratio(raw: Any) -> float:
+    """rxtx_factor as a float; the schema let through digits, but not their size or NaN."""
+    ratio = float(raw)
+    if not (math.isfinite(ratio) and 0 < ratio <= MAX_FLOAT):
+        raise BadRequest(
+            f"Invalid input for field 'rxtx_factor': {raw!r} is not a number between 0 "
+            f"(excluded) and {MAX_FLOAT}"
+        )
+    return ratio
+
+
 def _values(flavor: dict[str, Any]) -> dict[str, Any]:
-    ratio = float(flavor.get("rxtx_factor", 1.0))
-    if ratio <= 0:
-        raise BadRequest("Invalid input for field 'rxtx_factor': must be positive")
+    ratio = _ratio(flavor.get("rxtx_factor", 1.0))
     return {
         "flavorid": str(uuid4() if flavor.get("id") is None else flavor["id"]),
         "name": flavor["name"],
@@ -109,20 +137,15 @@ def _query(req: ApiRequest) -> FlavorQuery:
     elif not req.context.is_admin:
         q.is_public = None
     for param, attr in (("minRam", "min_ram"), ("minDisk", "min_disk")):
-        value = req.query.get(param)
-        if value is not None:
-            if not value.isdigit():
-                raise BadRequest(f"Invalid {param} filter [{value}]")
-            setattr(q, attr, int(value))
+        message = f"Invalid {param} filter [{{value}}]"
+        found = req.query_int(param, maximum=MAX_BIGINT, message=message)
+        if found is not None:
+            setattr(q, attr, found)
     q.sort_key = req.query.get("sort_key", "flavorid")
     q.sort_dir = req.query.get("sort_dir", "asc")
     if q.sort_key not in flavors.SORT_KEYS or q.sort_dir not in ("asc", "desc"):
         raise BadRequest("Invalid sort_key or sort_dir provided")
-    limit = req.query.get("limit")
-    if limit is not None:
-        if not limit.isdigit():
-            raise BadRequest(f"Invalid input for query parameters limit. Value: {limit}.")
-        q.limit = int(limit)
+    q.limit = paging.limit_param(req)
     q.marker = req.query.get("marker")
     return q
 

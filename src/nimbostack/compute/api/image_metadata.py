@@ -63,7 +63,7 @@ async def _apply(
         return current
     async with images_proxy.glance(req) as (client, base, headers):
         resp = await client.patch(
-            f"{base}/v2/images/{image_id}",
+            images_proxy.image_url(base, image_id),
             json=patch,
             headers={**headers, "Content-Type": _PATCH_TYPE},
         )

@@ -17,7 +17,7 @@ from nimbostack.compute.api.deps import state_of, user_images
 from nimbostack.compute.api.server_lookup import viewer
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
-from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.api.responses import empty, json_response, url_segment
 from nimbostack.core.errors import BadRequest, Forbidden, NotFound, ServiceUnavailable
 
 # Glance's own fields; everything else on an image is a property (compute "metadata").
@@ -139,10 +139,15 @@ async def list_images_detail(req: ApiRequest) -> Response:
     return await _list(req, detail=True)
 
 
+def image_url(base: str, image_id: str) -> str:
+    """The image service's URL of ``image_id``, quoted: a client's text stays one segment."""
+    return f"{base}/v2/images/{url_segment(image_id)}"
+
+
 async def fetch(req: ApiRequest, image_id: str) -> tuple[dict[str, Any], str]:
     """The image service's record of ``image_id`` and that service's base URL."""
     async with glance(req) as (client, base, headers):
-        resp = await client.get(f"{base}/v2/images/{image_id}", headers=headers)
+        resp = await client.get(image_url(base, image_id), headers=headers)
     check(resp, image_id)
     return dict(resp.json()), base
 
@@ -160,6 +165,6 @@ async def delete_image_without_id(req: ApiRequest) -> Response:
 async def delete_image(req: ApiRequest) -> Response:
     image_id = req.param("image_id")
     async with glance(req) as (client, base, headers):
-        resp = await client.delete(f"{base}/v2/images/{image_id}", headers=headers)
+        resp = await client.delete(image_url(base, image_id), headers=headers)
     check(resp, image_id)
     return empty(204)

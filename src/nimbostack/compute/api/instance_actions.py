@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from starlette.responses import Response
 
+from nimbostack.compute.api import paging
 from nimbostack.compute.api.deps import public_url, state_of
 from nimbostack.compute.db.models import Instance, InstanceAction, InstanceActionEvent
 from nimbostack.core.api.microversion import Version
@@ -70,11 +71,9 @@ def _filter(req: ApiRequest, rows: list[InstanceAction]) -> list[InstanceAction]
         if marker not in ids:
             raise BadRequest(f"Marker {marker} could not be found.")
         rows = rows[ids.index(marker) + 1 :]
-    limit = req.query.get("limit")
+    limit = paging.limit_param(req)
     if limit is not None:
-        if not limit.isdigit():
-            raise BadRequest(f"Invalid input for query parameters limit. Value: {limit}.")
-        rows = rows[: int(limit)]
+        rows = rows[:limit]
     return rows
 
 
@@ -94,8 +93,8 @@ async def list_instance_actions(req: ApiRequest) -> Response:
         )
     rows = _filter(req, rows)
     body: dict[str, Any] = {"instanceActions": [_action(req, r) for r in rows]}
-    limit = req.query.get("limit")
-    if limit and rows and len(rows) == int(limit):
+    limit = paging.limit_param(req)
+    if limit and rows and len(rows) == limit:
         href = (
             f"{public_url(req)}/v2.1/servers/{instance.uuid}/os-instance-actions"
             f"?limit={limit}&marker={rows[-1].request_id}"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
 from starlette.responses import Response
 
+from nimbostack.compute.api import paging
 from nimbostack.compute.api.deps import compute_conf, public_url, state_of
 from nimbostack.compute.db.models import KeyPair
 from nimbostack.compute.objects import keypairs
@@ -90,15 +92,17 @@ async def create_keypair(req: ApiRequest) -> Response:
     if not name or not safe.match(name):
         raise BadRequest("Keypair data is invalid: Keypair name contains unsafe characters")
     limit = int(compute_conf(state).quota_key_pairs)
+    # Checked again, under the user's quota lock, when the pair is recorded.
     if 0 <= limit <= await keypairs.count(state.db, user_id):
         raise Forbidden("Quota exceeded, too many key pairs.")
     key_type = body.get("type", "ssh")
     private = None
     public = body.get("public_key")
+    # Making an RSA key takes a good part of a second of CPU: off the event loop.
     if public is None and key_type == "x509":
-        private, public = keypairs.generate_x509(user_id)
+        private, public = await asyncio.to_thread(keypairs.generate_x509, user_id)
     elif public is None:
-        private, public = keypairs.generate()
+        private, public = await asyncio.to_thread(keypairs.generate)
     fingerprint = (
         keypairs.x509_fingerprint(public)
         if key_type == "x509"
@@ -111,6 +115,7 @@ async def create_keypair(req: ApiRequest) -> Response:
         public_key=public.strip(),
         key_type=key_type,
         fingerprint=fingerprint,
+        limit=limit,
     )
     shown = _view(req, record)
     shown["user_id"] = user_id
@@ -125,10 +130,7 @@ async def list_keypairs(req: ApiRequest) -> Response:
     req.enforce(P + "index", {"user_id": user_id})
     limit = marker = None
     if _version(req).matches("2.35"):
-        raw = req.query.get("limit")
-        if raw is not None and not raw.isdigit():
-            raise BadRequest(f"Invalid input for query parameters limit. Value: {raw}.")
-        limit = int(raw) if raw is not None else None
+        limit = paging.limit_param(req)
         marker = req.query.get("marker")
     rows = await keypairs.list_for(state.db, user_id, limit, marker)
     body: dict[str, Any] = {"keypairs": [{"keypair": _view(req, k)} for k in rows]}

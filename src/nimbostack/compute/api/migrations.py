@@ -7,12 +7,15 @@ from typing import Any
 from sqlalchemy import select
 from starlette.responses import Response
 
+from nimbostack.compute.api import paging
 from nimbostack.compute.api.deps import state_of
 from nimbostack.compute.api.server_lookup import load_server
 from nimbostack.compute.db.models import Migration
 from nimbostack.core.api.microversion import Version
+from nimbostack.core.api.params import bounded_int
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
+from nimbostack.core.api.schema import MAX_INT
 from nimbostack.core.errors import BadRequest
 from nimbostack.core.timeutil import iso, parse_iso
 
@@ -27,7 +30,7 @@ def _time(ts: float | None) -> str | None:
 
 def _flavor_number(flavorid: str | None) -> int | None:
     """Nova shows its internal integer flavor id; ours are the flavor ids, when numeric."""
-    return int(flavorid) if flavorid and flavorid.isdigit() else None
+    return bounded_int(flavorid, 0, MAX_INT) if flavorid else None
 
 
 def _view(req: ApiRequest, m: Migration) -> dict[str, Any]:
@@ -77,11 +80,9 @@ async def list_migrations(req: ApiRequest) -> Response:
             raise BadRequest("Invalid input for query parameters changes-since.") from None
     async with state_of(req).db.session() as s:
         rows = list((await s.scalars(stmt)).all())
-    limit = query.get("limit")
+    limit = paging.limit_param(req)
     if limit is not None:
-        if not limit.isdigit():
-            raise BadRequest(f"Invalid input for query parameters limit. Value: {limit}.")
-        rows = rows[: int(limit)]
+        rows = rows[:limit]
     return json_response({"migrations": [_view(req, m) for m in rows]})
 
 

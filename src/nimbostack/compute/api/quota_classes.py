@@ -48,7 +48,7 @@ async def show_quota_class_set(req: ApiRequest) -> Response:
 
 
 def _update_schema(version: Version) -> dict[str, Any]:
-    value = {"type": ["integer", "string"], "pattern": "^-?[0-9]+$", "minimum": -1}
+    value = quota_rules.LIMIT_SCHEMA
     return {
         "type": "object",
         "properties": {
@@ -67,9 +67,6 @@ async def update_quota_class_set(req: ApiRequest) -> Response:
     req.enforce(P + "update")
     name = _class_name(req)
     body = (await req.json(_update_schema(req.version or Version(2, 1))))["quota_class_set"]
-    wanted = {resource: int(raw) for resource, raw in body.items()}
-    for resource, value in wanted.items():
-        if value < -1:
-            raise BadRequest(f"Quota limit {value} for {resource} must be -1 or greater.")
+    wanted = {resource: quota_rules.limit_value(resource, raw) for resource, raw in body.items()}
     await store.set_class_limits(state_of(req).db, name, wanted)
     return json_response({"quota_class_set": await _values(req, name)})

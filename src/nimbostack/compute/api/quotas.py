@@ -12,7 +12,6 @@ from nimbostack.compute.objects import quotas as store
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
-from nimbostack.core.errors import BadRequest
 
 P = "os_compute_api:os-quota-sets:"
 
@@ -72,7 +71,7 @@ async def show_quota_detail(req: ApiRequest) -> Response:
 
 def _update_schema(version: Version) -> dict[str, Any]:
     names = [*quota_rules.DEFAULT_OPTIONS, *_legacy(version)]
-    value = {"type": ["integer", "string"], "pattern": "^-?[0-9]+$", "minimum": -1}
+    value = quota_rules.LIMIT_SCHEMA
     return {
         "type": "object",
         "properties": {
@@ -100,10 +99,7 @@ async def update_quota_set(req: ApiRequest) -> Response:
     for name, raw in body.items():
         if name == "force" or name not in quota_rules.DEFAULT_OPTIONS:
             continue
-        value = int(raw)
-        if value < -1:
-            raise BadRequest(f"Quota limit {value} for {name} must be -1 or greater.")
-        wanted[name] = value
+        wanted[name] = quota_rules.limit_value(name, raw)
     await store.set_limits(state.db, project_id, wanted)
     limits = await quota_rules.limits(state.db, compute_conf(state), project_id)
     shown = {**limits, **_legacy(version)}

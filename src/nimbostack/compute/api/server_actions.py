@@ -14,6 +14,7 @@ from nimbostack.compute.api import (
     server_actions_move,
     server_actions_power,
     server_actions_shelve,
+    server_password,
     servers,
 )
 from nimbostack.compute.api.deps import state_of
@@ -31,6 +32,7 @@ ACTIONS: dict[str, ActionHandler] = {
     **server_actions_image.ACTIONS,
     **server_actions_console.ACTIONS,
     **server_actions_backup.ACTIONS,
+    **server_password.ACTIONS,
     "forceDelete": servers.force_delete,
 }
 

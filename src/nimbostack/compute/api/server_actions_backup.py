@@ -25,6 +25,7 @@ from nimbostack.compute.messages import SnapshotInstance
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest, validate
 from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.api.schema import MAX_INT
 from nimbostack.core.errors import ServiceUnavailable
 
 P = "os_compute_api:"
@@ -37,7 +38,12 @@ BACKUP_SCHEMA = {
     "properties": {
         "name": NAME,
         "backup_type": {"type": "string", "minLength": 1, "maxLength": 255},
-        "rotation": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 0},
+        "rotation": {
+            "type": ["integer", "string"],
+            "pattern": "^[0-9]+$",
+            "minimum": 0,
+            "maximum": MAX_INT,
+        },
         "metadata": METADATA,
     },
     "required": ["name", "backup_type", "rotation"],

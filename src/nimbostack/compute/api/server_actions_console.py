@@ -11,24 +11,33 @@ from nimbostack.compute.api.deps import state_of
 from nimbostack.compute.api.server_lookup import target
 from nimbostack.compute.db.models import Instance
 from nimbostack.compute.messages import GetConsoleOutput
+from nimbostack.core.api.params import bounded_int, shown
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
+from nimbostack.core.api.schema import MAX_INT
 from nimbostack.core.errors import BadRequest, Conflict, ServiceUnavailable
 from nimbostack.core.rpc import RpcError
 
 P = "os_compute_api:"
 
 
+# Nova's bound for integers it stores; more lines than this is the whole log anyway.
+MAX_LENGTH = 2**31 - 1
+
+
 def _length(body: Any) -> int | None:
+    """``length``: an integer (or a string of one) from -1 (the whole log) to MAX_LENGTH."""
     raw = body.get("length") if isinstance(body, dict) else None
     if raw is None:
         return None
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise BadRequest(f"Invalid input for field 'length': {raw!r} is not an integer") from None
-    if value < -1:
-        raise BadRequest("Invalid input for field 'length': must be -1 or greater")
+    value = None
+    if isinstance(raw, str | int) and not isinstance(raw, bool):
+        value = bounded_int(str(raw), -1, MAX_INT)
+    if value is None:
+        raise BadRequest(
+            f"Invalid input for field 'length': {shown(str(raw))} is not an integer "
+            f"from -1 to {MAX_INT}"
+        )
     return None if value == -1 else value
 
 

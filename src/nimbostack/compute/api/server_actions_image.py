@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from starlette.responses import Response
 
 from nimbostack.compute import states as st
-from nimbostack.compute.api import action_guard, server_refs, snapshots
+from nimbostack.compute.api import action_guard, admin_pass, server_refs, snapshots
 from nimbostack.compute.api.action_guard import Transition
-from nimbostack.compute.api.deps import state_of
+from nimbostack.compute.api.deps import compute_conf, state_of
 from nimbostack.compute.api.server_actions_power import cast
 from nimbostack.compute.api.server_create import sanitize_hostname
 from nimbostack.compute.api.server_create_schema import HOSTNAME, METADATA, NAME
@@ -123,12 +122,17 @@ async def rebuild(req: ApiRequest, instance: Instance, body: Any) -> Response:
     validate(body, _rebuild_schema(_version(req)))
     action_guard.check(req, instance, REBUILD)
     values = await _rebuild_values(req, instance, body)
-    admin_pass = body.get("adminPass") or secrets.token_urlsafe(9)
+    conf = compute_conf(state)
+    drive = admin_pass.has_config_drive(conf, instance.config_drive)
+    password = admin_pass.for_guest(conf, body.get("adminPass"), drive)
     await action_guard.begin(req, state, instance, REBUILD, values)
-    msg = RebuildInstance(instance.uuid, values["image_ref"], req.context.request_id)
+    msg = RebuildInstance(
+        instance.uuid, values["image_ref"], req.context.request_id, admin_pass=password
+    )
     await state.rpc.cast_agent(req.context, instance.host or "", msg)
     shown = await render(req, state, instance, server_views.rebuilt)
-    shown["adminPass"] = admin_pass
+    if admin_pass.shown(conf, password):
+        shown["adminPass"] = password
     return json_response({"server": shown}, 202)
 
 
@@ -156,7 +160,9 @@ async def rescue(req: ApiRequest, instance: Instance, body: Any) -> Response:
     await action_guard.begin(req, state, instance, RESCUE)
     msg = RescueInstance(instance.uuid, image_ref, req.context.request_id)
     await state.rpc.cast_agent(req.context, instance.host or "", msg)
-    return json_response({"adminPass": body.get("adminPass") or secrets.token_urlsafe(9)})
+    # The rescue system boots with the server's own config drive: no new password is
+    # set, so none is answered (Nova's answer when it shows no password).
+    return json_response({})
 
 
 async def unrescue(req: ApiRequest, instance: Instance, body: Any) -> Response:

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from nimbostack.compute import quotas
 from nimbostack.compute import states as st
-from nimbostack.compute.api import action_guard, server_refs
+from nimbostack.compute.api import action_guard, admin_pass, server_refs
 from nimbostack.compute.api.action_guard import Transition
 from nimbostack.compute.api.deps import ApiState, compute_conf, state_of
 from nimbostack.compute.api.server_actions_power import cast
@@ -211,13 +211,21 @@ async def evacuate(req: ApiRequest, instance: Instance, body: Any) -> Response:
     await _source_is_down(state, instance)
     await action_guard.begin(req, state, instance, EVACUATE)
     shared = _flag(body.get("onSharedStorage", True))
+    conf = compute_conf(state)
+    # The guest is built again on its new host, with a new config drive.
+    drive = admin_pass.has_config_drive(conf, instance.config_drive)
+    password = admin_pass.for_guest(conf, body.get("adminPass"), drive)
     msg = EvacuateInstance(
-        instance.uuid, req.context.request_id, host=body.get("host"), on_shared_storage=shared
+        instance.uuid,
+        req.context.request_id,
+        host=body.get("host"),
+        on_shared_storage=shared,
+        admin_pass=password,
     )
     await state.rpc.cast_conductor(req.context, msg)
-    if _version(req).matches("2.14"):
+    if _version(req).matches("2.14") or not admin_pass.shown(conf, password):
         return empty(200)
-    return json_response({"adminPass": body.get("adminPass") or ""})
+    return json_response({"adminPass": password})
 
 
 ACTIONS: dict[str, Any] = {

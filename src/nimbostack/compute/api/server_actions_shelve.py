@@ -35,8 +35,7 @@ async def shelve(req: ApiRequest, instance: Instance, body: Any) -> Response:
     image_id = await snapshots.queue_image(
         req, state, instance, f"{instance.display_name}-shelved", {}, shelve=True
     )
-    meta = dict(instance.system_metadata or {})
-    meta["shelved_image_id"] = image_id
+    meta = {"shelved_image_id": image_id}
     try:
         await action_guard.begin(req, state, instance, SHELVE, {"system_metadata": meta})
     except Exception:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
@@ -12,16 +13,18 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from nimbostack.compute import quotas, states
-from nimbostack.compute.api import server_refs
+from nimbostack.compute.api import admin_pass, server_refs
 from nimbostack.compute.api.deps import ApiState, compute_conf, state_of
-from nimbostack.compute.api.server_create_schema import server_schema
+from nimbostack.compute.api.server_create_schema import MAX_INT, server_schema
 from nimbostack.compute.api.server_lookup import viewer
 from nimbostack.compute.db.models import Instance, InstanceFault
 from nimbostack.compute.messages import BuildInstances
 from nimbostack.compute.objects import actions
+from nimbostack.compute.objects import quotas as quota_store
 from nimbostack.compute.scheduler.request_spec import RequestSpec
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
@@ -30,6 +33,8 @@ from nimbostack.core.errors import BadRequest, ServiceUnavailable
 
 LOG = logging.getLogger(__name__)
 P = "os_compute_api:"
+# Instances written between two turns of the event loop (see _add).
+_BATCH = 10
 
 
 @dataclass
@@ -44,7 +49,8 @@ class BuildPlan:
     values: dict[str, Any] = field(default_factory=dict)
     hints: dict[str, Any] = field(default_factory=dict)
     group: str | None = None
-    admin_pass: str = ""
+    # Handed to the conductor with the build, never stored (see admin_pass.py).
+    admin_pass: str | None = field(default=None, repr=False)
 
 
 def sanitize_hostname(name: str) -> str:
@@ -55,14 +61,33 @@ def sanitize_hostname(name: str) -> str:
     return text or "server"
 
 
+def _count(server: dict[str, Any], name: str, default: int) -> int:
+    value = int(server.get(name, default))
+    if not 1 <= value <= MAX_INT:
+        raise BadRequest(f"Invalid input for field '{name}': must be between 1 and {MAX_INT}")
+    return value
+
+
 def _counts(server: dict[str, Any]) -> tuple[int, int]:
-    low = int(server.get("min_count", 1))
-    high = int(server.get("max_count", low))
-    if low < 1 or high < 1:
-        raise BadRequest("min_count and max_count must be at least 1")
+    low = _count(server, "min_count", 1)
+    high = _count(server, "max_count", low)
     if low > high:
         raise BadRequest("min_count must be <= max_count")
     return low, high
+
+
+def _per_request(state: ApiState, low: int, count: int) -> int:
+    """``count`` cut to what one request may create (for projects without a quota).
+
+    As with quota, a max_count beyond the limit gets as many servers as it allows, and
+    a min_count beyond it is refused.
+    """
+    limit = int(compute_conf(state).max_servers_per_request)
+    if low > limit:
+        raise BadRequest(
+            f"min_count {low} is more than the {limit} servers one request may create."
+        )
+    return min(count, limit)
 
 
 def _user_data(server: dict[str, Any]) -> str | None:
@@ -122,15 +147,16 @@ async def _plan(req: ApiRequest, state: ApiState, body: dict[str, Any]) -> Build
     plan = BuildPlan(server["name"], low, high, flavor, image, hints=hints)
     plan.group = await server_refs.group_hint(req, state, hints)
     key_name, key_data = await server_refs.keypair(req, state, server.get("key_name"))
-    plan.admin_pass = server.get("adminPass") or secrets.token_urlsafe(9)
     conf = compute_conf(state)
+    drive = admin_pass.has_config_drive(conf, _bool(server.get("config_drive", False)))
+    plan.admin_pass = admin_pass.for_guest(conf, server.get("adminPass"), drive)
     plan.values = {
         "description": server.get("description"),
         "hostname": server.get("hostname"),
         "key_name": key_name,
         "key_data": key_data,
         "user_data": _user_data(server),
-        "config_drive": _bool(server.get("config_drive", False)) or bool(conf.force_config_drive),
+        "config_drive": drive,
         "metadata": server_refs.metadata(state, server.get("metadata") or {}),
         "tags": server_refs.tags(server.get("tags") or []),
         "access_ip_v4": server.get("accessIPv4"),
@@ -168,7 +194,7 @@ def _instances(req: ApiRequest, state: ApiState, plan: BuildPlan, count: int) ->
                 power_state=states.NOSTATE,
                 availability_zone=requested_az or conf.default_availability_zone,
                 metadata_=dict(metadata),
-                system_metadata={"admin_pass": plan.admin_pass},
+                system_metadata={},
                 reservation_id=reservation,
                 launch_index=index,
                 created_at=now,
@@ -196,6 +222,9 @@ async def _record(req: ApiRequest, state: ApiState, plan: BuildPlan) -> list[Ins
     conf = compute_conf(state)
     limits = await quotas.limits(state.db, conf, req.context.project_id or "")
     async with state.db.session() as s:
+        # Creates of one project take turns from here to the commit of their instances,
+        # so each counts the usage the previous one committed.
+        await quota_store.lock_project(s, req.context.project_id or "")
         count = await quotas.fitting_count(
             s,
             limits,
@@ -204,23 +233,38 @@ async def _record(req: ApiRequest, state: ApiState, plan: BuildPlan) -> list[Ins
             plan.count_max,
             flavor=plan.flavor,
         )
+        count = _per_request(state, plan.count_min, count)
         created = _instances(req, state, plan, count)
         spec = _spec(req, plan, count)
-        for instance in created:
-            instance.request_spec = spec
-            s.add(instance)
-        await s.flush()
-        for instance in created:
-            await actions.start_action(s, req.context, instance.uuid, "create")
+        for first in range(0, count, _BATCH):
+            await _add(req, s, created[first : first + _BATCH], spec)
         if plan.group:
             await server_refs.add_members(s, conf, plan.group, [i.uuid for i in created])
     return created
 
 
-async def _hand_over(req: ApiRequest, state: ApiState, created: list[Instance]) -> None:
+async def _add(req: ApiRequest, s: AsyncSession, batch: list[Instance], spec: Any) -> None:
+    """Write a batch of the new instances, then let other requests run a moment.
+
+    On SQLite the statements run on the event loop, so a hundred instances written in
+    one go would hold it for a tenth of a second.
+    """
+    for instance in batch:
+        instance.request_spec = spec
+        s.add(instance)
+    await s.flush()
+    for instance in batch:
+        await actions.start_action(s, req.context, instance.uuid, "create")
+    await asyncio.sleep(0)
+
+
+async def _hand_over(
+    req: ApiRequest, state: ApiState, created: list[Instance], password: str | None
+) -> None:
     spec = created[0].request_spec
+    msg = BuildInstances([i.uuid for i in created], spec, admin_pass=password)
     try:
-        await state.rpc.cast_conductor(req.context, BuildInstances([i.uuid for i in created], spec))
+        await state.rpc.cast_conductor(req.context, msg)
     except Exception as exc:
         LOG.exception("compute: cannot hand the build to the conductor")
         async with state.db.session() as s:
@@ -248,7 +292,7 @@ async def create_server(req: ApiRequest) -> Response:
     req.enforce(P + "servers:create", target)
     plan = await _plan(req, state, body)
     created = await _record(req, state, plan)
-    await _hand_over(req, state, created)
+    await _hand_over(req, state, created, plan.admin_pass)
     if _bool(body["server"].get("return_reservation_id", False)):
         return json_response({"reservation_id": created[0].reservation_id}, 202)
     first = created[0]
@@ -257,7 +301,8 @@ async def create_server(req: ApiRequest) -> Response:
         "links": viewer(req).links("servers", first.uuid),
         "OS-DCF:diskConfig": body["server"].get("OS-DCF:diskConfig", "MANUAL"),
         "security_groups": [{"name": "default"}],
-        "adminPass": plan.admin_pass,
     }
+    if admin_pass.shown(compute_conf(state), plan.admin_pass):
+        shown["adminPass"] = plan.admin_pass
     headers = {"Location": shown["links"][0]["href"]}
     return json_response({"server": shown}, 202, headers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nimbostack.core.api.microversion import Version
+from nimbostack.core.api.schema import CONTROL_CHARS
 
 NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?!\s)[\s\S]*(?<!\s)$"}
 UUID_LIKE = {"type": "string", "minLength": 1, "maxLength": 255}
@@ -15,7 +16,8 @@ METADATA = {
     },
     "additionalProperties": False,
 }
-TAG = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}
+# As in Nova: 1 to 60 characters, no "/" or ","; and printable.
+TAG = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": f"^[^,/{CONTROL_CHARS}]*$"}
 NETWORK = {
     "type": "object",
     "properties": {
@@ -25,6 +27,17 @@ NETWORK = {
         "tag": {"type": "string"},
     },
     "additionalProperties": False,
+}
+# Nova's bound for counts stored as SQL integers; a digit string longer than its ten
+# digits cannot be within it (``server_create._count`` checks the value of the rest).
+MAX_INT = 2**31 - 1
+COUNT = {
+    "type": ["integer", "string"],
+    "pattern": "^[0-9]+$",
+    "minLength": 1,
+    "maxLength": len(str(MAX_INT)),
+    "minimum": 1,
+    "maximum": MAX_INT,
 }
 HOSTNAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[a-zA-Z0-9.-]+$"}
 
@@ -44,8 +57,8 @@ def server_schema(version: Version) -> dict[str, Any]:
         "user_data": {"type": "string", "maxLength": 65535},
         "availability_zone": {"type": "string", "minLength": 1, "maxLength": 255},
         "config_drive": {"type": ["boolean", "string"]},
-        "min_count": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 1},
-        "max_count": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 1},
+        "min_count": COUNT,
+        "max_count": COUNT,
         "return_reservation_id": {"type": ["boolean", "string"]},
         "security_groups": {"type": "array", "items": {"type": "object"}},
         "block_device_mapping": {"type": "array"},

@@ -9,11 +9,14 @@ from typing import Any
 from sqlalchemy import func, select
 from starlette.responses import Response
 
+from nimbostack.compute.api import paging
 from nimbostack.compute.api.deps import compute_conf, state_of
 from nimbostack.compute.db.models import ServerGroup
+from nimbostack.compute.objects import quotas
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.api.schema import MAX_INT
 from nimbostack.core.errors import BadRequest, Forbidden, NotFound
 
 P = "os_compute_api:os-server-groups:"
@@ -41,8 +44,9 @@ def _schema(version: Version) -> dict[str, Any]:
                 "properties": {
                     "max_server_per_host": {
                         "type": ["integer", "string"],
-                        "pattern": "^[0-9]+$",
+                        "pattern": "^[0-9]{1,10}$",
                         "minimum": 1,
+                        "maximum": MAX_INT,
                     }
                 },
                 "additionalProperties": False,
@@ -99,10 +103,15 @@ async def create_server_group(req: ApiRequest) -> Response:
     body = (await req.json(_schema(_v(req))))["server_group"]
     policy = body.get("policy") or body["policies"][0]
     rules = {k: int(v) for k, v in (body.get("rules") or {}).items()}
+    if any(not 1 <= v <= 2**31 - 1 for v in rules.values()):
+        raise BadRequest(
+            "Invalid input for field 'max_server_per_host': must be from 1 to 2147483647"
+        )
     if rules and policy != "anti-affinity":
         raise BadRequest("Only the anti-affinity policy supports rules.")
     limit = int(compute_conf(state).quota_server_groups)
     async with state.db.session() as s:
+        await quotas.lock_project(s, req.context.project_id or "")
         used = await s.scalar(
             select(func.count()).where(ServerGroup.project_id == req.context.project_id)
         )
@@ -149,11 +158,9 @@ async def delete_server_group(req: ApiRequest) -> Response:
 
 
 def _page(req: ApiRequest, rows: list[ServerGroup]) -> list[ServerGroup]:
-    offset, limit = req.query.get("offset", "0"), req.query.get("limit")
-    if not offset.isdigit() or (limit is not None and not limit.isdigit()):
-        raise BadRequest("limit and offset must be non-negative integers")
-    rows = rows[int(offset) :]
-    return rows[: int(limit)] if limit is not None else rows
+    offset, limit = paging.count_param(req, "offset") or 0, paging.limit_param(req)
+    rows = rows[offset:]
+    return rows[:limit] if limit is not None else rows
 
 
 async def list_server_groups(req: ApiRequest) -> Response:

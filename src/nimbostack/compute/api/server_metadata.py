@@ -1,6 +1,12 @@
-"""``/servers/{id}/metadata[/{key}]``: a server's user metadata."""
+"""``/servers/{id}/metadata[/{key}]``: a server's user metadata.
+
+Each change is made to the metadata as it is in the row, read FOR UPDATE in the
+transaction that writes it back: concurrent changes of different keys all land.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from starlette.responses import Response
 
@@ -9,6 +15,8 @@ from nimbostack.compute.api.deps import ApiState, compute_conf, state_of
 from nimbostack.compute.api.server_create_schema import METADATA
 from nimbostack.compute.api.server_lookup import load_server, target
 from nimbostack.compute.db.models import Instance
+from nimbostack.compute.messages import InstanceNotFound
+from nimbostack.compute.objects import instances
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -48,14 +56,23 @@ def _writable(req: ApiRequest, instance: Instance) -> None:
         )
 
 
-async def _store(state: ApiState, instance: Instance, meta: dict[str, str]) -> dict[str, str]:
+Meta = dict[str, str]
+
+
+async def _store(
+    req: ApiRequest, state: ApiState, instance: Instance, change: Callable[[Meta], Meta]
+) -> Meta:
+    """Apply ``change`` to the server's current metadata under its row lock."""
     limit = int(compute_conf(state).quota_metadata_items)
-    if 0 <= limit < len(meta):
-        raise Forbidden("Quota exceeded, too many metadata items.")
     async with state.db.session() as s:
-        row = await s.get(Instance, instance.uuid)
-        if row is None or row.deleted:
-            raise NotFound(f"Instance {instance.uuid} could not be found.")
+        try:
+            row = await instances.get_for_update(s, instance.uuid)
+        except InstanceNotFound:
+            raise NotFound(f"Instance {instance.uuid} could not be found.") from None
+        _writable(req, row)
+        meta = change({str(k): str(v) for k, v in (row.metadata_ or {}).items()})
+        if 0 <= limit < len(meta):
+            raise Forbidden("Quota exceeded, too many metadata items.")
         row.metadata_ = meta
     return meta
 
@@ -69,7 +86,7 @@ async def update_metadata(req: ApiRequest) -> Response:
     state, instance = await _load(req, "update")
     body = await req.json(BODY)
     _writable(req, instance)
-    meta = await _store(state, instance, {**(instance.metadata_ or {}), **body["metadata"]})
+    meta = await _store(req, state, instance, lambda meta: {**meta, **body["metadata"]})
     return json_response({"metadata": meta})
 
 
@@ -77,7 +94,8 @@ async def replace_metadata(req: ApiRequest) -> Response:
     state, instance = await _load(req, "update_all")
     body = await req.json(BODY)
     _writable(req, instance)
-    return json_response({"metadata": await _store(state, instance, dict(body["metadata"]))})
+    meta = await _store(req, state, instance, lambda _meta: dict(body["metadata"]))
+    return json_response({"metadata": meta})
 
 
 async def show_metadata_item(req: ApiRequest) -> Response:
@@ -95,17 +113,21 @@ async def set_metadata_item(req: ApiRequest) -> Response:
     if key not in body["meta"]:
         raise BadRequest("Request body and URI mismatch")
     _writable(req, instance)
-    await _store(state, instance, {**(instance.metadata_ or {}), **body["meta"]})
+    await _store(req, state, instance, lambda meta: {**meta, **body["meta"]})
     return json_response({"meta": body["meta"]})
 
 
 async def delete_metadata_item(req: ApiRequest) -> Response:
     state, instance = await _load(req, "delete")
     key = req.param("key")
-    meta = dict(instance.metadata_ or {})
-    if key not in meta:
+    if key not in (instance.metadata_ or {}):
         raise NotFound("Metadata item was not found")
     _writable(req, instance)
-    del meta[key]
-    await _store(state, instance, meta)
+
+    def without(meta: Meta) -> Meta:
+        if key not in meta:
+            raise NotFound("Metadata item was not found")
+        return {k: v for k, v in meta.items() if k != key}
+
+    await _store(req, state, instance, without)
     return empty(204)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -10,13 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.compute.api.deps import ApiState, compute_conf, user_images
 from nimbostack.compute.db.models import ComputeNode, ServerGroup
-from nimbostack.compute.objects import aggregates, flavors, keypairs
+from nimbostack.compute.objects import aggregates, flavors, keypairs, server_groups
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.errors import BadRequest, Forbidden, NotFound, ServiceUnavailable
 
 P = "os_compute_api:"
 GIB = 1024**3
+# Image ids are UUIDs; anything else (a NUL, a slash, a space) cannot name an image and
+# must not reach the image service's URL.
+_IMAGE_ID = re.compile(r"[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}")
 _IMAGE_BASE = {
     "id",
     "name",
@@ -111,6 +115,8 @@ async def image(
     image_id = ref_id(ref)
     if not image_id:
         raise BadRequest("Missing imageRef attribute")
+    if not _IMAGE_ID.fullmatch(image_id):
+        raise BadRequest(f"Invalid imageRef provided: {image_id!r} is not an image id.")
     raw = await _fetch_image(req, state, image_id)
     if raw.get("status") != "active":
         raise BadRequest(f"Image {image_id} is not active.")
@@ -156,14 +162,7 @@ async def group_hint(req: ApiRequest, state: ApiState, hints: dict[str, Any]) ->
 
 
 async def add_members(s: AsyncSession, conf: Any, group_uuid: str, uuids: list[str]) -> None:
-    group = await s.get(ServerGroup, group_uuid)
-    if group is None:
-        raise BadRequest(f"Invalid server group: {group_uuid} could not be found.")
-    limit = int(conf.quota_server_group_members)
-    members = list(group.members or [])
-    if 0 <= limit < len(members) + len(uuids):
-        raise Forbidden("Quota exceeded, too many servers in group")
-    group.members = members + uuids
+    await server_groups.add_members(s, group_uuid, uuids, int(conf.quota_server_group_members))
 
 
 async def _known_azs(state: ApiState) -> set[str]:

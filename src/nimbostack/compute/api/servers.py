@@ -16,7 +16,7 @@ from nimbostack.compute.api.server_lookup import load_server, target, viewer
 from nimbostack.compute.api.views import servers as views
 from nimbostack.compute.db.models import Instance, ServerGroup
 from nimbostack.compute.messages import InstanceAction
-from nimbostack.compute.objects import actions, instance_queries
+from nimbostack.compute.objects import actions, instance_queries, server_groups
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
@@ -119,10 +119,7 @@ async def _delete_locally(req: ApiRequest, state: ApiState, instance: Instance) 
             return
         await actions.start_action(s, req.context, instance.uuid, "delete")
         instance_queries.mark_deleted(row)
-        groups = await s.scalars(select(ServerGroup))
-        for group in groups:
-            if instance.uuid in (group.members or []):
-                group.members = [m for m in group.members if m != instance.uuid]
+        await server_groups.remove_member(s, row.project_id, row.uuid)
 
 
 FORCE_DELETE = Transition("forceDelete", ("soft-delete",), None, task_state="deleting")

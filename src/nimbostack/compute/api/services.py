@@ -13,8 +13,10 @@ from nimbostack.compute.db.models import ComputeNode, Instance, Service
 from nimbostack.compute.objects import aggregates
 from nimbostack.compute.objects import services as service_rows
 from nimbostack.core.api.microversion import Version
+from nimbostack.core.api.params import bounded_int
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.api.schema import MAX_INT
 from nimbostack.core.errors import BadRequest, Conflict, NotFound
 from nimbostack.core.timeutil import iso
 
@@ -76,10 +78,11 @@ UPDATE_SCHEMA = {
 
 async def _find(state: ApiState, ident: str) -> Service:
     async with state.db.session() as s:
+        number = bounded_int(ident, 0, MAX_INT)
         row = (
             await s.get(Service, ident)
-            if not ident.isdigit()
-            else await s.scalar(select(Service).where(Service.id == int(ident)))
+            if number is None
+            else await s.scalar(select(Service).where(Service.id == number))
         )
     if row is None:
         raise NotFound(f"Service {ident} could not be found.")

@@ -1,17 +1,27 @@
-"""``os-simple-tenant-usage``: hours of vCPU, RAM and disk per project between two times."""
+"""``os-simple-tenant-usage``: hours of vCPU, RAM and disk per project between two times.
+
+From 2.40 the servers counted are paged (``limit``, ``marker``) in the database, in
+(project, server uuid) order as Nova does; a page past the last server is empty,
+which is how clients (novaclient, Horizon) know to stop asking.
+"""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from nimbostack.compute import states
-from nimbostack.compute.api.deps import state_of
+from nimbostack.compute.api import paging
+from nimbostack.compute.api.deps import public_url, state_of
+from nimbostack.compute.api.paging import MAX_LIMIT
 from nimbostack.compute.db.models import Instance
+from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
 from nimbostack.core.errors import BadRequest, NotFound
@@ -71,8 +81,31 @@ def _summary(project: str, servers: list[dict[str, Any]], start: float, end: flo
     }
 
 
-async def _usage(req: ApiRequest, project_id: str | None) -> dict[str, Any]:
+def _paging(req: ApiRequest) -> tuple[int, str | None]:
+    """(limit, marker): the client's from 2.40, before that the first MAX_LIMIT servers."""
+    if not (req.version or Version(2, 1)).matches("2.40"):
+        return MAX_LIMIT, None
+    limit = paging.limit_param(req)
+    return MAX_LIMIT if limit is None else limit, req.query.get("marker")
+
+
+async def _after(s: AsyncSession, stmt: Select[Instance], marker: str) -> Select[Instance]:
+    """The statement restricted to servers after ``marker`` in (project, uuid) order."""
+    found = await s.get(Instance, marker)
+    if found is None:
+        raise BadRequest(f"Marker {marker} could not be found.")
+    return stmt.where(
+        or_(
+            Instance.project_id > found.project_id,
+            and_(Instance.project_id == found.project_id, Instance.uuid > found.uuid),
+        )
+    )
+
+
+async def _servers(req: ApiRequest, project_id: str | None) -> tuple[list[Instance], int]:
+    """One page of the servers that ran in the period, and the page size asked for."""
     start, end = _period(req)
+    limit, marker = _paging(req)
     stmt = select(Instance).where(
         Instance.created_at <= end,
         or_(Instance.terminated_at.is_(None), Instance.terminated_at >= start),
@@ -80,31 +113,56 @@ async def _usage(req: ApiRequest, project_id: str | None) -> dict[str, Any]:
     )
     if project_id is not None:
         stmt = stmt.where(Instance.project_id == project_id)
-    async with state_of(req).db.session() as s:
-        rows = list((await s.scalars(stmt.order_by(Instance.created_at))).all())
+    async with state_of(req).db.reader() as s:
+        if marker is not None:
+            stmt = await _after(s, stmt, marker)
+        ordered = stmt.order_by(Instance.project_id, Instance.uuid).limit(limit)
+        return list((await s.scalars(ordered)).all()), limit
+
+
+def _summaries(req: ApiRequest, rows: list[Instance]) -> dict[str, dict[str, Any]]:
+    start, end = _period(req)
     grouped: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         grouped.setdefault(row.project_id, []).append(_server_usage(row, start, end))
     return {p: _summary(p, servers, start, end) for p, servers in grouped.items()}
 
 
+def _next_link(req: ApiRequest, path: str, rows: list[Instance], limit: int) -> Any:
+    """Nova's "next" link: only from 2.40, and only when the page came back full."""
+    if not (req.version or Version(2, 1)).matches("2.40") or not rows or len(rows) < limit:
+        return None
+    params = [(k, v) for k, v in req.query.multi_items() if k != "marker"]
+    params.append(("marker", rows[-1].uuid))
+    return [{"rel": "next", "href": f"{public_url(req)}/v2.1{path}?{urlencode(params)}"}]
+
+
 async def list_usage(req: ApiRequest) -> Response:
     req.enforce(P + "list")
-    found = await _usage(req, None)
+    rows, limit = await _servers(req, None)
     detailed = req.query_bool("detailed")
     result = []
-    for summary in found.values():
+    for summary in _summaries(req, rows).values():
         if not detailed:
             summary.pop("server_usages")
         result.append(summary)
-    return json_response({"tenant_usages": result})
+    body: dict[str, Any] = {"tenant_usages": result}
+    links = _next_link(req, "/os-simple-tenant-usage", rows, limit)
+    if links:
+        body["tenant_usages_links"] = links
+    return json_response(body)
 
 
 async def show_usage(req: ApiRequest) -> Response:
     project_id = req.param("project_id")
     req.enforce(P + "show", {"project_id": project_id})
-    found = await _usage(req, project_id)
-    return json_response({"tenant_usage": found.get(project_id, {})})
+    rows, limit = await _servers(req, project_id)
+    # No server in this page (none at all, or paged past the last): an empty object.
+    body: dict[str, Any] = {"tenant_usage": _summaries(req, rows).get(project_id, {})}
+    links = _next_link(req, f"/os-simple-tenant-usage/{project_id}", rows, limit)
+    if links:
+        body["tenant_usage_links"] = links
+    return json_response(body)
 
 
 async def show_usage_without_project(req: ApiRequest) -> Response:

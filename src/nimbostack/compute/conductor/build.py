@@ -37,9 +37,13 @@ _BUILD_TASKS: list[str | None] = [
 
 
 async def build_instances(
-    state: ComputeState, ctxt: RequestContext, uuids: list[str], spec_dict: dict[str, Any]
+    state: ComputeState,
+    ctxt: RequestContext,
+    uuids: list[str],
+    spec_dict: dict[str, Any],
+    admin_pass: str | None = None,
 ) -> None:
-    """Schedule the instances and send each to its host."""
+    """Schedule the instances and send each to its host (with the build's password)."""
     spec = RequestSpec.from_dict(spec_dict)
     try:
         selections = await state.rpc.call_scheduler(
@@ -57,7 +61,7 @@ async def build_instances(
     for uuid, hosts in zip(uuids, selections, strict=True):
         own = RequestSpec.from_dict(spec.to_dict())
         own.alternates = hosts[1:]
-        await _send(state, ctxt, uuid, own, hosts[0])
+        await _send(state, ctxt, uuid, own, hosts[0], admin_pass=admin_pass)
 
 
 async def _send(
@@ -66,6 +70,8 @@ async def _send(
     uuid: str,
     spec: RequestSpec,
     selection: dict[str, Any],
+    *,
+    admin_pass: str | None,
 ) -> None:
     """Point the instance at the claimed host and cast the build there."""
     host = str(selection["host"])
@@ -90,6 +96,7 @@ async def _send(
         request_spec=spec.to_dict(),
         node=str(selection["nodename"]),
         request_id=ctxt.request_id,
+        admin_pass=admin_pass,
     )
     await state.rpc.cast_agent(ctxt, host, msg)
 
@@ -117,9 +124,14 @@ async def build_failed(
     host: str,
     reason: str,
     spec_dict: dict[str, Any] | None,
+    admin_pass: str | None = None,
     reschedule: bool = True,
 ) -> None:
-    """Free the failed host's claim, then try an alternate, a fresh pick, or give up."""
+    """Free the failed host's claim, then try an alternate, a fresh pick, or give up.
+
+    The next host gets the build's ``admin_pass`` when the failed one handed it back;
+    a build rescheduled because its host went down has none (it is kept nowhere).
+    """
     await state.placement.delete_allocations(uuid)
     try:
         instance = await records.get_instance(state, uuid, read_deleted=False)
@@ -151,7 +163,7 @@ async def build_failed(
     if len(spec.attempts) < max_attempts:
         selection = await _next_host(state, ctxt, uuid, spec)
         if selection is not None:
-            await _send(state, ctxt, uuid, spec, selection)
+            await _send(state, ctxt, uuid, spec, selection, admin_pass=admin_pass)
             return
     message = (
         f"{NO_VALID_HOST}Exceeded maximum number of retries. Exhausted all hosts available "

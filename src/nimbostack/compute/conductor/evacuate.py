@@ -53,5 +53,6 @@ async def evacuate(state: ComputeState, ctxt: RequestContext, msg: EvacuateInsta
         node=str(dest["nodename"]),
         request_id=ctxt.request_id,
         reason="evacuate",
+        admin_pass=msg.admin_pass,
     )
     await state.rpc.cast_agent(ctxt, str(dest["host"]), spawn)

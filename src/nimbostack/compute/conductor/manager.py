@@ -51,7 +51,9 @@ class ConductorManager:
     async def build_instances(self, ctxt: RequestContext, msg: BuildInstances) -> None:
         uuid = msg.instance_uuids[0] if msg.instance_uuids else None
         with tracing.span("conductor.build_instances", service=SERVICE, instance_uuid=uuid):
-            await build.build_instances(self.state, ctxt, msg.instance_uuids, msg.request_spec)
+            await build.build_instances(
+                self.state, ctxt, msg.instance_uuids, msg.request_spec, msg.admin_pass
+            )
 
     @handles(BuildFailed)
     async def build_failed(self, ctxt: RequestContext, msg: BuildFailed) -> None:
@@ -63,6 +65,7 @@ class ConductorManager:
                 host=msg.host,
                 reason=msg.reason,
                 spec_dict=msg.request_spec,
+                admin_pass=msg.admin_pass,
                 reschedule=msg.reschedule,
             )
 

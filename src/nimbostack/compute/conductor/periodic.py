@@ -1,8 +1,10 @@
-"""The conductor's periodic work: its heartbeat, the build watchdog, the offload timer.
+"""The conductor's periodic work: heartbeat, build watchdog, offload timer, trace pruning.
 
 The watchdog is what keeps a build from staying in BUILD forever: a build whose host
 stopped reporting is rescheduled (or goes to ERROR), and one that never left
 scheduling (a conductor died mid-way) goes to ERROR after ``STUCK_SCHEDULING`` seconds.
+Spans older than ``[trace] retention_hours`` are deleted every ``PRUNE_EVERY`` seconds.
+None of this periodic work is traced itself.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from sqlalchemy import select
 from nimbostack.compute import states
 from nimbostack.compute.conductor import build, records, shelve
 from nimbostack.compute.db.models import Instance
-from nimbostack.compute.objects import services
+from nimbostack.compute.objects import services, traces
 from nimbostack.compute.state import ComputeState
 from nimbostack.core.context import RequestContext
 
 LOG = logging.getLogger(__name__)
 STUCK_SCHEDULING = 600.0
+PRUNE_EVERY = 600.0
 
 
 async def heartbeat(state: ComputeState, host: str, binary: str, topic: str) -> None:
@@ -54,6 +57,13 @@ async def watch_builds(state: ComputeState) -> int:
             await records.set_error(state, uuid, "Build was not scheduled in time.")
             handled += 1
     return handled
+
+
+async def prune_traces(state: ComputeState) -> int:
+    """Delete the spans older than the retention; returns how many went."""
+    before = time.time() - float(state.conf.trace.retention_hours) * 3600.0
+    async with state.db.session() as session:
+        return await traces.prune(session, before)
 
 
 async def tick(state: ComputeState, host: str) -> None:

@@ -12,9 +12,8 @@ from nimbostack.compute import states
 from nimbostack.compute.db.models import (
     Instance,
     Migration,
-    ServerGroup,
 )
-from nimbostack.compute.objects import actions, faults, instances
+from nimbostack.compute.objects import actions, faults, instances, server_groups
 from nimbostack.compute.state import ComputeState
 from nimbostack.core.context import RequestContext
 
@@ -143,11 +142,7 @@ async def instance_terminated(state: ComputeState, uuid: str) -> None:
                     "terminated_at": now,
                 },
             )
-        for group in await session.scalars(
-            select(ServerGroup).where(ServerGroup.project_id == instance.project_id)
-        ):
-            if uuid in (group.members or []):
-                group.members = [m for m in group.members if m != uuid]
+        await server_groups.remove_member(session, instance.project_id, uuid)
 
 
 async def instance_offloaded(

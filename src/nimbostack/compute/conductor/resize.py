@@ -51,8 +51,7 @@ async def migrate_instance(state: ComputeState, ctxt: RequestContext, msg: Migra
         dest_compute=dest["host"],
         dest_node=dest["nodename"],
     )
-    meta = dict(instance.get("system_metadata") or {})
-    meta["old_vm_state"] = instance["vm_state"]
+    meta = {"old_vm_state": instance["vm_state"]}
     await records.update_instance(
         state,
         uuid,

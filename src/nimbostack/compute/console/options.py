@@ -16,5 +16,12 @@ register(
             "URL of noVNC's page given to users (empty: http://<my_ip>:<port>/vnc_lite.html).",
         ),
         Opt("token_ttl", 600, "Seconds a console token stays valid.", type="int", minimum=1),
+        Opt(
+            "allowed_origins",
+            [],
+            "Host names, besides the proxy's own, whose pages may open a console "
+            "(the browser's Origin header is checked against them).",
+            type="list",
+        ),
     ],
 )

@@ -1,9 +1,10 @@
 """The VNC console proxy: serves noVNC and bridges its websocket to a guest's VNC port.
 
-The websocket (at ``/`` or ``/websockify``) must carry a console token in its
-query (``?token=``) or in a ``token`` cookie; a missing, forged or expired token
-is refused before the handshake completes (HTTP 403). Then RFB bytes flow both
-ways unchanged between the browser and QEMU's VNC server.
+The websocket (at ``/`` or ``/websockify``) must come from an allowed origin
+(``origin.py``) and carry a console token in its query (``?token=``) or in a
+``token`` cookie; a foreign origin or a missing, forged or expired token is refused
+before the handshake completes (HTTP 403). Then RFB bytes flow both ways unchanged
+between the browser and QEMU's VNC server.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.routing import Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from nimbostack.compute.console.origin import OriginPolicy
 from nimbostack.compute.console.tokens import InvalidConsoleToken, verify_token
 
 LOG = logging.getLogger(__name__)
@@ -48,12 +50,18 @@ def _subprotocol(websocket: WebSocket) -> str | None:
 
 
 class ConsoleProxy:
-    """The websocket endpoint, holding the token secret."""
+    """The websocket endpoint, holding the token secret and the allowed origins."""
 
-    def __init__(self, secret: bytes) -> None:
+    def __init__(self, secret: bytes, origins: OriginPolicy) -> None:
         self._secret = secret
+        self._origins = origins
 
     async def handle(self, websocket: WebSocket) -> None:
+        refused = self._origins.refusal(websocket.headers)
+        if refused is not None:
+            LOG.info("console proxy: refused %s: %s", websocket.headers.get("origin"), refused)
+            await websocket.close(code=_POLICY_VIOLATION)
+            return
         token = websocket.query_params.get("token") or websocket.cookies.get("token", "")
         try:
             target = verify_token(self._secret, token)
@@ -90,15 +98,16 @@ class ConsoleProxy:
             writer.close()
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
-            with contextlib.suppress(RuntimeError, OSError):
+            # The browser may have closed first: nothing is left to close then.
+            with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
                 await websocket.close()
 
 
-def build_proxy_app(secret: bytes, novnc_path: Path) -> Starlette:
+def build_proxy_app(secret: bytes, novnc_path: Path, origins: OriginPolicy) -> Starlette:
     """The ASGI app: websocket routes first, then noVNC's files at the root."""
     if not (novnc_path / "vnc_lite.html").is_file():
         raise FileNotFoundError(f"noVNC not found in {novnc_path} (apt-get install novnc)")
-    proxy = ConsoleProxy(secret)
+    proxy = ConsoleProxy(secret, origins)
     return Starlette(
         routes=[
             WebSocketRoute("/", proxy.handle),

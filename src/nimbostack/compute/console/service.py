@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nimbostack.compute.console import options as _options  # noqa: F401 (registers options)
+from nimbostack.compute.console.origin import OriginPolicy
 from nimbostack.compute.console.proxy import build_proxy_app
 from nimbostack.compute.console.tokens import load_secret
 from nimbostack.core.http import HttpServer
@@ -28,7 +29,8 @@ class ConsoleProxyService(Service[None]):
 
     async def serve(self) -> None:
         conf = self.runtime.conf.console_proxy
-        app = build_proxy_app(load_secret(self.runtime.data_dir), Path(conf.novnc_path))
+        origins = OriginPolicy.build(self.base_url(), conf.allowed_origins)
+        app = build_proxy_app(load_secret(self.runtime.data_dir), Path(conf.novnc_path), origins)
         server = HttpServer(app, self.runtime.listen(self.name), self.name)
         await server.start()
         self.on_stop("console proxy", server.stop)

@@ -170,6 +170,13 @@ class Quota(Base):
     hard_limit: Mapped[int] = mapped_column(Integer)
 
 
+class QuotaLock(Base):
+    """One row per project (or user) whose quota checks take turns: see objects/quotas."""
+
+    __tablename__ = "quota_locks"
+    owner: Mapped[str] = mapped_column(String(80), primary_key=True)
+
+
 class Service(Base):
     """A compute process (nova-compute, nova-scheduler, nova-conductor) and its heartbeat."""
 
@@ -261,7 +268,10 @@ class TraceSpan(Base):
     """A finished span of a request, kept so `nimbostack trace` can show a boot's hops."""
 
     __tablename__ = "trace_spans"
-    __table_args__ = (Index("ix_trace_spans_trace", "trace_id"),)
+    __table_args__ = (
+        Index("ix_trace_spans_trace", "trace_id"),
+        Index("ix_trace_spans_end", "end"),
+    )
     span_id: Mapped[str] = mapped_column(String(16), primary_key=True)
     trace_id: Mapped[str] = mapped_column(String(32))
     parent_id: Mapped[str | None] = mapped_column(String(16))

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nimbostack.compute.db.models import Flavor, FlavorAccess
 from nimbostack.core.context import RequestContext
 from nimbostack.core.db import Database
+from nimbostack.core.db.locks import get_for_update
 from nimbostack.core.errors import BadRequest, Conflict, NotFound
 
 DEFAULT_FLAVORS = [
@@ -75,9 +76,15 @@ async def _has_access(s: AsyncSession, flavorid: str, project_id: str | None) ->
     return found is not None
 
 
-async def get(s: AsyncSession, ctx: RequestContext, flavorid: str) -> Flavor:
-    """The flavor if the caller may see it (public, admin, or granted access)."""
-    flavor = await s.get(Flavor, flavorid)
+async def get(
+    s: AsyncSession, ctx: RequestContext, flavorid: str, *, for_update: bool = False
+) -> Flavor:
+    """The flavor if the caller may see it (public, admin, or granted access).
+
+    ``for_update`` locks its row until the transaction ends, for a change made from
+    what is read (its extra specs).
+    """
+    flavor = await (get_for_update(s, Flavor, flavorid) if for_update else s.get(Flavor, flavorid))
     if flavor is not None and (
         flavor.is_public or _can_see(ctx) or await _has_access(s, flavorid, ctx.project_id)
     ):
@@ -177,13 +184,16 @@ async def access_list(db: Database, flavorid: str) -> list[str]:
 
 
 async def access_add(db: Database, flavorid: str, project_id: str) -> None:
-    async with db.session() as s:
-        if await s.get(FlavorAccess, (flavorid, project_id)) is not None:
-            raise Conflict(
-                f"Flavor access already exists for flavor {flavorid} and project "
-                f"{project_id} combination."
-            )
-        s.add(FlavorAccess(flavorid=flavorid, project_id=project_id))
+    exists = Conflict(
+        f"Flavor access already exists for flavor {flavorid} and project {project_id} combination."
+    )
+    try:
+        async with db.session() as s:
+            if await s.get(FlavorAccess, (flavorid, project_id)) is not None:
+                raise exists
+            s.add(FlavorAccess(flavorid=flavorid, project_id=project_id))
+    except IntegrityError:
+        raise exists from None  # granted by a concurrent request since the check
 
 
 async def access_remove(db: Database, flavorid: str, project_id: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.compute import states
 from nimbostack.compute.db.models import Instance, InstanceFault
+from nimbostack.compute.objects import instances
 from nimbostack.core.db import Database
 
+_ROWS_PER_TURN = 200
 SORT_KEYS = {
     "created_at": Instance.created_at,
     "updated_at": Instance.updated_at,
@@ -69,10 +72,17 @@ _LISTED = [
 async def search(db: Database, q: InstanceQuery) -> list[Any]:
     """The instances matching ``q``, in its order, as rows named like Instance attributes.
 
-    Rows, not ORM objects: a listing of a thousand servers builds no identity map.
+    Rows, not ORM objects: a listing of a thousand servers builds no identity map. They
+    are fetched a few hundred at a time with a turn of the event loop in between, since
+    SQLite's statements run on it.
     """
+    found: list[Any] = []
     async with db.reader() as s:
-        return list((await s.execute(_filtered(select(*_LISTED), q))).all())
+        result = await s.stream(_filtered(select(*_LISTED), q))
+        async for part in result.partitions(_ROWS_PER_TURN):
+            found.extend(part)
+            await asyncio.sleep(0)
+    return found
 
 
 def _filtered(stmt: Select[Any], q: InstanceQuery) -> Select[Any]:
@@ -114,7 +124,13 @@ async def guarded_update(
     vm_states: list[str] | None = None,
     task_states: list[str | None] | None = None,
 ) -> bool:
-    """Apply values only if the instance is still in one of the expected states."""
+    """Apply values only if the instance is still in one of the expected states.
+
+    ``system_metadata`` in ``values`` holds changes, merged into the row the update
+    has just locked (see instances.merged_system_metadata).
+    """
+    values = dict(values)
+    meta_changes = values.pop("system_metadata", None)
     stmt = update(Instance).where(Instance.uuid == uuid, Instance.deleted.is_(False))
     if vm_states is not None:
         stmt = stmt.where(Instance.vm_state.in_(vm_states))
@@ -126,7 +142,11 @@ async def guarded_update(
         stmt = stmt.where(cond)
     mapped = {("metadata_" if k == "metadata" else k): v for k, v in values.items()}
     result = await s.execute(stmt.values(**mapped, updated_at=time.time()))
-    return bool(getattr(result, "rowcount", 0))
+    won = bool(getattr(result, "rowcount", 0))
+    if won and meta_changes:
+        row = await instances.get_for_update(s, uuid)
+        row.system_metadata = instances.merged_system_metadata(row.system_metadata, meta_changes)
+    return won
 
 
 def mark_deleted(instance: Instance) -> None:

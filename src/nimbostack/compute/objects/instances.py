@@ -52,12 +52,32 @@ async def get_for_update(session: AsyncSession, uuid: str) -> Instance:
     return instance
 
 
+def merged_system_metadata(
+    current: dict[str, Any] | None, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """``system_metadata`` after ``changes``: keys set, or removed where the value is None.
+
+    Its writers (API, conductor, agents) each own a few keys, so they send changes,
+    never the whole dict they read earlier: a whole dict would undo a concurrent change.
+    """
+    meta = dict(current or {})
+    for key, value in changes.items():
+        if value is None:
+            meta.pop(key, None)
+        else:
+            meta[key] = value
+    return meta
+
+
 def apply(
     instance: Instance,
     values: dict[str, Any],
     expected_task_state: list[str | None] | None = None,
 ) -> None:
-    """Set ``values`` on the instance; refuse if its task_state is not an expected one."""
+    """Set ``values`` on the instance; refuse if its task_state is not an expected one.
+
+    ``system_metadata`` in ``values`` holds changes (see merged_system_metadata).
+    """
     if expected_task_state is not None and instance.task_state not in expected_task_state:
         raise UnexpectedTaskState(
             f"Instance {instance.uuid}: task_state is {instance.task_state!r}, "
@@ -67,6 +87,8 @@ def apply(
         attr = "metadata_" if key == "metadata" else key
         if attr not in _UPDATABLE and attr != "metadata_":
             raise ValueError(f"instance field {key!r} cannot be updated")
+        if attr == "system_metadata":
+            value = merged_system_metadata(instance.system_metadata, value)
         setattr(instance, attr, value)
     instance.updated_at = time.time()
 

@@ -13,10 +13,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from nimbostack.compute.db.models import KeyPair
+from nimbostack.compute.objects import quotas
 from nimbostack.core.db import Database
-from nimbostack.core.errors import BadRequest, Conflict, NotFound
+from nimbostack.core.errors import BadRequest, Conflict, Forbidden, NotFound
 
 
 def ssh_fingerprint(public_key: str) -> str:
@@ -92,24 +94,33 @@ async def create(
     public_key: str,
     key_type: str,
     fingerprint: str,
+    limit: int = -1,
 ) -> KeyPair:
-    async with db.session() as s:
-        clash = await s.scalar(
-            select(KeyPair).where(KeyPair.user_id == user_id, KeyPair.name == name)
-        )
-        if clash is not None:
-            raise Conflict(f"Key pair '{name}' already exists.")
-        record = KeyPair(
-            name=name,
-            user_id=user_id,
-            public_key=public_key,
-            type=key_type,
-            fingerprint=fingerprint,
-            created_at=time.time(),
-        )
-        s.add(record)
-        await s.flush()
-        return record
+    """Record a key pair; Forbidden past ``limit`` pairs of the user (negative: none)."""
+    try:
+        async with db.session() as s:
+            await quotas.lock_owner(s, f"user:{user_id}")
+            used = await s.scalar(select(func.count()).where(KeyPair.user_id == user_id))
+            if 0 <= limit <= int(used or 0):
+                raise Forbidden("Quota exceeded, too many key pairs.")
+            clash = await s.scalar(
+                select(KeyPair).where(KeyPair.user_id == user_id, KeyPair.name == name)
+            )
+            if clash is not None:
+                raise Conflict(f"Key pair '{name}' already exists.")
+            record = KeyPair(
+                name=name,
+                user_id=user_id,
+                public_key=public_key,
+                type=key_type,
+                fingerprint=fingerprint,
+                created_at=time.time(),
+            )
+            s.add(record)
+            await s.flush()
+            return record
+    except IntegrityError:
+        raise Conflict(f"Key pair '{name}' already exists.") from None
 
 
 async def get(db: Database, user_id: str, name: str) -> KeyPair:

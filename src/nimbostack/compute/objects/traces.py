@@ -1,11 +1,11 @@
-"""Trace spans kept for `nimbostack trace`: store finished spans, find a boot's hops."""
+"""Trace spans kept for `nimbostack trace`: store finished spans, find a boot's hops, prune."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.compute.db.models import Instance, TraceSpan
@@ -63,3 +63,9 @@ async def servers_named(session: AsyncSession, name: str) -> list[str]:
         .order_by(Instance.created_at.desc())
     )
     return list(rows)
+
+
+async def prune(session: AsyncSession, before: float) -> int:
+    """Delete the spans that ended before ``before`` (epoch seconds); returns how many."""
+    result = await session.execute(delete(TraceSpan).where(TraceSpan.end < before))
+    return int(getattr(result, "rowcount", 0) or 0)

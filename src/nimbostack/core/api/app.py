@@ -1,13 +1,15 @@
 """Builds a service's ASGI app from its route table, with one wrapper per route.
 
 Each request passes, in order: request id and trace span, token validation (unless the
-route is public), microversion negotiation, the handler, then error mapping. Doing this
-in one per-route wrapper rather than a stack of middlewares keeps the hot path short.
+route is public), the check of its path and query text, microversion negotiation, the
+handler, then error mapping. Doing this in one per-route wrapper rather than a stack of
+middlewares keeps the hot path short.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -21,8 +23,9 @@ from starlette.routing import Route as StarletteRoute
 from nimbostack.core import tracing
 from nimbostack.core.api.errorbody import ErrorFormatter
 from nimbostack.core.api.microversion import VersionRange
-from nimbostack.core.api.request import ApiRequest
-from nimbostack.core.api.responses import json_response
+from nimbostack.core.api.params import check_params
+from nimbostack.core.api.request import DEFAULT_MAX_BODY, ApiRequest
+from nimbostack.core.api.responses import header_value, json_response, safe_headers
 from nimbostack.core.auth.policy import Enforcer
 from nimbostack.core.auth.tokens import TokenValidator
 from nimbostack.core.context import RequestContext, new_request_id
@@ -57,10 +60,15 @@ class ApiSettings:
     enforcer: Enforcer | None
     versions: VersionRange | None = None
     auth_uri: str = ""
+    max_body_size: int = DEFAULT_MAX_BODY
+
+
+# Bytes HTTP forbids in a header value (a CR or LF would split the response).
+_HEADER_CTL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def _error_response(settings: ApiSettings, err: ApiError, request_id: str) -> Response:
-    headers = {"X-Openstack-Request-Id": request_id, **err.headers}
+    headers = {"X-Openstack-Request-Id": request_id, **(safe_headers(err.headers) or {})}
     if isinstance(err, Unauthorized) and settings.auth_uri:
         headers.setdefault("WWW-Authenticate", f'Keystone uri="{settings.auth_uri}"')
     return json_response(settings.error_format(err, request_id), err.status, headers)
@@ -70,16 +78,32 @@ async def _authenticate(settings: ApiSettings, http: Request, ctx: RequestContex
     if settings.validator is None:
         return
     token = http.headers.get("x-auth-token")
-    if not token:
+    if not token or not _plausible_token(token):
         raise Unauthorized("The request you have made requires authentication.")
     info = await settings.validator.validate(token)
     info.apply(ctx)
     ctx.auth_token = token
     service_token = http.headers.get("x-service-token")
     if service_token:
+        if not _plausible_token(service_token):
+            raise Unauthorized("The service token is not valid.")
         service = await settings.validator.validate(service_token)
         ctx.service_token = service_token
         ctx.service_roles = list(service.roles)
+
+
+def _plausible_token(token: str) -> bool:
+    """Tokens are printable ASCII; anything else cannot be one (nor travel in a header)."""
+    return token.isascii() and token.isprintable()
+
+
+def _sendable(response: Response) -> Response:
+    """Percent-encode any header value a handler built with control characters in it."""
+    raw = response.raw_headers
+    for index, (name, value) in enumerate(raw):
+        if _HEADER_CTL.search(value):
+            raw[index] = (name, header_value(value.decode("latin-1")).encode("latin-1"))
+    return response
 
 
 def _wrap(route: Route, settings: ApiSettings) -> Callable[[Request], Awaitable[Response]]:
@@ -98,6 +122,7 @@ def _wrap(route: Route, settings: ApiSettings) -> Callable[[Request], Awaitable[
             response = await _run(route, settings, http, ctx)
             sp.attributes["status"] = response.status_code
         response.headers["X-Openstack-Request-Id"] = request_id
+        _sendable(response)
         LOG.info(
             "%s %s %s %s %d %.1fms",
             settings.service,
@@ -116,14 +141,16 @@ async def _run(route: Route, settings: ApiSettings, http: Request, ctx: RequestC
     try:
         if not route.public:
             await _authenticate(settings, http, ctx)
+        query = http.query_params.multi_items() if http.scope.get("query_string") else ()
+        check_params(http.path_params.items(), query)
         version = None
         if settings.versions is not None:
             version = settings.versions.negotiate(dict(http.headers))
-        req = ApiRequest(http, ctx, settings.enforcer, version)
+        req = ApiRequest(http, ctx, settings.enforcer, version, settings.max_body_size)
         response = await route.handler(req)
         if version is not None and settings.versions is not None:
             response.headers.update(settings.versions.response_headers(version))
-        response.headers.update(req.response_headers)
+        response.headers.update(safe_headers(req.response_headers) or {})
         return response
     except ApiError as err:
         return _error_response(settings, err, ctx.request_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -31,12 +32,33 @@ _ASYNC_DRIVERS = {
 _SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql"}
 
 
+# "scheme://user:password@host...": everything from the first ":" after the user up to
+# the last "@" is the password (passwords may hold "@" or "/" when not escaped).
+_PASSWORD = re.compile(r"^(?P<head>[^:/]+://[^:/@]*:)(?P<password>.*)@", re.DOTALL)
+
+
+def mask_password(url: str) -> str:
+    """The URL as it may appear in an error or a log: any password replaced by ``***``."""
+    return _PASSWORD.sub(r"\g<head>***@", url, count=1)
+
+
+def parse_url(url: str) -> URL:
+    """The URL parsed, or a ConfigError that names it without its password."""
+    try:
+        return make_url(url)
+    except Exception as exc:
+        reason = str(exc)
+        found = _PASSWORD.match(url)
+        if found and found["password"]:
+            reason = reason.replace(found["password"], "***")
+        raise ConfigError(
+            f"[database] connection: cannot parse {mask_password(url)!r}: {reason}"
+        ) from None
+
+
 def normalize_url(url: str, *, sync: bool = False) -> str:
     """Map a user's URL (``postgresql://…``) to the driver we use (async or sync)."""
-    try:
-        parsed = make_url(url)
-    except Exception as exc:
-        raise ConfigError(f"[database] connection: cannot parse {url!r}: {exc}") from None
+    parsed = parse_url(url)
     backend = parsed.get_backend_name()
     table = _SYNC_DRIVERS if sync else _ASYNC_DRIVERS
     if backend not in table:
@@ -116,7 +138,7 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        self.is_sqlite = parse_url(url).get_backend_name() == "sqlite"
         self._write_lock: asyncio.Lock | None = None
         if self.is_sqlite:
             self.engine = _sqlite_engine(url, echo, _begin_immediate)

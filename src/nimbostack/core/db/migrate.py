@@ -9,15 +9,15 @@ from typing import Any
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, create_engine, pool, text
-from sqlalchemy.engine import make_url
+from psycopg import sql as psql
+from sqlalchemy import Connection, MetaData, create_engine, pool, text
 
-from nimbostack.core.db.engine import _sqlite_pragmas, normalize_url
+from nimbostack.core.db.engine import _sqlite_pragmas, normalize_url, parse_url
 
 
 def ensure_database(url: str) -> None:
     """Create a PostgreSQL database if it does not exist yet (blocking)."""
-    parsed = make_url(url)
+    parsed = parse_url(url)
     if parsed.get_backend_name() != "postgresql" or not parsed.database:
         return
     admin_url = normalize_url(parsed.set(database="postgres").render_as_string(False), sync=True)
@@ -27,8 +27,16 @@ def ensure_database(url: str) -> None:
             text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
         ).scalar()
         if not exists:
-            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+            _create_database(conn, parsed.database)
     engine.dispose()
+
+
+def _create_database(conn: Connection, name: str) -> None:
+    # A name is an identifier, not a value: no bind parameter can carry it. psycopg
+    # quotes it itself (SQLAlchemy's quoting would also double any "%" for the driver's
+    # placeholders, which a statement without parameters keeps as they are).
+    statement = psql.SQL("CREATE DATABASE {}").format(psql.Identifier(name))
+    conn.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
 
 
 # Alembic's ``op`` and ``context`` are process-wide proxies: two migrations running at

@@ -182,7 +182,7 @@ def _envelope(
         version=msg.version,
         args=msg.to_args(),
         context=context,
-        traceparent=tracing.SpanContext(span.trace_id, span.span_id).traceparent(),
+        traceparent=span.context().traceparent(),
         msg_id=f"{_ID_PREFIX}{next(_counter):x}",
         reply_to=reply_to,
         topic=topic,

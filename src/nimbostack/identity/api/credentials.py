@@ -94,7 +94,9 @@ async def update_credential(req: ApiRequest) -> Response:
     """Only the blob, type, project and extra attributes change; the owner never does."""
     body = (await req.json(UPDATE))["credential"]
     async with writing(req, "credential") as s:
-        cred = await creds.visible(req, s, req.param("credential_id"), "identity:update_credential")
+        cred = await creds.visible(
+            req, s, req.param("credential_id"), "identity:update_credential", lock=True
+        )
         if body.get("user_id", cred.user_id) != cred.user_id:
             raise BadRequest("The owner of a credential cannot be changed.")
         blob = body.get("blob") or creds.decrypt(state_of(req).secrets, cred.encrypted_blob)

@@ -78,7 +78,8 @@ async def create_config(req: ApiRequest) -> Response:
     dc.check_config(config)
     domain_id = req.param("domain_id")
     async with writing(req, "domain config") as s:
-        await get_or_404(s, Domain, domain_id, "domain")
+        # Changes of one domain's config take turns: options are rows set one by one.
+        await get_or_404(s, Domain, domain_id, "domain", lock=True)
         replaced = await dc.remove(s, domain_id)
         await dc.merge(s, domain_id, config)
         stored = await dc.load(s, domain_id)
@@ -105,6 +106,7 @@ async def update_config(req: ApiRequest) -> Response:
     dc.check_config(update)
     domain_id = req.param("domain_id")
     async with writing(req, "domain config") as s:
+        await get_or_404(s, Domain, domain_id, "domain", lock=True)
         await _stored(s, req)
         await dc.merge(s, domain_id, update)
         stored = await dc.load(s, domain_id)

@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
+from nimbostack.core.db.locks import get_for_update
 from nimbostack.core.errors import BadRequest, Forbidden, NotFound
 from nimbostack.identity.api.entities import duplicate, new_id, writing
 from nimbostack.identity.api.links import self_link
@@ -41,9 +42,9 @@ def view(req: ApiRequest, domain: Domain) -> dict[str, Any]:
     }
 
 
-async def find(s: AsyncSession, project_id: str) -> Domain:
+async def find(s: AsyncSession, project_id: str, *, lock: bool = False) -> Domain:
     """The domain behind a project id that names no project (else the project 404)."""
-    domain = await s.get(Domain, project_id)
+    domain = await (get_for_update(s, Domain, project_id) if lock else s.get(Domain, project_id))
     if domain is None:
         raise NotFound(f"Could not find project: {project_id}.")
     return domain

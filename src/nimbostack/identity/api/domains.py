@@ -115,7 +115,7 @@ async def update_domain(req: ApiRequest) -> Response:
     req.enforce("identity:update_domain", _target(domain_id))
     body = (await req.json(UPDATE))["domain"]
     async with writing(req, "domain") as s:
-        domain = await get_or_404(s, Domain, domain_id, "domain")
+        domain = await get_or_404(s, Domain, domain_id, "domain", lock=True)
         name = body.get("name")
         if name and name != domain.name:
             if await s.scalar(select(Domain.id).where(Domain.name == name)):

@@ -108,7 +108,7 @@ async def update_endpoint(req: ApiRequest) -> Response:
     req.enforce("identity:update_endpoint", {})
     body = (await req.json(UPDATE))["endpoint"]
     async with writing(req, "endpoint") as s:
-        ep = await get_or_404(s, Endpoint, req.param("endpoint_id"), "endpoint")
+        ep = await get_or_404(s, Endpoint, req.param("endpoint_id"), "endpoint", lock=True)
         await _refs(s, body)
         for key in _COLUMNS:
             if key in body:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.core.api.request import ApiRequest
+from nimbostack.core.db.locks import get_for_update
 from nimbostack.core.errors import Conflict, NotFound
 from nimbostack.identity.state import state_of
 
@@ -67,9 +68,17 @@ async def writing(req: ApiRequest, kind: str = "entity") -> AsyncIterator[AsyncS
     state.changed()
 
 
-async def get_or_404(session: AsyncSession, model: type[T], entity_id: str, kind: str) -> T:
-    """The row, or Keystone's ``Could not find <kind>: <id>.`` 404."""
-    row = await session.get(model, entity_id)
+async def get_or_404(
+    session: AsyncSession, model: type[T], entity_id: str, kind: str, *, lock: bool = False
+) -> T:
+    """The row, or Keystone's ``Could not find <kind>: <id>.`` 404.
+
+    ``lock`` reads it FOR UPDATE (see core.db.locks): an update that merges into what
+    it read (extra attributes, options, tags) must not lose a concurrent one.
+    """
+    row = await (
+        get_for_update(session, model, entity_id) if lock else session.get(model, entity_id)
+    )
     if row is None:
         raise NotFound(f"Could not find {kind}: {entity_id}.")
     return row

@@ -96,7 +96,7 @@ async def update_group(req: ApiRequest) -> Response:
     req.enforce("identity:update_group", _target(group_id))
     body = (await req.json(UPDATE))["group"]
     async with writing(req, "group") as s:
-        group = await get_or_404(s, Group, group_id, "group")
+        group = await get_or_404(s, Group, group_id, "group", lock=True)
         if body.get("domain_id", group.domain_id) != group.domain_id:
             raise BadRequest("Cannot change the domain_id of a group.")
         name = body.get("name")

@@ -83,7 +83,7 @@ async def update_consumer(req: ApiRequest) -> Response:
     if "secret" in body:
         raise BadRequest("Invalid input for field 'consumer.secret': it cannot be changed.")
     async with writing(req, "consumer") as s:
-        consumer = await get_or_404(s, Consumer, req.param("consumer_id"), "consumer")
+        consumer = await get_or_404(s, Consumer, req.param("consumer_id"), "consumer", lock=True)
         if "description" in body:
             consumer.description = body["description"]
         consumer.extra = {**consumer.extra, **_extra(body)}

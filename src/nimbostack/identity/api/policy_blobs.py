@@ -66,7 +66,7 @@ async def update_policy(req: ApiRequest) -> Response:
     req.enforce("identity:update_policy", {})
     body = (await req.json(UPDATE))["policy"]
     async with writing(req, "policy") as s:
-        policy = await get_or_404(s, Policy, req.param("policy_id"), "policy")
+        policy = await get_or_404(s, Policy, req.param("policy_id"), "policy", lock=True)
         policy.type = body.get("type", policy.type)
         policy.blob = body.get("blob", policy.blob)
         policy.extra = {**policy.extra, **_extra(body)}

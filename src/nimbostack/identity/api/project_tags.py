@@ -7,7 +7,7 @@ from typing import Any
 from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
-from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.api.responses import empty, json_response, url_segment
 from nimbostack.core.errors import BadRequest, NotFound
 from nimbostack.identity.api.entities import get_or_404, reading, writing
 from nimbostack.identity.api.projects import target
@@ -68,13 +68,13 @@ async def add_project_tag(req: ApiRequest) -> Response:
     req.enforce("identity:create_project_tag", target(project_id))
     check_tag(tag)
     async with writing(req, "project") as s:
-        project = await get_or_404(s, Project, project_id, "project")
+        project = await get_or_404(s, Project, project_id, "project", lock=True)
         tags = list(project.tags or [])
         if tag not in tags:
             if len(tags) >= MAX_TAGS:
                 raise BadRequest(f"A project may have at most {MAX_TAGS} tags.")
             project.tags = [*tags, tag]
-    location = f"{req.http.base_url}v3/projects/{project_id}/tags/{tag}"
+    location = f"{req.http.base_url}v3/projects/{url_segment(project_id)}/tags/{url_segment(tag)}"
     return empty(201, {"Location": location})
 
 
@@ -82,7 +82,7 @@ async def delete_project_tag(req: ApiRequest) -> Response:
     project_id, tag = req.param("project_id"), req.param("tag")
     req.enforce("identity:delete_project_tag", target(project_id))
     async with writing(req, "project") as s:
-        project = await get_or_404(s, Project, project_id, "project")
+        project = await get_or_404(s, Project, project_id, "project", lock=True)
         if tag not in (project.tags or []):
             raise NotFound(f"Could not find project tag: {tag}.")
         project.tags = [t for t in project.tags if t != tag]

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.db.locks import get_for_update
 from nimbostack.core.errors import BadRequest, Forbidden
 from nimbostack.identity.api import domain_projects
 from nimbostack.identity.api.entities import (
@@ -180,9 +181,9 @@ async def update_project(req: ApiRequest) -> Response:
     req.enforce("identity:update_project", target(project_id))
     body = (await req.json(UPDATE))["project"]
     async with writing(req, "project") as s:
-        project = await s.get(Project, project_id)
+        project = await get_for_update(s, Project, project_id)
         if project is None:
-            domain = await domain_projects.find(s, project_id)
+            domain = await domain_projects.find(s, project_id, lock=True)
             if body.get("is_domain", True) is not True:
                 raise BadRequest("Update of `is_domain` is not allowed.")
             await domain_projects.update(req, s, domain, body)

@@ -116,7 +116,7 @@ async def update_region(req: ApiRequest) -> Response:
     req.enforce("identity:update_region", {})
     body = (await req.json(UPDATE))["region"]
     async with writing(req, "region") as s:
-        region = await get_or_404(s, Region, req.param("region_id"), "region")
+        region = await get_or_404(s, Region, req.param("region_id"), "region", lock=True)
         if "parent_region_id" in body:
             await _check_parent(s, region.id, body["parent_region_id"])
             region.parent_region_id = body["parent_region_id"]

@@ -109,7 +109,7 @@ def _check_mutable(role: Role) -> None:
 async def update_role(req: ApiRequest) -> Response:
     body = (await req.json(UPDATE))["role"]
     async with writing(req, "role") as s:
-        role = await get_or_404(s, Role, req.param("role_id"), "role")
+        role = await get_or_404(s, Role, req.param("role_id"), "role", lock=True)
         req.enforce(_rule("update", role.domain_id), _target(role))
         if (body.get("domain_id") or "") != role.domain_id and "domain_id" in body:
             raise BadRequest("Cannot change the domain_id of a role.")

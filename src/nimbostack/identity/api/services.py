@@ -88,7 +88,7 @@ async def update_service(req: ApiRequest) -> Response:
     req.enforce("identity:update_service", {})
     body = (await req.json(UPDATE))["service"]
     async with writing(req, "service") as s:
-        svc = await get_or_404(s, CatalogService, req.param("service_id"), "service")
+        svc = await get_or_404(s, CatalogService, req.param("service_id"), "service", lock=True)
         for key in _COLUMNS:
             if key in body:
                 value = body[key]

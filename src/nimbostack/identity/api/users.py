@@ -174,7 +174,7 @@ async def update_user(req: ApiRequest) -> Response:
     body = (await req.json(UPDATE))["user"]
     state = state_of(req)
     async with writing(req, "user") as s:
-        user = await get_or_404(s, User, user_id, "user")
+        user = await get_or_404(s, User, user_id, "user", lock=True)
         if body.get("domain_id", user.domain_id) != user.domain_id:
             raise BadRequest("Cannot change the domain_id of a user.")
         name = body.get("name")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.core.api.request import ApiRequest
+from nimbostack.core.db.locks import get_for_update
 from nimbostack.core.errors import BadRequest, Conflict, NotFound
 from nimbostack.identity.db.extension_models import Credential
 from nimbostack.identity.db.models import Project, User
@@ -88,9 +89,11 @@ def target(cred: Credential) -> dict[str, Any]:
     return {"target": {"credential": {"user_id": cred.user_id}}, "user_id": cred.user_id}
 
 
-async def visible(req: ApiRequest, s: AsyncSession, cred_id: str, rule: str) -> Credential:
+async def visible(
+    req: ApiRequest, s: AsyncSession, cred_id: str, rule: str, *, lock: bool = False
+) -> Credential:
     """The credential if the caller may act on it; someone else's is a 404, not a 403."""
-    cred = await s.get(Credential, cred_id)
+    cred = await (get_for_update(s, Credential, cred_id) if lock else s.get(Credential, cred_id))
     if cred is None or not req.allowed(rule, target(cred)):
         raise NotFound(f"Could not find credential: {cred_id}.")
     return cred

@@ -5,12 +5,15 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nimbostack.core.api.params import shown
+from nimbostack.core.api.schema import CONTROL_CHARS, has_control_chars
 from nimbostack.core.errors import BadRequest
 from nimbostack.identity.db.extension_models import Credential
 from nimbostack.identity.db.models import ApplicationCredential, Assignment, Project
 
 MAX_TAGS = 80
-TAG = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^,/]*$"}
+# Keystone's rules (1 to 255 characters, no "/" or ","), and printable.
+TAG = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": f"^[^,/{CONTROL_CHARS}]*$"}
 TAGS = {"type": "array", "items": TAG, "maxItems": MAX_TAGS, "uniqueItems": True}
 
 
@@ -51,10 +54,10 @@ async def delete_project(session: AsyncSession, project: Project) -> None:
 
 
 def check_tag(tag: str) -> None:
-    if not tag or len(tag) > 255 or "/" in tag or "," in tag:
+    if not tag or len(tag) > 255 or "/" in tag or "," in tag or has_control_chars(tag):
         raise BadRequest(
-            f"Invalid input for field 'tags': {tag!r} must be 1 to 255 characters "
-            "without '/' or ','"
+            f"Invalid input for field 'tags': {shown(tag)} must be 1 to 255 printable "
+            "characters without '/' or ','"
         )
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from nimbostack.core.api.params import shown
+from nimbostack.core.api.schema import MAX_INT, has_control_chars
 from nimbostack.core.config import Section
 from nimbostack.core.errors import BadRequest, Forbidden, RequestEntityTooLarge
 
@@ -55,8 +57,11 @@ def _boolean(name: str, value: Any) -> bool:
 
 
 def _count(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise BadRequest(f"Invalid value for '{name}': {value!r} is not a non-negative integer.")
+    # The columns are 32-bit, as in Glance.
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INT:
+        raise BadRequest(
+            f"Invalid value for '{name}': {value!r} is not an integer from 0 to {MAX_INT}."
+        )
     return value
 
 
@@ -76,6 +81,8 @@ def tag_list(value: Any, conf: Section) -> list[str]:
     tags: list[str] = []
     for tag in value:
         checked = _string("tags", tag, nullable=False)
+        if checked is not None and has_control_chars(checked):
+            raise BadRequest(f"Invalid value for 'tags': {shown(checked)} has control characters.")
         if checked is not None and checked not in tags:
             tags.append(checked)
     if len(tags) > int(conf.image_tag_quota):

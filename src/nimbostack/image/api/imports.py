@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 from starlette.responses import Response
 
+from nimbostack.clients import tls
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.errors import BadRequest, Conflict
@@ -115,7 +116,7 @@ def _allowed_uri(state: ImageState, uri: Any) -> str:
 async def _download(uri: str) -> AsyncGenerator[bytes, None]:
     # Redirects are not followed: they could lead to a host the operator did not allow.
     async with (
-        httpx.AsyncClient(timeout=60.0, follow_redirects=False) as client,
+        httpx.AsyncClient(timeout=60.0, follow_redirects=False, verify=tls.context()) as client,
         client.stream("GET", uri) as resp,
     ):
         if resp.status_code != 200:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from nimbostack.core.api.params import bounded_int, shown
+from nimbostack.core.api.schema import MAX_BIGINT
 from nimbostack.core.config import Section
 from nimbostack.core.errors import BadRequest
 from nimbostack.core.timeutil import parse_iso
@@ -17,11 +19,18 @@ _PAGING = ("limit", "marker", "sort_key", "sort_dir", "sort")
 _MEMBER_STATUSES = ("accepted", "pending", "rejected", "all")
 
 
+# Sizes are 64-bit in SQL: a bound past that is the same as the largest one.
+_MAX_SIZE = 2**63 - 1
+# Each tag, property and sort key adds a clause to the listing; a request names this many.
+MAX_FILTERS = 20
+
+
 def _int(name: str, raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"Invalid value {raw!r} for '{name}': an integer is required.") from None
+    value = bounded_int(raw, -MAX_BIGINT, MAX_BIGINT)
+    if value is None:
+        raise BadRequest(
+            f"Invalid value {shown(raw)} for '{name}': an integer of at most 64 bits is required."
+        )
     if value < 0:
         raise BadRequest(f"Invalid value {raw!r} for '{name}': must not be negative.")
     return value
@@ -80,6 +89,13 @@ def _visibility(raw: str | None) -> str | None:
     return raw
 
 
+def _check_filter_count(params: Any) -> None:
+    named = [k for k, _ in params.multi_items() if k not in ("limit", "marker")]
+    sort_keys = len(params.get("sort", "").split(",")) if params.get("sort") else 0
+    if len(named) + sort_keys > MAX_FILTERS:
+        raise BadRequest(f"Too many filters and sort keys: at most {MAX_FILTERS} in one request.")
+
+
 def parse_query(params: Any, conf: Section) -> ImageQuery:
     """Every recognised parameter; anything else filters on a custom property."""
     query = ImageQuery(
@@ -95,6 +111,7 @@ def parse_query(params: Any, conf: Section) -> ImageQuery:
     query.member_status = status
     if "os_hidden" in params:
         query.os_hidden = _bool("os_hidden", params["os_hidden"])
+    _check_filter_count(params)
     for key, raw in params.multi_items():
         if key in _COLUMNS:
             values = raw[3:].split(",") if raw.startswith("in:") else [raw]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.responses import Response
 
+from nimbostack.core.api.jsonbody import decode_json
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
 from nimbostack.core.errors import BadRequest, Conflict, Forbidden, UnsupportedMediaType
@@ -39,10 +39,7 @@ class _Draft:
 
 
 def _operations(raw: bytes) -> list[dict[str, Any]]:
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"Malformed JSON in request body: {exc}") from None
+    body = decode_json(raw)
     if not isinstance(body, list):
         raise BadRequest("A JSON-patch body must be a list of operations.")
     ops = [_normalise(op) for op in body]
@@ -111,7 +108,7 @@ async def update_image(req: ApiRequest) -> Response:
         )
     image = await images.load(state.db, req.context, req.param("image_id"))
     req.enforce("modify_image", target(image))
-    ops = _operations(await req.http.body())
+    ops = _operations(await req.body())
 
     def change(current: Image, tags: list[str]) -> tuple[dict[str, Any], list[str] | None]:
         # Applied to the row as it is inside the write transaction: no lost updates, and

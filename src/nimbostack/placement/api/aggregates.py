@@ -12,7 +12,14 @@ from nimbostack.placement.api.params import at_least
 from nimbostack.placement.objects import aggregates, providers
 from nimbostack.placement.state import state_of
 
-_LIST = {"type": "array", "items": {"type": "string", "format": "uuid"}, "uniqueItems": True}
+# A provider sits in a handful of aggregates; the bound keeps one write short.
+MAX_AGGREGATES = 1000
+_LIST = {
+    "type": "array",
+    "items": {"type": "string", "format": "uuid"},
+    "uniqueItems": True,
+    "maxItems": MAX_AGGREGATES,
+}
 _WITH_GEN = {
     "type": "object",
     "properties": {

@@ -6,8 +6,10 @@ from typing import Any
 
 from starlette.responses import Response
 
+from nimbostack.core.api.params import bounded_int
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
+from nimbostack.core.api.schema import MAX_BIGINT
 from nimbostack.core.errors import NotFound
 from nimbostack.placement.api.params import at_least, bad, request_groups
 from nimbostack.placement.objects import candidates, names, summaries
@@ -50,11 +52,12 @@ def _query(req: ApiRequest) -> candidates.Query:
     limit = None
     if "limit" in req.query:
         raw = req.query["limit"]
-        if not raw.isdigit() or int(raw) < 1:
+        limit = bounded_int(raw, 1, MAX_BIGINT)
+        if limit is None:
             raise bad(
-                f"Invalid query string parameters: limit must be a positive integer, got {raw!r}"
+                "Invalid query string parameters: limit must be a positive integer, "
+                f"got {raw[:64]!r}"
             )
-        limit = int(raw)
     in_tree = req.query.get("in_tree")
     return candidates.Query(
         groups=groups,

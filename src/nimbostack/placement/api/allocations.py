@@ -12,12 +12,13 @@ from nimbostack.core.errors import NotFound
 from nimbostack.placement.api.params import at_least
 from nimbostack.placement.objects import allocations, providers, usages
 from nimbostack.placement.objects.allocations import UNCHECKED, ConsumerWrite
+from nimbostack.placement.objects.inventories import MAX_INT
 from nimbostack.placement.state import state_of
 
 _RESOURCES = {
     "type": "object",
     "minProperties": 1,
-    "patternProperties": {"^[A-Z0-9_]+$": {"type": "integer", "minimum": 1}},
+    "patternProperties": {"^[A-Z0-9_]+$": {"type": "integer", "minimum": 1, "maximum": MAX_INT}},
     "additionalProperties": False,
 }
 _OWNER = {"type": "string", "minLength": 1, "maxLength": 255}

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
-from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.api.responses import empty, json_response, url_segment
 from nimbostack.core.errors import NotFound
 from nimbostack.placement.api.params import at_least
 from nimbostack.placement.objects import inventories, names, providers
@@ -108,7 +108,7 @@ async def create_inventory(req: ApiRequest) -> Response:
             providers.check_generation(rp, body["resource_provider_generation"])
         await names.class_ids(s, [rc])
         await inventories.put_one(s, rp, rc, data, create=True)
-    headers = {"Location": f"/resource_providers/{rp.uuid}/inventories/{rc}"}
+    headers = {"Location": f"/resource_providers/{rp.uuid}/inventories/{url_segment(rc)}"}
     return json_response(_one_body(rp, data), 201, headers)
 
 

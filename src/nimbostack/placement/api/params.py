@@ -15,6 +15,12 @@ from nimbostack.placement.objects.filters import RequestGroup
 from nimbostack.placement.objects.providers import normalize_uuid
 
 BAD_VALUE = "placement.query.bad_value"
+# Amounts are bounded like inventory totals (SQL integers). Each request group, each
+# required trait or trait set and each member_of set adds a clause to the query (and
+# to compiling it, tens of milliseconds for a new shape), so a request has only so many.
+MAX_AMOUNT = 2**31 - 1
+MAX_GROUPS = 8
+MAX_CLAUSES = 16
 _GROUPED = re.compile(r"^(resources|required|member_of|in_tree)([A-Za-z0-9_-]*)$")
 _AMOUNT = re.compile(r"^[1-9][0-9]*$")
 
@@ -31,13 +37,16 @@ def parse_resources(raw: str, field: str = "resources") -> dict[str, int]:
     result: dict[str, int] = {}
     for item in raw.split(","):
         name, sep, amount = item.strip().partition(":")
-        if not sep or not name or not _AMOUNT.match(amount.strip()):
+        amount = amount.strip()
+        if not sep or not name or not _AMOUNT.match(amount):
             raise bad(
                 f"Badly formed {field} parameter. Expected {field} query string parameter "
                 f"in form: ?{field}=VCPU:2,MEMORY_MB:1024. Got: {raw}."
             )
         if name in result:
             raise bad(f"Resource class {name} appears more than once in {field}: {raw}.")
+        if len(amount.strip()) > len(str(MAX_AMOUNT)) or int(amount) > MAX_AMOUNT:
+            raise bad(f"Invalid amount of {name} in {field}: at most {MAX_AMOUNT}.")
         result[name] = int(amount)
     return result
 
@@ -104,6 +113,8 @@ def request_groups(req: ApiRequest, allowed: set[str]) -> dict[str, RequestGroup
         if suffix and not suffix.isdigit() and not at_least(req, "1.33"):
             raise bad(f"Invalid query string parameters: '{key}' is not allowed.")
         group = groups.setdefault(suffix, RequestGroup(suffix=suffix))
+        if sum(1 for name in groups if name) > MAX_GROUPS:
+            raise bad(f"Too many request groups: at most {MAX_GROUPS} suffixed groups.")
         values = req.query.getlist(key)
         if kind == "resources":
             if len(values) > 1:
@@ -113,4 +124,17 @@ def request_groups(req: ApiRequest, allowed: set[str]) -> dict[str, RequestGroup
             parse_required(req, values, group, key)
         else:
             parse_member_of(req, values, group, key)
+    _check_clauses(groups)
     return groups
+
+
+def _check_clauses(groups: dict[str, RequestGroup]) -> None:
+    traits = sum(len(g.required) + len(g.any_of) for g in groups.values())
+    aggregates = sum(len(g.member_of) for g in groups.values())
+    if traits > MAX_CLAUSES:
+        raise bad(
+            f"Too many required traits: at most {MAX_CLAUSES} traits and trait sets (in:) "
+            "across all groups."
+        )
+    if aggregates > MAX_CLAUSES:
+        raise bad(f"Too many member_of filters: at most {MAX_CLAUSES} across all groups.")

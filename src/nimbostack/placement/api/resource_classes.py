@@ -7,7 +7,7 @@ from typing import Any
 from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
-from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.api.responses import empty, json_response, url_segment
 from nimbostack.placement.api.params import at_least
 from nimbostack.placement.objects import resource_classes
 from nimbostack.placement.state import state_of
@@ -36,7 +36,7 @@ async def create_resource_class(req: ApiRequest) -> Response:
     body = await req.json(NAME_BODY)
     async with state_of(req).db.session() as s:
         await resource_classes.create(s, body["name"], exist_ok=False)
-    return empty(201, {"Location": f"/resource_classes/{body['name']}"})
+    return empty(201, {"Location": f"/resource_classes/{url_segment(body['name'])}"})
 
 
 async def show_resource_class(req: ApiRequest) -> Response:
@@ -54,7 +54,9 @@ async def update_resource_class(req: ApiRequest) -> Response:
     if at_least(req, "1.7"):
         async with state_of(req).db.session() as s:
             created = await resource_classes.create(s, name, exist_ok=True)
-        return empty(201 if created else 204, {"Location": f"/resource_classes/{name}"})
+        return empty(
+            201 if created else 204, {"Location": f"/resource_classes/{url_segment(name)}"}
+        )
     body = await req.json(NAME_BODY)
     async with state_of(req).db.session() as s:
         await resource_classes.rename(s, name, body["name"])

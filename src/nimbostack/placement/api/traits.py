@@ -5,12 +5,14 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
-from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.api.responses import empty, json_response, url_segment
 from nimbostack.core.errors import NotFound
 from nimbostack.placement.api.params import bad
 from nimbostack.placement.objects import providers, traits
 from nimbostack.placement.state import state_of
 
+# More than all the standard traits together; the bound keeps one write short.
+MAX_PROVIDER_TRAITS = 500
 PUT_PROVIDER_TRAITS = {
     "type": "object",
     "properties": {
@@ -18,6 +20,7 @@ PUT_PROVIDER_TRAITS = {
             "type": "array",
             "items": {"type": "string", "pattern": "^[A-Z0-9_]+$", "maxLength": 255},
             "uniqueItems": True,
+            "maxItems": MAX_PROVIDER_TRAITS,
         },
         "resource_provider_generation": {"type": "integer", "minimum": 0},
     },
@@ -65,7 +68,7 @@ async def create_trait(req: ApiRequest) -> Response:
     name = req.param("name")
     async with state_of(req).db.session() as s:
         created = await traits.create(s, name)
-    return empty(201 if created else 204, {"Location": f"/traits/{name}"})
+    return empty(201 if created else 204, {"Location": f"/traits/{url_segment(name)}"})
 
 
 async def delete_trait(req: ApiRequest) -> Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.placement.db.models import ProviderAggregate
@@ -24,7 +24,9 @@ async def replace(s: AsyncSession, rp: Provider, aggregates: list[str]) -> list[
     await s.execute(
         delete(ProviderAggregate).where(ProviderAggregate.resource_provider_id == rp.id)
     )
-    s.add_all(ProviderAggregate(resource_provider_id=rp.id, aggregate_uuid=a) for a in wanted)
-    await s.flush()
+    if wanted:
+        # One statement for the lot: ORM objects cost a tenth of a millisecond each.
+        rows = [{"resource_provider_id": rp.id, "aggregate_uuid": a} for a in wanted]
+        await s.execute(insert(ProviderAggregate), rows)
     await bump(s, rp)
     return wanted

@@ -30,6 +30,7 @@ from nimbostack.placement.objects.filters import used_of
 from nimbostack.placement.objects.providers import CONCURRENT_UPDATE
 
 UNCHECKED = -1  # consumer_generation before 1.28: the client does not send one
+_CONSUMERS_PER_TURN = 10
 
 
 class _ProviderRace(Exception):
@@ -78,8 +79,12 @@ async def _write_once(s: AsyncSession, items: list[ConsumerWrite]) -> None:
     )
     touched = {pid for pid, _ in providers.values()} | {pid for (pid,) in old.all()}
     await _bump_providers(s, touched, providers)
-    for item in items:
+    for index, item in enumerate(items, 1):
         await _save_consumer(s, item)
+        if index % _CONSUMERS_PER_TURN == 0:
+            # On SQLite statements run on the event loop: a POST of hundreds of
+            # consumers lets other requests in between (the write lock is still ours).
+            await asyncio.sleep(0)
     await s.execute(delete(Allocation).where(Allocation.consumer_id.in_(consumers)))
     await _check_capacity(s, items, providers, rc_ids)
     now = time.time()

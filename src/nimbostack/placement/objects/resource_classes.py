@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import delete, exists, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.core.errors import BadRequest, Conflict, NotFound
@@ -27,14 +28,17 @@ async def get_id(s: AsyncSession, name: str) -> int:
 async def create(s: AsyncSession, name: str, *, exist_ok: bool) -> bool:
     """Create a CUSTOM_ class; False when it existed (an error unless ``exist_ok``)."""
     names.check_custom(name, "resource class name")
-    if await s.scalar(select(ResourceClass.id).where(ResourceClass.name == name)):
-        if exist_ok:
-            return False
-        raise Conflict(f"Conflicting resource class already exists: {name}", code=DUPLICATE_NAME)
-    now = time.time()
-    s.add(ResourceClass(name=name, created_at=now, updated_at=now))
-    await s.flush()
-    return True
+    if await s.scalar(select(ResourceClass.id).where(ResourceClass.name == name)) is None:
+        now = time.time()
+        try:
+            async with s.begin_nested():
+                s.add(ResourceClass(name=name, created_at=now, updated_at=now))
+            return True
+        except IntegrityError:
+            pass  # created by a concurrent request since the check
+    if exist_ok:
+        return False
+    raise Conflict(f"Conflicting resource class already exists: {name}", code=DUPLICATE_NAME)
 
 
 async def _in_use(s: AsyncSession, rc_id: int) -> bool:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.core.errors import BadRequest, Conflict, NotFound
@@ -37,8 +38,11 @@ async def create(s: AsyncSession, name: str) -> bool:
     if await exists_named(s, name):
         return False
     now = time.time()
-    s.add(Trait(name=name, created_at=now, updated_at=now))
-    await s.flush()
+    try:
+        async with s.begin_nested():
+            s.add(Trait(name=name, created_at=now, updated_at=now))
+    except IntegrityError:
+        return False  # created by a concurrent request since the check
     return True
 
 
@@ -67,7 +71,9 @@ async def replace(s: AsyncSession, rp: Provider, wanted: list[str]) -> list[str]
     """Set the provider's traits to exactly ``wanted`` (all must exist) and bump it."""
     ids = await names.trait_ids(s, wanted)
     await s.execute(delete(ProviderTrait).where(ProviderTrait.resource_provider_id == rp.id))
-    s.add_all(ProviderTrait(resource_provider_id=rp.id, trait_id=i) for i in ids.values())
-    await s.flush()
+    if ids:
+        # One statement for the lot: ORM objects cost a tenth of a millisecond each.
+        rows = [{"resource_provider_id": rp.id, "trait_id": i} for i in ids.values()]
+        await s.execute(insert(ProviderTrait), rows)
     await bump(s, rp)
     return sorted(ids)

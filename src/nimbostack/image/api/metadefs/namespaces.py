@@ -9,8 +9,10 @@ from typing import Any
 
 from starlette.responses import Response
 
+from nimbostack.core.api.params import bounded_int, shown
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.api.schema import MAX_BIGINT
 from nimbostack.core.errors import BadRequest
 from nimbostack.image.api.metadefs import bodies
 from nimbostack.image.api.metadefs.common import BASE, compact, readable, stamps, writable
@@ -48,9 +50,10 @@ def _limit(req: ApiRequest) -> int:
     raw = req.query.get("limit")
     if raw is None:
         return int(state_of(req).conf.api_limit_max)
-    if not raw.isdigit():
-        raise BadRequest(f"Invalid limit {raw!r}: a non-negative integer is required.")
-    return min(int(raw), int(state_of(req).conf.api_limit_max))
+    limit = bounded_int(raw, 0, MAX_BIGINT)
+    if limit is None:
+        raise BadRequest(f"Invalid limit {shown(raw)}: a non-negative integer is required.")
+    return min(limit, int(state_of(req).conf.api_limit_max))
 
 
 def _page(rows: list[MetadefNamespace], marker: str | None, limit: int) -> list[MetadefNamespace]:

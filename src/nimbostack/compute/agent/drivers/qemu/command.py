@@ -120,8 +120,11 @@ def build(spec: GuestSpec, paths: GuestPaths, settings: QemuSettings, boot: Boot
         "timestamp=on",
         "-qmp",
         f"unix:{paths.qmp_socket},server=on,wait=off",
+        # The serial port is a socket one may log in through; whatever the guest
+        # writes is also appended to the console log, connected or not.
         "-chardev",
-        f"file,id=serial0,path={paths.console_log},append=on",
+        f"socket,id=serial0,path={paths.serial_socket},server=on,wait=off,"
+        f"logfile={paths.console_log},logappend=on",
         "-serial",
         "chardev:serial0",
         "-vga",

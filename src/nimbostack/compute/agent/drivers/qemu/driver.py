@@ -109,6 +109,7 @@ class QemuDriver(Driver):
         paths = self.guests.paths(uuid, must_exist=False)
         await self.guests.kill(paths)
         paths.qmp_socket.unlink(missing_ok=True)
+        paths.serial_socket.unlink(missing_ok=True)
         paths.remove(keep_disks=keep_disks)
 
     async def power_off(self, uuid: str, *, clean_shutdown_seconds: float = 60.0) -> None:

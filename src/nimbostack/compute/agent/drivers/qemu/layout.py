@@ -1,7 +1,8 @@
 """Where one guest's files live: runtime state per host, disks possibly shared.
 
 ``<instances_path>/<uuid>/`` holds what belongs to the QEMU process on this host
-(pid file, QMP socket, serial log, saved RAM of a suspended guest, state.json).
+(pid file, QMP and serial sockets, serial log, saved RAM of a suspended guest,
+state.json).
 ``<disks_path>/<uuid>/disks/`` holds the disks, kernel and config drive; hosts
 that share ``disks_path`` live-migrate without copying disks. By default
 disks_path is the instances path, so the disks sit inside the runtime directory.
@@ -53,12 +54,20 @@ class GuestPaths:
 
     @property
     def qmp_socket(self) -> Path:
-        natural = self.run_dir / "qmp.sock"
+        return self._socket("qmp")
+
+    @property
+    def serial_socket(self) -> Path:
+        """The guest's serial port, interactive (its output also goes to console_log)."""
+        return self._socket("serial")
+
+    def _socket(self, name: str) -> Path:
+        natural = self.run_dir / f"{name}.sock"
         if len(str(natural)) <= _MAX_SOCKET_PATH:
             return natural
         # Long instances paths (test temp dirs): a short, stable path per guest dir.
         digest = hashlib.sha256(str(self.run_dir).encode()).hexdigest()[:16]
-        return Path(tempfile.gettempdir()) / "nimbostack-qmp" / f"{digest}.sock"
+        return Path(tempfile.gettempdir()) / f"nimbostack-{name}" / f"{digest}.sock"
 
     def disk(self, name: str) -> Path:
         return self.disk_dir / name
@@ -103,6 +112,7 @@ class GuestPaths:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.disk_dir.mkdir(parents=True, exist_ok=True)
         self.qmp_socket.parent.mkdir(parents=True, exist_ok=True)
+        self.serial_socket.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _remove_if_empty(directory: Path) -> None:

@@ -1,0 +1,99 @@
+"""The fuzz's footing on the running cloud: a member of a fresh project and its resources.
+
+Path parameters are drawn either from hostile text or from the ids of real resources
+this member owns (its project, user, server, image, keypair, server group), so a
+hostile body also reaches the code behind a successful lookup.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from tests.support.cloud import Account, RunningCloud
+
+COMPUTE_LATEST = {"OpenStack-API-Version": "compute latest"}
+
+
+@dataclass
+class World:
+    """Who the fuzz is, and the real values it may put in path parameters."""
+
+    cloud: RunningCloud
+    account: Account
+    token: str
+    known: dict[str, str] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        return self.cloud.url(service)
+
+
+def _ok(resp: httpx.Response) -> dict[str, Any]:
+    assert resp.status_code < 300, f"{resp.request.method} {resp.request.url}: {resp.text}"
+    return resp.json() if resp.content else {}
+
+
+def active_image(client: httpx.Client, base: str) -> str:
+    """A small raw image, uploaded and active, owned by the client's project."""
+    body = {"name": "fuzz", "disk_format": "raw", "container_format": "bare"}
+    image = _ok(client.post(f"{base}/v2/images", json=body))["id"]
+    upload = client.put(
+        f"{base}/v2/images/{image}/file",
+        content=b"\0" * 4096,
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    _ok(upload)
+    return str(image)
+
+
+def boot_server(client: httpx.Client, base: str, image: str) -> tuple[str, str]:
+    """An ACTIVE server of the smallest flavor, and that flavor's id."""
+    flavors = _ok(client.get(f"{base}/v2.1/flavors/detail"))["flavors"]
+    flavor = min(flavors, key=lambda f: (f["ram"], f["disk"]))["id"]
+    body = {"name": "fuzz", "imageRef": image, "flavorRef": flavor, "networks": "none"}
+    server = _ok(client.post(f"{base}/v2.1/servers", json={"server": body}, headers=COMPUTE_LATEST))
+    server_id = str(server["server"]["id"])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        shown = _ok(client.get(f"{base}/v2.1/servers/{server_id}"))["server"]
+        if shown["status"] in ("ACTIVE", "ERROR"):
+            assert shown["status"] == "ACTIVE", shown
+            return server_id, str(flavor)
+        time.sleep(0.1)
+    raise AssertionError(f"server {server_id} never became ACTIVE")
+
+
+def build_world(cloud: RunningCloud) -> World:
+    account = cloud.make_project_user("fuzz")
+    token = cloud.project_token(account.user, account.password, account.project)
+    headers = {"X-Auth-Token": token}
+    with httpx.Client(headers=headers, timeout=30) as client:
+        image = active_image(client, cloud.url("image"))
+        compute = cloud.url("compute")
+        server, flavor = boot_server(client, compute, image)
+        _ok(client.post(f"{compute}/v2.1/os-keypairs", json={"keypair": {"name": "fuzz-kp"}}))
+        group = {"server_group": {"name": "fuzz", "policies": ["anti-affinity"]}}
+        group_id = _ok(client.post(f"{compute}/v2.1/os-server-groups", json=group))
+        _ok(client.put(f"{compute}/v2.1/servers/{server}/tags/fuzz", headers=COMPUTE_LATEST))
+    known = {
+        "project_id": account.project_id,
+        "target_id": account.project_id,
+        "user_id": account.user_id,
+        "actor_id": account.user_id,
+        "domain_id": "default",
+        "image_id": image,
+        "member_id": account.project_id,
+        "server_id": server,
+        "consumer_uuid": server,
+        "flavor_id": flavor,
+        "imageRef": image,
+        "flavorRef": flavor,
+        "name": "fuzz-kp",
+        "group_id": str(group_id["server_group"]["id"]),
+        "tag": "fuzz",
+        "key": "fuzz",
+    }
+    return World(cloud, account, token, known)
