@@ -24,7 +24,6 @@ from nimbostack.core.auth.tokens import TokenInfo
 from nimbostack.core.config import load
 from nimbostack.core.errors import Unauthorized
 from nimbostack.core.runtime import Runtime
-from nimbostack.core.service import api_app
 from nimbostack.identity import options as _identity_options  # noqa: F401 (service auth URL)
 from nimbostack.volume.service import API, VolumeService
 from nimbostack.volume.state import VolumeState
@@ -99,8 +98,7 @@ class VolumeCloud:
         await self.service.start()
         assert self.service.managers_ready is not None
         await self.service.managers_ready
-        state = self.service.state
-        app = api_app(API, state, validator=StubValidator(), enforcer=state.enforcer)
+        app = self.service.app(API, StubValidator())
         self.transport = httpx.ASGITransport(app=app)
         self.client = httpx.AsyncClient(
             transport=self.transport, base_url="http://volume", timeout=60

@@ -31,8 +31,8 @@ def _store(cloud: VolumeCloud, backup_id: str) -> Any:
 async def test_backup_stores_only_the_data_and_restores_it(cloud: VolumeCloud) -> None:
     vol = await cloud.available_volume(size=2)
     path = disks.volume_path(cloud.data_dir, vol["id"])
-    disks.write(path, cloud.fmt, 0, 3 * MiB, 0x61)
-    disks.write(path, cloud.fmt, 1536 * MiB, MiB, 0x62)
+    await disks.write(path, cloud.fmt, 0, 3 * MiB, 0x61)
+    await disks.write(path, cloud.fmt, 1536 * MiB, MiB, 0x62)
     backup = await _backup(cloud, vol["id"], name="b1")
     assert backup["size"] == 2 and backup["is_incremental"] is False
     assert (await cloud.volume(vol["id"]))["status"] == "available"
@@ -45,22 +45,24 @@ async def test_backup_stores_only_the_data_and_restores_it(cloud: VolumeCloud) -
     resp = await cloud.ok("POST", f"/v3/backups/{backup['id']}/restore", {"restore": {}})
     new_id = resp["restore"]["volume_id"]
     await cloud.wait_volume(new_id, "available")
-    assert disks.same_data(path, cloud.fmt, disks.volume_path(cloud.data_dir, new_id), cloud.fmt)
+    assert await disks.same_data(
+        path, cloud.fmt, disks.volume_path(cloud.data_dir, new_id), cloud.fmt
+    )
     target = await cloud.available_volume(size=3)
     restore = {"restore": {"volume_id": target["id"]}}
     await cloud.ok("POST", f"/v3/backups/{backup['id']}/restore", restore)
     await cloud.wait_volume(target["id"], "available")
     target_path = disks.volume_path(cloud.data_dir, target["id"])
-    assert disks.same_data(path, cloud.fmt, target_path, cloud.fmt)
-    assert disks.virtual_size(target_path, cloud.fmt) == 3 * 1024**3
+    assert await disks.same_data(path, cloud.fmt, target_path, cloud.fmt)
+    assert await disks.virtual_size(target_path, cloud.fmt) == 3 * 1024**3
 
 
 async def test_incremental_backup_stores_only_changes(cloud: VolumeCloud) -> None:
     vol = await cloud.available_volume(size=1)
     path = disks.volume_path(cloud.data_dir, vol["id"])
-    disks.write(path, cloud.fmt, 0, 12 * MiB, 0x33)
+    await disks.write(path, cloud.fmt, 0, 12 * MiB, 0x33)
     full = await _backup(cloud, vol["id"])
-    disks.write(path, cloud.fmt, 4 * MiB, MiB, 0x34)  # changes the second 4 MiB chunk
+    await disks.write(path, cloud.fmt, 4 * MiB, MiB, 0x34)  # changes the second 4 MiB chunk
     incremental = await _backup(cloud, vol["id"], incremental=True)
     assert incremental["is_incremental"] is True
     assert incremental["object_count"] == 1
@@ -74,12 +76,14 @@ async def test_incremental_backup_stores_only_changes(cloud: VolumeCloud) -> Non
     restored = await cloud.ok("POST", f"/v3/backups/{incremental['id']}/restore", {"restore": {}})
     new_id = restored["restore"]["volume_id"]
     await cloud.wait_volume(new_id, "available")
-    assert disks.same_data(path, cloud.fmt, disks.volume_path(cloud.data_dir, new_id), cloud.fmt)
+    assert await disks.same_data(
+        path, cloud.fmt, disks.volume_path(cloud.data_dir, new_id), cloud.fmt
+    )
 
 
 async def test_a_corrupt_chunk_fails_the_restore(cloud: VolumeCloud) -> None:
     vol = await cloud.available_volume(size=1)
-    disks.write(disks.volume_path(cloud.data_dir, vol["id"]), cloud.fmt, 0, MiB, 0x44)
+    await disks.write(disks.volume_path(cloud.data_dir, vol["id"]), cloud.fmt, 0, MiB, 0x44)
     backup = await _backup(cloud, vol["id"])
     chunk = _store(cloud, backup["id"]) / "chunk-0"
     data = bytearray(chunk.read_bytes())
@@ -124,8 +128,8 @@ async def test_written_zeros_are_not_stored(cloud: VolumeCloud) -> None:
     """Chunks that hold only zeros (written, so not holes) cost nothing in the store."""
     vol = await cloud.available_volume(size=1)
     path = disks.volume_path(cloud.data_dir, vol["id"])
-    disks.write(path, cloud.fmt, 0, MiB, 0x55)
-    disks.write(path, cloud.fmt, 8 * MiB, 8 * MiB, 0x00)
+    await disks.write(path, cloud.fmt, 0, MiB, 0x55)
+    await disks.write(path, cloud.fmt, 8 * MiB, 8 * MiB, 0x00)
     backup = await _backup(cloud, vol["id"])
     assert backup["object_count"] == 1
     assert [p.name for p in _store(cloud, backup["id"]).glob("chunk-*")] == ["chunk-0"]

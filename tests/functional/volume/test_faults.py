@@ -60,7 +60,7 @@ def _gate_backend(
 
 async def test_restart_during_backup(cloud: VolumeCloud) -> None:
     vol = await cloud.available_volume(size=1)
-    disks.write(disks.volume_path(cloud.data_dir, vol["id"]), cloud.fmt, 0, disks.MiB, 0x21)
+    await disks.write(disks.volume_path(cloud.data_dir, vol["id"]), cloud.fmt, 0, disks.MiB, 0x21)
     gate, entered = asyncio.Event(), asyncio.Event()
     _gate_backend(cloud, "raw_reader", gate, entered)
     made = await cloud.ok("POST", "/v3/backups", {"backup": {"volume_id": vol["id"]}})
@@ -96,7 +96,7 @@ def _gate_image_download(cloud: VolumeCloud, gate: asyncio.Event, entered: async
 
 
 async def test_restart_during_create_from_image(cloud: VolumeCloud, tmp_path: Path) -> None:
-    image = cloud.images.add(_qcow2_image(tmp_path), "qcow2")
+    image = cloud.images.add(await _qcow2_image(tmp_path), "qcow2")
     gate, entered = asyncio.Event(), asyncio.Event()
     _gate_image_download(cloud, gate, entered)
     made = await cloud.create_volume(size=1, imageRef=image["id"])

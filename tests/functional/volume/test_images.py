@@ -3,6 +3,7 @@ volumes uploaded to images."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,12 @@ pytestmark = BOTH_FORMATS
 MiB = disks.MiB
 
 
-def _qcow2_image(directory: Path, name: str = "guest.qcow2") -> Path:
+async def _qcow2_image(directory: Path, name: str = "guest.qcow2") -> Path:
     """A small qcow2 image with data at its start, as a guest image would have."""
     path = directory / name
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(path), "64M"], check=True)
-    disks.write(path, "qcow2", 0, MiB, 0x7E)
+    create = ["qemu-img", "create", "-q", "-f", "qcow2", str(path), "64M"]
+    await asyncio.to_thread(subprocess.run, create, check=True)
+    await disks.write(path, "qcow2", 0, MiB, 0x7E)
     return path
 
 
@@ -33,7 +35,7 @@ async def _messages(cloud: VolumeCloud, volume_id: str) -> list[dict[str, Any]]:
 async def test_volume_from_image_is_bootable_with_its_metadata(
     cloud: VolumeCloud, tmp_path: Path
 ) -> None:
-    source = _qcow2_image(tmp_path)
+    source = await _qcow2_image(tmp_path)
     image = cloud.images.add(source, "qcow2", name="nimbo-guest", hw_disk_bus="virtio")
     vol = await cloud.available_volume(size=1, imageRef=image["id"])
     assert vol["bootable"] == "true"
@@ -41,8 +43,8 @@ async def test_volume_from_image_is_bootable_with_its_metadata(
     assert meta["image_id"] == image["id"] and meta["image_name"] == "nimbo-guest"
     assert meta["disk_format"] == "qcow2" and meta["hw_disk_bus"] == "virtio"
     path = disks.volume_path(cloud.data_dir, vol["id"])
-    assert disks.same_data(source, "qcow2", path, cloud.fmt)
-    assert disks.virtual_size(path, cloud.fmt) == 1024**3
+    assert await disks.same_data(source, "qcow2", path, cloud.fmt)
+    assert await disks.virtual_size(path, cloud.fmt) == 1024**3
     shown = await cloud.ok(
         "POST", f"/v3/volumes/{vol['id']}/action", {"os-show_image_metadata": {}}
     )
@@ -52,23 +54,23 @@ async def test_volume_from_image_is_bootable_with_its_metadata(
 async def test_second_volume_of_an_image_comes_from_the_cache(
     cloud: VolumeCloud, tmp_path: Path
 ) -> None:
-    source = _qcow2_image(tmp_path)
+    source = await _qcow2_image(tmp_path)
     image = cloud.images.add(source, "qcow2")
     first = await cloud.available_volume(size=1, imageRef=image["id"])
     # The image data is gone from the image service: only the cache can serve it now.
     (cloud.images.directory / image["id"]).unlink()
     second = await cloud.available_volume(size=2, imageRef=image["id"])
     second_path = disks.volume_path(cloud.data_dir, second["id"])
-    assert disks.same_data(
+    assert await disks.same_data(
         disks.volume_path(cloud.data_dir, first["id"]), cloud.fmt, second_path, cloud.fmt
     )
-    assert disks.virtual_size(second_path, cloud.fmt) == 2 * 1024**3
+    assert await disks.virtual_size(second_path, cloud.fmt) == 2 * 1024**3
 
 
 async def test_a_changed_image_is_not_served_from_the_cache(
     cloud: VolumeCloud, tmp_path: Path
 ) -> None:
-    image = cloud.images.add(_qcow2_image(tmp_path), "qcow2")
+    image = cloud.images.add(await _qcow2_image(tmp_path), "qcow2")
     await cloud.available_volume(size=1, imageRef=image["id"])
     image["updated_at"] = "2026-06-01T00:00:00Z"
     (cloud.images.directory / image["id"]).unlink()  # a fresh download must be tried
@@ -96,7 +98,7 @@ async def test_dangerous_image_never_becomes_a_volume(
 async def test_image_data_that_lies_about_its_format_is_refused(
     cloud: VolumeCloud, tmp_path: Path
 ) -> None:
-    image = cloud.images.add(_qcow2_image(tmp_path), "raw")  # a qcow2 declared raw
+    image = cloud.images.add(await _qcow2_image(tmp_path), "raw")  # a qcow2 declared raw
     made = await cloud.create_volume(size=1, imageRef=image["id"])
     assert (await cloud.wait_volume(made["id"], "error", "available"))["status"] == "error"
     (message,) = await _messages(cloud, made["id"])
@@ -106,7 +108,7 @@ async def test_image_data_that_lies_about_its_format_is_refused(
 async def test_size_below_the_images_min_disk_is_refused(
     cloud: VolumeCloud, tmp_path: Path
 ) -> None:
-    image = cloud.images.add(_qcow2_image(tmp_path), "qcow2", min_disk=3)
+    image = cloud.images.add(await _qcow2_image(tmp_path), "qcow2", min_disk=3)
     resp = await cloud.call("POST", "/v3/volumes", {"volume": {"size": 2, "imageRef": image["id"]}})
     key, code, message = fault(resp)
     assert (key, code) == ("badRequest", 400) and "minDisk size 3GB" in message
@@ -121,7 +123,7 @@ async def test_size_below_the_images_min_disk_is_refused(
 async def test_upload_to_image(cloud: VolumeCloud, tmp_path: Path) -> None:
     vol = await cloud.available_volume(size=1)
     path = disks.volume_path(cloud.data_dir, vol["id"])
-    disks.write(path, cloud.fmt, 2 * MiB, MiB, 0x2F)
+    await disks.write(path, cloud.fmt, 2 * MiB, MiB, 0x2F)
     body = {"os-volume_upload_image": {"image_name": "from-volume", "disk_format": "qcow2"}}
     resp = await cloud.call("POST", f"/v3/volumes/{vol['id']}/action", body)
     assert resp.status_code == 202, resp.text
@@ -132,7 +134,7 @@ async def test_upload_to_image(cloud: VolumeCloud, tmp_path: Path) -> None:
     record = cloud.images.records[answer["image_id"]]
     assert record["status"] == "active" and record["name"] == "from-volume"
     uploaded = cloud.images.directory / answer["image_id"]
-    assert disks.same_data(path, cloud.fmt, uploaded, "qcow2")
+    assert await disks.same_data(path, cloud.fmt, uploaded, "qcow2")
     bad = {"os-volume_upload_image": {"image_name": "x", "disk_format": "iso"}}
     refused = await cloud.call("POST", f"/v3/volumes/{vol['id']}/action", bad)
     assert fault(refused)[1] == 400
@@ -141,7 +143,7 @@ async def test_upload_to_image(cloud: VolumeCloud, tmp_path: Path) -> None:
 async def test_image_data_not_matching_its_hash_is_refused(
     cloud: VolumeCloud, tmp_path: Path
 ) -> None:
-    image = cloud.images.add(_qcow2_image(tmp_path), "qcow2")
+    image = cloud.images.add(await _qcow2_image(tmp_path), "qcow2")
     stored = cloud.images.directory / image["id"]
     data = bytearray(stored.read_bytes())
     data[-1] ^= 0xFF  # the store returns other bytes than those the record hashes

@@ -28,27 +28,27 @@ async def _snapshot(cloud: VolumeCloud, volume_id: str, **extra: Any) -> dict[st
 async def test_snapshot_then_volume_from_it_holds_the_data(cloud: VolumeCloud) -> None:
     vol = await cloud.available_volume(size=1)
     path = disks.volume_path(cloud.data_dir, vol["id"])
-    disks.write(path, cloud.fmt, 0, MiB, 0xAB)
-    disks.write(path, cloud.fmt, 512 * MiB, MiB, 0xCD)
+    await disks.write(path, cloud.fmt, 0, MiB, 0xAB)
+    await disks.write(path, cloud.fmt, 512 * MiB, MiB, 0xCD)
     snap = await _snapshot(cloud, vol["id"])
     assert snap["size"] == 1 and snap["volume_id"] == vol["id"]
-    disks.write(path, cloud.fmt, 0, MiB, 0x11)  # later writes do not reach the snapshot
+    await disks.write(path, cloud.fmt, 0, MiB, 0x11)  # later writes do not reach the snapshot
     restored = await cloud.available_volume(snapshot_id=snap["id"], size=2)
     new_path = disks.volume_path(cloud.data_dir, restored["id"])
     assert restored["snapshot_id"] == snap["id"] and restored["size"] == 2
-    assert disks.virtual_size(new_path, cloud.fmt) == 2 * 1024**3
+    assert await disks.virtual_size(new_path, cloud.fmt) == 2 * 1024**3
     snap_file = cloud.data_dir / "volumes" / "file" / f"snapshot-{snap['id']}"
-    assert disks.same_data(snap_file, cloud.fmt, new_path, cloud.fmt)
-    assert not disks.same_data(path, cloud.fmt, new_path, cloud.fmt)
+    assert await disks.same_data(snap_file, cloud.fmt, new_path, cloud.fmt)
+    assert not await disks.same_data(path, cloud.fmt, new_path, cloud.fmt)
 
 
 async def test_clone_copies_the_data(cloud: VolumeCloud) -> None:
     vol = await cloud.available_volume(size=1)
     path = disks.volume_path(cloud.data_dir, vol["id"])
-    disks.write(path, cloud.fmt, 4 * MiB, 2 * MiB, 0x5A)
+    await disks.write(path, cloud.fmt, 4 * MiB, 2 * MiB, 0x5A)
     clone = await cloud.available_volume(source_volid=vol["id"])
     assert clone["source_volid"] == vol["id"] and clone["size"] == 1
-    assert disks.same_data(
+    assert await disks.same_data(
         path, cloud.fmt, disks.volume_path(cloud.data_dir, clone["id"]), cloud.fmt
     )
 

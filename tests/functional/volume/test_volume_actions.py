@@ -49,7 +49,7 @@ async def test_extend_detached(cloud: VolumeCloud) -> None:
     done = await cloud.wait_volume(vol["id"], "available")
     assert done["size"] == 3
     path = disks.volume_path(cloud.data_dir, vol["id"])
-    assert disks.virtual_size(path, cloud.fmt) == 3 * GiB
+    assert await disks.virtual_size(path, cloud.fmt) == 3 * GiB
     smaller = await _action(cloud, vol["id"], "os-extend", {"new_size": 2})
     assert fault(smaller)[1] == 400 and "must be greater than current size" in fault(smaller)[2]
 
@@ -121,15 +121,17 @@ async def test_extend_attached_raw_volume_grows_at_once(two_backends: VolumeClou
     assert grown["status"] == "in-use"
     path = disks.volume_path(cloud.data_dir, vol["id"], backend="fast")
     assert path.stat().st_size == 2 * GiB
-    assert cloud.compute.events[0]["name"] == "volume-extended"
+    # The size is recorded first, then compute is told.
+    events = await cloud.wait_for(lambda: _events(cloud), bool)
+    assert events[0]["name"] == "volume-extended"
 
 
 async def test_retype_moves_the_data_between_backends(two_backends: VolumeCloud) -> None:
     cloud = two_backends
     vol = await cloud.available_volume(size=1, volume_type="slow")
     old_path = disks.volume_path(cloud.data_dir, vol["id"], backend="file")
-    disks.write(old_path, "qcow2", 0, 2 * disks.MiB, 0x77)
-    expected = disks.digest(old_path, "qcow2", cloud.data_dir)
+    await disks.write(old_path, "qcow2", 0, 2 * disks.MiB, 0x77)
+    expected = await disks.digest(old_path, "qcow2", cloud.data_dir)
     never = await _action(cloud, vol["id"], "os-retype", {"new_type": "fast"})
     assert fault(never)[1] == 400 and "migration" in fault(never)[2]
     moving = {"new_type": "fast", "migration_policy": "on-demand"}
@@ -140,7 +142,7 @@ async def test_retype_moves_the_data_between_backends(two_backends: VolumeCloud)
     assert moved["status"] == "available"
     assert moved["os-vol-host-attr:host"] == "testhost@fast#fast"
     new_path = disks.volume_path(cloud.data_dir, vol["id"], backend="fast")
-    assert disks.digest(new_path, "raw", cloud.data_dir) == expected
+    assert await disks.digest(new_path, "raw", cloud.data_dir) == expected
     assert not old_path.exists()
 
 
