@@ -8,7 +8,6 @@ BackendError carrying the tool's last line of error output.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import fcntl
 import json
@@ -16,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from nimbostack.core.process import spawn
+from nimbostack.core import process
 from nimbostack.volume.backends.base import BackendError
 
 QEMU_IMG = "qemu-img"
@@ -33,34 +32,16 @@ QEMU_FORMATS = {
 
 async def run(*argv: str, timeout: float = 3600.0) -> str:
     """Run ``argv``; its standard output, or BackendError naming what went wrong."""
+    # A cancelled run kills its child; the work it did is cleaned up by whoever asked.
     try:
-        proc = await spawn(
-            *argv,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        done = await process.run(*argv, timeout=timeout)
     except OSError as exc:
         raise BackendError(f"{argv[0]} could not run: {exc.strerror}") from None
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
     except TimeoutError:
-        _kill(proc)
-        await proc.wait()
         raise BackendError(f"{Path(argv[0]).name} {argv[1]} took over {timeout:g} s") from None
-    except asyncio.CancelledError:
-        _kill(proc)  # the work it did is cleaned up by whoever asked for it
-        raise
-    if proc.returncode != 0:
-        lines = err.decode(errors="replace").strip().splitlines()
-        reason = lines[-1] if lines else f"exit status {proc.returncode}"
-        raise BackendError(f"{Path(argv[0]).name} {argv[1]} failed: {reason}")
-    return out.decode(errors="replace")
-
-
-def _kill(proc: asyncio.subprocess.Process) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        proc.kill()
+    if done.returncode != 0:
+        raise BackendError(f"{Path(argv[0]).name} {argv[1]} failed: {done.reason()}")
+    return done.out.decode(errors="replace")
 
 
 async def create(path: Path, fmt: str, size: int) -> None:
