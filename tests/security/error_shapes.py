@@ -55,6 +55,7 @@ SHAPES: dict[str, Callable[[Any, int], bool]] = {
     "compute": _nova,
     "placement": _placement,
     "image": _glance,
+    "volume": _nova,  # Cinder's faults have Nova's shape: {"badRequest": {code, message}}
 }
 
 

@@ -1,8 +1,9 @@
 """The fuzz's footing on the running cloud: a member of a fresh project and its resources.
 
 Path parameters are drawn either from hostile text or from the ids of real resources
-this member owns (its project, user, server, image, keypair, server group), so a
-hostile body also reaches the code behind a successful lookup.
+this member owns (its project, user, server, image, keypair, server group, volumes
+and what hangs off them), so a hostile body also reaches the code behind a successful
+lookup.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from tests.security.world_volume import volume_known
 from tests.support.cloud import Account, RunningCloud
 
 COMPUTE_LATEST = {"OpenStack-API-Version": "compute latest"}
@@ -78,6 +80,7 @@ def build_world(cloud: RunningCloud) -> World:
         group = {"server_group": {"name": "fuzz", "policies": ["anti-affinity"]}}
         group_id = _ok(client.post(f"{compute}/v2.1/os-server-groups", json=group))
         _ok(client.put(f"{compute}/v2.1/servers/{server}/tags/fuzz", headers=COMPUTE_LATEST))
+        volume = volume_known(client, cloud.url("volume"), server)
     known = {
         "project_id": account.project_id,
         "target_id": account.project_id,
@@ -95,5 +98,7 @@ def build_world(cloud: RunningCloud) -> World:
         "group_id": str(group_id["server_group"]["id"]),
         "tag": "fuzz",
         "key": "fuzz",
+        "target_project_id": account.project_id,
+        **volume,
     }
     return World(cloud, account, token, known)

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from nimbostack.clients import tls
 from nimbostack.clients.headers import trace_headers
 from nimbostack.clients.identity import Session
 
@@ -107,7 +108,7 @@ class VolumeClient:
         version: str = VERSION,
     ) -> None:
         self.base = session.endpoint("block-storage")
-        self.client = client or httpx.AsyncClient(timeout=60)
+        self.client = client or httpx.AsyncClient(timeout=60, verify=tls.context())
         self._headers = {
             "X-Auth-Token": session.token,
             "OpenStack-API-Version": f"volume {version}",

@@ -87,6 +87,7 @@ SERVICES: list[ServiceSpec] = [
         "block-storage",
         "cinderv3",
         "/v3",
+        routes="nimbostack.volume.api.routes:ROUTES",
         also_types=("volumev3",),
     ),
     *(

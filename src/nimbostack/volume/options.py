@@ -8,12 +8,14 @@ from typing import Any
 
 from nimbostack.core.config import Config, Opt, port_opt, register, register_family
 from nimbostack.core.errors import ConfigError
+from nimbostack.core.options import api_opts
 
 register(
     "volume",
     "The block storage service (Cinder): API, scheduler and one manager per backend.",
     [
         port_opt("port", 8776, "the block storage API"),
+        *api_opts(),
         Opt("connection", "", "Database URL for block storage (empty: see [database])."),
         Opt(
             "enabled_backends",

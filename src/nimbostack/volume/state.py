@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from nimbostack.clients import tls
 from nimbostack.clients.compute import ComputeClient
 from nimbostack.clients.identity import Session
 from nimbostack.clients.image import ImageClient
@@ -52,11 +53,12 @@ class VolumeState:
 
     @property
     def http(self) -> httpx.AsyncClient:
-        # Made on first use: building its TLS context costs a tenth of a second, which
-        # would lengthen every start of the cloud.
+        # Made on first use, with the process's shared TLS context (built off the loop).
         if self._http is None:
             self._http = httpx.AsyncClient(
-                timeout=httpx.Timeout(60.0, read=600.0), limits=httpx.Limits(max_connections=50)
+                timeout=httpx.Timeout(60.0, read=600.0),
+                limits=httpx.Limits(max_connections=50),
+                verify=tls.context(),
             )
         return self._http
 

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
+from nimbostack.core.api.schema import MAX_INT
 from nimbostack.core.errors import BadRequest
 from nimbostack.volume.api.schemas import wrapped
 from nimbostack.volume.objects import quotas
@@ -23,7 +24,7 @@ QUOTA_SET = wrapped(
                 "type": ["integer", "string"],
                 "pattern": "^-?[0-9]+$",
                 "minimum": -1,
-                "maximum": 2**31 - 1,
+                "maximum": MAX_INT,
             }
         },
         "additionalProperties": False,

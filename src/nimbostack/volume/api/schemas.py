@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nimbostack.core.api.request import ApiRequest
+from nimbostack.core.api.schema import MAX_INT
 from nimbostack.volume.api import microversions as mv
 from nimbostack.volume.api.scope import at_least
 
@@ -47,7 +48,7 @@ SIZE: dict[str, Any] = {
     "type": ["integer", "string"],
     "pattern": "^[0-9]+$",
     "minimum": 1,
-    "maximum": 2**31 - 1,
+    "maximum": MAX_INT,
 }
 KEY_VALUES: dict[str, Any] = {
     "type": "object",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from nimbostack.core.api.jsonbody import decode_json
 from nimbostack.core.api.microversion import Version
+from nimbostack.core.api.params import shown
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.errors import BadRequest
 from nimbostack.core.timeutil import iso
@@ -101,9 +102,9 @@ def json_filter(raw: str | None, name: str) -> dict[str, str]:
     if not raw:
         return {}
     try:
-        found = json.loads(raw)
-    except ValueError:
-        raise BadRequest(f"Invalid {name} filter: {raw!r} is not a JSON object.") from None
+        found = decode_json(raw.encode())
+    except BadRequest as exc:
+        raise BadRequest(f"Invalid {name} filter: {exc.message}") from None
     if not isinstance(found, dict):
-        raise BadRequest(f"Invalid {name} filter: {raw!r} is not a JSON object.")
+        raise BadRequest(f"Invalid {name} filter: {shown(raw)} is not a JSON object.")
     return {str(k): str(v) for k, v in found.items()}

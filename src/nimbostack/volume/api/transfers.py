@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.db.locks import get_for_update
 from nimbostack.core.errors import BadRequest
 from nimbostack.volume.api import microversions as mv
 from nimbostack.volume.api.schemas import BOOLEAN, NAME, obj, wrapped
@@ -110,9 +110,7 @@ async def accept_transfer(req: ApiRequest) -> Response:
     req.enforce("volume:accept_transfer", {"project_id": project})
     async with state.db.session() as s:
         # Locked: of two projects accepting one offer, the second finds it gone.
-        transfer = await s.scalar(
-            select(Transfer).where(Transfer.id == req.param("transfer_id")).with_for_update()
-        )
+        transfer = await get_for_update(s, Transfer, req.param("transfer_id"))
         if transfer is None:
             raise transfers.not_found(req.param("transfer_id"))
         if not transfers.key_matches(transfer, key):

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
+from nimbostack.core.api.schema import MAX_INT
 from nimbostack.core.errors import BadRequest
 from nimbostack.volume import states
 from nimbostack.volume.api import microversions as mv
@@ -69,7 +70,7 @@ def _filters(req: ApiRequest) -> VolumeFilters:
         elif key in query:
             found.exact[column] = query[key]
     if "size" in query:
-        found.exact["size"] = _int(query["size"], "size")
+        found.exact["size"] = req.query_int("size", minimum=0, maximum=MAX_INT)
     if "bootable" in query:
         found.exact["bootable"] = as_bool(query["bootable"], "bootable")
     if "consumes_quota" in query and at_least(req, mv.USE_QUOTA):
@@ -81,13 +82,6 @@ def _filters(req: ApiRequest) -> VolumeFilters:
             found.times += volume_queries.parse_time_filter(name, query[name])
     found.volume_type = query.get("volume_type")
     return found
-
-
-def _int(raw: str, name: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadRequest(f"Invalid value {raw!r} for filter {name!r}.") from None
 
 
 async def _list(req: ApiRequest, detailed: bool) -> Response:

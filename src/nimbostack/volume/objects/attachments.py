@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.core.context import RequestContext
+from nimbostack.core.db.locks import get_for_update
 from nimbostack.core.errors import BadRequest, NotFound
 from nimbostack.volume import states
 from nimbostack.volume.db.models import Attachment, Volume
@@ -102,16 +103,10 @@ async def _same_server(s: AsyncSession, volume_id: str, instance_uuid: str | Non
 async def lock_volume(s: AsyncSession, volume_id: str) -> Volume | None:
     """The volume, read afresh, with its row locked until the transaction ends.
 
-    ``populate_existing`` matters: a volume the session loaded before it waited for
-    the lock would otherwise keep the values it had then.
+    Read afresh matters: a volume the session loaded before it waited for the lock
+    would otherwise keep the values it had then.
     """
-    stmt = (
-        select(Volume)
-        .where(Volume.id == volume_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return await s.scalar(stmt)
+    return await get_for_update(s, Volume, volume_id)
 
 
 async def refresh_volume_status(s: AsyncSession, volume_id: str) -> None:

@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nimbostack.core.api.params import parse_int
+from nimbostack.core.api.schema import MAX_BIGINT
 from nimbostack.core.errors import BadRequest
 
 MAX_LIMIT = 1000
@@ -72,13 +74,8 @@ def _key(name: str, direction: str, columns: dict[str, Any]) -> SortKey:
 def parse_limit(raw: str | None) -> int:
     if raw is None or raw == "":
         return MAX_LIMIT
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise BadRequest(f"Invalid limit {raw!r}: limit must be an integer.") from None
-    if limit < 0:
-        raise BadRequest("Invalid limit: limit must be >= 0.")
-    return min(limit, MAX_LIMIT)
+    # Any non-negative 64-bit number is accepted and cut to the largest page.
+    return min(parse_int(raw, "limit", 0, MAX_BIGINT, kind="query parameter"), MAX_LIMIT)
 
 
 def ordered(stmt: Select[Any], keys: Sequence[SortKey]) -> Select[Any]:
