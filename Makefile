@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 APT_RUNTIME := python3-venv qemu-system-x86 qemu-utils genisoimage busybox-static novnc \
 	e2fsprogs util-linux iproute2 dnsmasq-base iptables
 # Extra Debian packages the tests need (real message bus and database servers).
-APT_TEST := rabbitmq-server postgresql wrk
+APT_TEST := rabbitmq-server postgresql wrk chromium tesseract-ocr
 
 .PHONY: up test deps test-deps venv lint unit tempest bench clean
 

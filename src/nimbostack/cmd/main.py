@@ -142,7 +142,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_trace(args: argparse.Namespace) -> int:
     from nimbostack.cmd.trace import report
 
-    return report(_runtime(args), args.key, every=args.all)
+    return report(_runtime(args), args.key, every=args.all, fmt=args.format)
 
 
 def cmd_config_sample(_args: argparse.Namespace) -> int:
@@ -193,6 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
     trace = sub.add_parser("trace", help="the hops of a server's boot or of a request")
     trace.add_argument("key", help="server name or uuid, or request id (req-...)")
     trace.add_argument("--all", action="store_true", help="every request on the server")
+    trace.add_argument(
+        "-f",
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="json: the document of GET /servers/{id}/os-trace",
+    )
     trace.set_defaults(func=cmd_trace)
     sub.add_parser("status", help="what is running and healthy").set_defaults(func=cmd_status)
     cfg = sub.add_parser("config", help="configuration tools")

@@ -90,6 +90,8 @@ SERVICES: list[ServiceSpec] = [
         routes="nimbostack.volume.api.routes:ROUTES",
         also_types=("volumev3",),
     ),
+    # The web console: not in the catalog, started last (it only calls the others).
+    ServiceSpec("dashboard", "nimbostack.dashboard.service:DashboardService", None, wave=2),
     *(
         ServiceSpec(
             f"compute-{role}",

@@ -3,13 +3,16 @@
 Reads the spans compute keeps in its database (trace_spans) and prints them in start
 order, indented under their parent, with the offset from the first span and the
 duration: API request, conductor, scheduler, placement, agent, image, driver.
+``-f json`` prints the document of compute's ``GET /servers/{id}/os-trace`` instead.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 
+from nimbostack.compute.api.server_trace import trace_document
 from nimbostack.compute.db.models import TraceSpan
 from nimbostack.compute.objects import traces
 from nimbostack.core.db import Database
@@ -100,13 +103,23 @@ async def load(runtime: Runtime, key: str) -> tuple[str, list[list[TraceSpan]]]:
         await db.close()
 
 
-def report(runtime: Runtime, key: str, *, every: bool = False) -> int:
+def json_report(title: str, groups: list[list[TraceSpan]], *, every: bool) -> str:
+    """The os-trace document of the first request (or all of them), as JSON text."""
+    spans = [span for group in (groups if every else groups[:1]) for span in group]
+    server = next((s.instance_uuid for s in spans if s.instance_uuid), None)
+    return json.dumps(trace_document(server or title, spans), indent=2)
+
+
+def report(runtime: Runtime, key: str, *, every: bool = False, fmt: str = "text") -> int:
     """Print the first request of ``key`` (a server's boot), or all of them."""
     try:
         title, groups = asyncio.run(load(runtime, key))
     except AmbiguousName as exc:
         print(exc)
         return 1
+    if fmt == "json":
+        print(json_report(title, groups, every=every))
+        return 0 if groups else 1
     if not groups:
         print(render(key, []))
         return 1

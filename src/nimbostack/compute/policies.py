@@ -158,6 +158,8 @@ def rules() -> list[RuleDefault]:
         RuleDefault(P + "os-keypairs:show", OWNER, "Show a keypair"),
         RuleDefault(P + "os-keypairs:delete", OWNER, "Delete a keypair"),
         RuleDefault(P + "os-quota-sets:defaults", ANY, "Show default quotas"),
+        # A Nimbostack extension: the spans of a server's requests, for its owner.
+        RuleDefault(P + "os-trace:show", READER, "Show the recorded hops of a server"),
         RuleDefault(
             P + "os-server-external-events:create", "role:admin or role:service", "Send events"
         ),

@@ -29,6 +29,7 @@ from nimbostack.compute.api import (
     server_metadata,
     server_password,
     server_tags,
+    server_trace,
     servers,
     servers_list,
     services,
@@ -85,6 +86,8 @@ ROUTES: list[Route] = [
     ),
     Route("GET", f"{SERVER}/migrations", migrations.list_server_migrations),
     Route("GET", f"{SERVER}/diagnostics", server_diagnostics.show_diagnostics),
+    # a Nimbostack extension: the recorded hops of the server's requests
+    Route("GET", f"{SERVER}/os-trace", server_trace.show_server_trace),
     # flavors
     Route("GET", f"{V}/flavors", flavors.list_flavors),
     Route("POST", f"{V}/flavors", flavors.create_flavor),
