@@ -15,19 +15,17 @@ from typing import Any
 import httpx
 
 from nimbostack.clients import tls
-from nimbostack.clients.headers import trace_headers
 from nimbostack.clients.identity import Session
+from nimbostack.clients.rest import RestClient, RestError
 
 VERSION = "3.71"
 
 
-class VolumeError(RuntimeError):
+class VolumeError(RestError):
     """Block storage refused a request; ``status`` and Cinder's fault message say why."""
 
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"block storage answered {status}: {message}")
-        self.status = status
-        self.message = message
+        super().__init__(status, message, "volume")
 
 
 @dataclass(frozen=True)
@@ -96,8 +94,10 @@ class Volume:
         )
 
 
-class VolumeClient:
+class VolumeClient(RestClient):
     """A client over one block storage endpoint with one token (and a service token)."""
+
+    service = "volume"
 
     def __init__(
         self,
@@ -107,26 +107,21 @@ class VolumeClient:
         service_token: str | None = None,
         version: str = VERSION,
     ) -> None:
-        self.base = session.endpoint("block-storage")
-        self.client = client or httpx.AsyncClient(timeout=60, verify=tls.context())
-        self._headers = {
-            "X-Auth-Token": session.token,
-            "OpenStack-API-Version": f"volume {version}",
-        }
+        headers = {"OpenStack-API-Version": f"volume {version}"}
         if service_token:
-            self._headers["X-Service-Token"] = service_token
+            headers["X-Service-Token"] = service_token
+        super().__init__(
+            session.endpoint("block-storage"),
+            session.token,
+            client or httpx.AsyncClient(timeout=60, verify=tls.context()),
+            headers,
+        )
 
     async def _send(self, method: str, path: str, body: Any = None) -> Any:
-        headers = {**self._headers, **trace_headers()}
-        resp = await self.client.request(method, f"{self.base}{path}", json=body, headers=headers)
-        if resp.status_code >= 400:
-            try:
-                fault = next(iter(resp.json().values()))
-                message = str(fault.get("message", resp.text))
-            except (ValueError, StopIteration, AttributeError):
-                message = resp.text
-            raise VolumeError(resp.status_code, message)
-        return resp.json() if resp.content else None
+        try:
+            return await self.call(method, path, json=body)
+        except RestError as exc:
+            raise VolumeError(exc.status, exc.message) from None
 
     # -- volumes ------------------------------------------------------------------------
     async def get_volume(self, volume_id: str) -> Volume:

@@ -55,7 +55,7 @@ class Cloud:
         self._guest_task: asyncio.Task[None] | None = None
         self.admin_password = secret_file(runtime.data_dir / "admin-password")
         self.demo_password = secret_file(runtime.data_dir / "demo-password")
-        # The compute processes' own user (compute/credentials.py reads the same file).
+        # The services' own user (clients/service_auth.py reads the same file).
         self.service_password = secret_file(runtime.data_dir / "service-password")
 
     def catalog(self) -> list[CatalogEntry]:
