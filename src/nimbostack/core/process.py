@@ -64,8 +64,9 @@ class Finished:
 async def run(*argv: str, timeout: float) -> Finished:
     """Run a tool with no input and its output captured, within ``timeout`` seconds.
 
-    Past the deadline the child is killed and reaped, then TimeoutError is raised; a
-    cancelled caller kills it too. OSError: the tool could not start.
+    Past the deadline the child is killed and reaped, then TimeoutError is raised (an
+    OSError subclass: catch it first); a cancelled caller kills it too. Any other
+    OSError: the tool could not start.
     """
     proc = await spawn(
         *argv,

@@ -36,10 +36,10 @@ async def info(
     argv = limited([qemu_img, "info", "--output=json", "-U", "-f", fmt, str(path)], timeout)
     try:
         done = await run(*argv, timeout=timeout)
+    except TimeoutError:  # first: it is an OSError too
+        raise FormatError("Image data could not be inspected in time.") from None
     except OSError as exc:
         raise FormatError(f"Image data could not be inspected: {exc}") from None
-    except TimeoutError:
-        raise FormatError("Image data could not be inspected in time.") from None
     if done.returncode != 0:
         raise FormatError(f"Image data is not a valid {fmt} file: {done.reason()}")
     try:

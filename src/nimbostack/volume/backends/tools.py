@@ -35,10 +35,10 @@ async def run(*argv: str, timeout: float = 3600.0) -> str:
     # A cancelled run kills its child; the work it did is cleaned up by whoever asked.
     try:
         done = await process.run(*argv, timeout=timeout)
+    except TimeoutError:  # first: it is an OSError too
+        raise BackendError(f"{Path(argv[0]).name} {argv[1]} took over {timeout:g} s") from None
     except OSError as exc:
         raise BackendError(f"{argv[0]} could not run: {exc.strerror}") from None
-    except TimeoutError:
-        raise BackendError(f"{Path(argv[0]).name} {argv[1]} took over {timeout:g} s") from None
     if done.returncode != 0:
         raise BackendError(f"{Path(argv[0]).name} {argv[1]} failed: {done.reason()}")
     return done.out.decode(errors="replace")
