@@ -64,3 +64,15 @@ async def test_metadata_filter_is_decoded_within_bounds(cloud: VolumeCloud) -> N
         key, code, message = fault(resp)
         assert (key, code) == ("badRequest", 400), (raw[:30], resp.text)
         assert message.startswith("Invalid metadata filter: ")
+
+
+async def test_sizes_beyond_the_column_are_400(cloud: VolumeCloud) -> None:
+    for size in (2**31, str(2**31), "9" * 30, 2**64):
+        resp = await cloud.call("POST", "/v3/volumes", {"volume": {"size": size}})
+        assert fault(resp)[:2] == ("badRequest", 400), (size, resp.text)
+    vol = await cloud.available_volume()
+    for size in (2**31, "9" * 30):
+        body = {"os-extend": {"new_size": size}}
+        resp = await cloud.call("POST", f"/v3/volumes/{vol['id']}/action", body)
+        assert fault(resp)[:2] == ("badRequest", 400), (size, resp.text)
+    assert (await cloud.volume(vol["id"]))["size"] == 1
