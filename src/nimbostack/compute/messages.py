@@ -2,8 +2,10 @@
 
 Topics: ``compute.conductor``, ``compute.scheduler``, ``compute.agent.<host>``.
 Instances travel by uuid; the agent reads and writes them only through the conductor.
-Dict fields hold JSON documents whose shape the docstring names (an instance dict is
-``compute.objects.instances.to_dict``; a request spec is ``RequestSpec.to_dict``).
+Dict fields hold JSON documents whose shape the docstring names (a request spec is
+``RequestSpec.to_dict``). An instance travels typed, as an ``InstanceRecord``
+(``compute/instance_record.py``). Each server action the API casts to an agent has a
+message type of its own, joined to its API name in ``compute/api/action_registry.py``.
 
 An ``admin_pass`` field is the password a guest gets through its config drive: it
 travels only in the messages of one build (or rebuild, evacuation), is stored nowhere,
@@ -48,7 +50,7 @@ class BuildInstances(Message):
 
 @dataclass
 class GetInstance(Message):
-    """agent -> conductor, call: the instance dict (deleted ones only if asked)."""
+    """agent -> conductor, call: the InstanceRecord (deleted ones only if asked)."""
 
     name = "GetInstance"
     instance_uuid: str
@@ -60,7 +62,7 @@ class UpdateInstance(Message):
     """agent -> conductor, call: apply ``values``; refuse unless task_state is expected.
 
     ``values["system_metadata"]``, if present, holds changes to merge (a None value
-    removes its key), not the whole dict. Returns the updated instance dict; raises
+    removes its key), not the whole dict. Returns the updated InstanceRecord; raises
     UnexpectedTaskState.
     """
 
@@ -274,22 +276,97 @@ class BuildAndRunInstance(Message):
 
 
 @dataclass
-class InstanceAction(Message):
-    """api -> agent, cast: a simple action on one instance.
+class InstanceTask(Message):
+    """The fields of every one-instance task below; not sent itself (it has no name)."""
 
-    ``action`` is one of terminate, stop, start, reboot_soft, reboot_hard, pause,
-    unpause, suspend, resume, shelve_offload, unrescue, confirm_resize. ``args``
-    carries what the action needs (for example ``image_id`` for a snapshot).
-    Also sent conductor -> agent: ``unshelve_on_host`` (start a shelved, not yet
-    offloaded, instance where it is). ``confirm_resize`` goes to the migration's
-    source host with ``args["migration_uuid"]``.
-    """
-
-    name = "InstanceAction"
     instance_uuid: str
-    action: str
     request_id: str
-    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TerminateInstance(InstanceTask):
+    """api -> agent, cast: destroy the guest and have the conductor mark it deleted."""
+
+    name = "TerminateInstance"
+
+
+@dataclass
+class StopInstance(InstanceTask):
+    """api -> agent, cast: power the guest off (task_state powering-off)."""
+
+    name = "StopInstance"
+
+
+@dataclass
+class StartInstance(InstanceTask):
+    """api -> agent, cast: power the guest on (task_state powering-on)."""
+
+    name = "StartInstance"
+
+
+@dataclass
+class RebootInstance(InstanceTask):
+    """api -> agent, cast: reboot the guest, through its OS (soft) or by a reset (hard)."""
+
+    name = "RebootInstance"
+    hard: bool = False
+
+
+@dataclass
+class PauseInstance(InstanceTask):
+    """api -> agent, cast: freeze the guest in memory."""
+
+    name = "PauseInstance"
+
+
+@dataclass
+class UnpauseInstance(InstanceTask):
+    """api -> agent, cast: let a paused guest run again."""
+
+    name = "UnpauseInstance"
+
+
+@dataclass
+class SuspendInstance(InstanceTask):
+    """api -> agent, cast: save the guest's state to disk and free its CPU and RAM."""
+
+    name = "SuspendInstance"
+
+
+@dataclass
+class ResumeInstance(InstanceTask):
+    """api -> agent, cast: restore a suspended guest."""
+
+    name = "ResumeInstance"
+
+
+@dataclass
+class UnrescueInstance(InstanceTask):
+    """api -> agent, cast: leave the rescue system and boot the server's own disk."""
+
+    name = "UnrescueInstance"
+
+
+@dataclass
+class OffloadInstance(InstanceTask):
+    """api or conductor -> agent, cast: free the host of a shelved instance."""
+
+    name = "OffloadInstance"
+
+
+@dataclass
+class UnshelveOnHost(InstanceTask):
+    """conductor -> agent, cast: start a shelved, not yet offloaded, instance where it is."""
+
+    name = "UnshelveOnHost"
+
+
+@dataclass
+class ConfirmResize(InstanceTask):
+    """api -> the migration's source agent, cast: drop the old copy of a resized guest."""
+
+    name = "ConfirmResize"
+    migration_uuid: str
 
 
 @dataclass

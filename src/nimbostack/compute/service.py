@@ -32,7 +32,7 @@ from nimbostack.compute.objects.flavors import ensure_default_flavors
 from nimbostack.compute.objects.services import SCHEDULER as SCHEDULER_BINARY
 from nimbostack.compute.rpcapi import ComputeRpc
 from nimbostack.compute.scheduler.manager import SchedulerManager
-from nimbostack.compute.state import ComputeState
+from nimbostack.compute.service_state import ComputeState
 from nimbostack.core.api.errorbody import nova_error
 from nimbostack.core.auth.policy import RuleDefault
 from nimbostack.core.runtime import Runtime

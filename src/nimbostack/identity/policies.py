@@ -11,18 +11,10 @@ ADMIN_OR_SELF = f"{ADMIN_OR_READER} or {SELF}"
 CREDENTIAL_OWNER = "user_id:%(target.credential.user_id)s"
 TOKEN_SUBJECT = "user_id:%(target.token.user_id)s"
 ANYONE = ""
-
-
-def _crud(
-    kind: str, plural: str, read: str = ADMIN_OR_READER, write: str = ADMIN
-) -> list[RuleDefault]:
-    return [
-        RuleDefault(f"identity:get_{kind}", read, f"Show a {kind}"),
-        RuleDefault(f"identity:list_{plural}", read, f"List {plural}"),
-        RuleDefault(f"identity:create_{kind}", write, f"Create a {kind}"),
-        RuleDefault(f"identity:update_{kind}", write, f"Update a {kind}"),
-        RuleDefault(f"identity:delete_{kind}", write, f"Delete a {kind}"),
-    ]
+DOMAIN_READER = (
+    f"{ADMIN_OR_READER} or domain_id:%(target.domain.id)s or project_domain_id:%(target.domain.id)s"
+)
+PROJECT_READER = f"{ADMIN_OR_READER} or project_id:%(target.project.id)s"
 
 
 def rules() -> list[RuleDefault]:
@@ -44,40 +36,68 @@ def rules() -> list[RuleDefault]:
         RuleDefault("identity:get_auth_domains", ANYONE),
         RuleDefault("identity:get_auth_system", ANYONE),
         # Domains: a user may read the domain their token or project lives in.
-        *_crud(
-            "domain",
-            "domains",
-            read=f"{ADMIN_OR_READER} or "
-            "domain_id:%(target.domain.id)s or project_domain_id:%(target.domain.id)s",
+        RuleDefault(
+            "identity:get_domain",
+            DOMAIN_READER,
+            "Show a domain",
         ),
+        RuleDefault(
+            "identity:list_domains",
+            DOMAIN_READER,
+            "List domains",
+        ),
+        RuleDefault("identity:create_domain", ADMIN, "Create a domain"),
+        RuleDefault("identity:update_domain", ADMIN, "Update a domain"),
+        RuleDefault("identity:delete_domain", ADMIN, "Delete a domain"),
         # Projects.
-        *_crud(
-            "project", "projects", read=f"{ADMIN_OR_READER} or project_id:%(target.project.id)s"
+        RuleDefault(
+            "identity:get_project",
+            PROJECT_READER,
+            "Show a project",
         ),
+        RuleDefault(
+            "identity:list_projects",
+            PROJECT_READER,
+            "List projects",
+        ),
+        RuleDefault("identity:create_project", ADMIN, "Create a project"),
+        RuleDefault("identity:update_project", ADMIN, "Update a project"),
+        RuleDefault("identity:delete_project", ADMIN, "Delete a project"),
         RuleDefault("identity:list_user_projects", f"{ADMIN_OR_READER} or user_id:%(user_id)s"),
-        RuleDefault(
-            "identity:list_project_tags", f"{ADMIN_OR_READER} or project_id:%(target.project.id)s"
-        ),
-        RuleDefault(
-            "identity:get_project_tag", f"{ADMIN_OR_READER} or project_id:%(target.project.id)s"
-        ),
+        RuleDefault("identity:list_project_tags", PROJECT_READER),
+        RuleDefault("identity:get_project_tag", PROJECT_READER),
         RuleDefault("identity:update_project_tags", ADMIN),
         RuleDefault("identity:create_project_tag", ADMIN),
         RuleDefault("identity:delete_project_tag", ADMIN),
         RuleDefault("identity:delete_project_tags", ADMIN),
         # Users and passwords.
-        *_crud("user", "users", read=ADMIN_OR_SELF),
-        RuleDefault("identity:change_password", f"{ADMIN} or user_id:%(user_id)s"),
+        RuleDefault("identity:get_user", ADMIN_OR_SELF, "Show a user"),
+        RuleDefault("identity:list_users", ADMIN_OR_SELF, "List users"),
+        RuleDefault("identity:create_user", ADMIN, "Create a user"),
+        RuleDefault("identity:update_user", ADMIN, "Update a user"),
+        RuleDefault("identity:delete_user", ADMIN, "Delete a user"),
         # Groups.
-        *_crud("group", "groups"),
+        RuleDefault("identity:get_group", ADMIN_OR_READER, "Show a group"),
+        RuleDefault("identity:list_groups", ADMIN_OR_READER, "List groups"),
+        RuleDefault("identity:create_group", ADMIN, "Create a group"),
+        RuleDefault("identity:update_group", ADMIN, "Update a group"),
+        RuleDefault("identity:delete_group", ADMIN, "Delete a group"),
         RuleDefault("identity:list_groups_for_user", f"{ADMIN_OR_READER} or user_id:%(user_id)s"),
         RuleDefault("identity:list_users_in_group", ADMIN_OR_READER),
         RuleDefault("identity:check_user_in_group", ADMIN_OR_READER),
         RuleDefault("identity:add_user_to_group", ADMIN),
         RuleDefault("identity:remove_user_from_group", ADMIN),
         # Roles, implied roles, grants and assignments.
-        *_crud("role", "roles"),
-        *_crud("domain_role", "domain_roles"),
+        RuleDefault("identity:get_role", ADMIN_OR_READER, "Show a role"),
+        RuleDefault("identity:list_roles", ADMIN_OR_READER, "List roles"),
+        RuleDefault("identity:create_role", ADMIN, "Create a role"),
+        RuleDefault("identity:update_role", ADMIN, "Update a role"),
+        RuleDefault("identity:delete_role", ADMIN, "Delete a role"),
+        RuleDefault("identity:get_domain_role", ADMIN_OR_READER, "Show a domain_role"),
+        RuleDefault("identity:list_domain_roles", ADMIN_OR_READER, "List domain_roles"),
+        RuleDefault("identity:create_domain_role", ADMIN, "Create a domain_role"),
+        RuleDefault("identity:update_domain_role", ADMIN, "Update a domain_role"),
+        RuleDefault("identity:delete_domain_role", ADMIN, "Delete a domain_role"),
         RuleDefault("identity:get_implied_role", ADMIN_OR_READER),
         RuleDefault("identity:list_implied_roles", ADMIN_OR_READER),
         RuleDefault("identity:list_role_inference_rules", ADMIN_OR_READER),
@@ -99,9 +119,21 @@ def rules() -> list[RuleDefault]:
         RuleDefault("identity:list_role_assignments", ADMIN_OR_READER),
         RuleDefault("identity:list_role_assignments_for_tree", ADMIN_OR_READER),
         # Catalog: anyone may read regions; services and endpoints are for admins.
-        *_crud("region", "regions", read=ANYONE),
-        *_crud("service", "services"),
-        *_crud("endpoint", "endpoints"),
+        RuleDefault("identity:get_region", ANYONE, "Show a region"),
+        RuleDefault("identity:list_regions", ANYONE, "List regions"),
+        RuleDefault("identity:create_region", ADMIN, "Create a region"),
+        RuleDefault("identity:update_region", ADMIN, "Update a region"),
+        RuleDefault("identity:delete_region", ADMIN, "Delete a region"),
+        RuleDefault("identity:get_service", ADMIN_OR_READER, "Show a service"),
+        RuleDefault("identity:list_services", ADMIN_OR_READER, "List services"),
+        RuleDefault("identity:create_service", ADMIN, "Create a service"),
+        RuleDefault("identity:update_service", ADMIN, "Update a service"),
+        RuleDefault("identity:delete_service", ADMIN, "Delete a service"),
+        RuleDefault("identity:get_endpoint", ADMIN_OR_READER, "Show a endpoint"),
+        RuleDefault("identity:list_endpoints", ADMIN_OR_READER, "List endpoints"),
+        RuleDefault("identity:create_endpoint", ADMIN, "Create a endpoint"),
+        RuleDefault("identity:update_endpoint", ADMIN, "Update a endpoint"),
+        RuleDefault("identity:delete_endpoint", ADMIN, "Delete a endpoint"),
         # Application credentials belong to their user.
         RuleDefault("identity:get_application_credential", ADMIN_OR_SELF),
         RuleDefault("identity:list_application_credentials", ADMIN_OR_SELF),
@@ -124,8 +156,16 @@ def extension_rules() -> list[RuleDefault]:
         RuleDefault("identity:ec2_list_credentials", owner),
         RuleDefault("identity:ec2_create_credential", f"{ADMIN} or {CREDENTIAL_OWNER}"),
         RuleDefault("identity:ec2_delete_credential", f"{ADMIN} or {CREDENTIAL_OWNER}"),
-        *_crud("policy", "policies"),
-        *_crud("endpoint_group", "endpoint_groups"),
+        RuleDefault("identity:get_policy", ADMIN_OR_READER, "Show a policy"),
+        RuleDefault("identity:list_policies", ADMIN_OR_READER, "List policies"),
+        RuleDefault("identity:create_policy", ADMIN, "Create a policy"),
+        RuleDefault("identity:update_policy", ADMIN, "Update a policy"),
+        RuleDefault("identity:delete_policy", ADMIN, "Delete a policy"),
+        RuleDefault("identity:get_endpoint_group", ADMIN_OR_READER, "Show a endpoint_group"),
+        RuleDefault("identity:list_endpoint_groups", ADMIN_OR_READER, "List endpoint_groups"),
+        RuleDefault("identity:create_endpoint_group", ADMIN, "Create a endpoint_group"),
+        RuleDefault("identity:update_endpoint_group", ADMIN, "Update a endpoint_group"),
+        RuleDefault("identity:delete_endpoint_group", ADMIN, "Delete a endpoint_group"),
         RuleDefault("identity:list_endpoints_associated_with_endpoint_group", ADMIN_OR_READER),
         RuleDefault("identity:list_projects_associated_with_endpoint_group", ADMIN_OR_READER),
         RuleDefault("identity:list_endpoint_groups_for_project", ADMIN_OR_READER),
@@ -133,6 +173,13 @@ def extension_rules() -> list[RuleDefault]:
         RuleDefault("identity:add_endpoint_group_to_project", ADMIN),
         RuleDefault("identity:remove_endpoint_group_from_project", ADMIN),
         RuleDefault("identity:get_domain_config_default", ADMIN_OR_READER),
-        *_crud("domain_config", "domain_configs"),
-        *_crud("consumer", "consumers"),
+        RuleDefault("identity:get_domain_config", ADMIN_OR_READER, "Show a domain_config"),
+        RuleDefault("identity:create_domain_config", ADMIN, "Create a domain_config"),
+        RuleDefault("identity:update_domain_config", ADMIN, "Update a domain_config"),
+        RuleDefault("identity:delete_domain_config", ADMIN, "Delete a domain_config"),
+        RuleDefault("identity:get_consumer", ADMIN_OR_READER, "Show a consumer"),
+        RuleDefault("identity:list_consumers", ADMIN_OR_READER, "List consumers"),
+        RuleDefault("identity:create_consumer", ADMIN, "Create a consumer"),
+        RuleDefault("identity:update_consumer", ADMIN, "Update a consumer"),
+        RuleDefault("identity:delete_consumer", ADMIN, "Delete a consumer"),
     ]

@@ -35,7 +35,7 @@ from nimbostack.compute.rpcapi import ComputeRpc
 from nimbostack.compute.scheduler.manager import SchedulerManager
 from nimbostack.compute.scheduler.request_spec import RequestSpec
 from nimbostack.compute.service import MIGRATIONS
-from nimbostack.compute.state import ComputeState
+from nimbostack.compute.service_state import ComputeState
 from nimbostack.core.config import load
 from nimbostack.core.context import RequestContext
 from nimbostack.core.db import Database

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from nimbostack.compute.messages import (
-    InstanceAction,
     MigrateInstance,
+    PauseInstance,
     SnapshotInstance,
     UnshelveInstance,
 )
@@ -25,7 +25,7 @@ async def test_pause_sets_task_and_casts_to_the_host(api: Compute) -> None:
     assert await _act(api, uuid, {"pause": None}) == 202
     sent = api.state.rpc.sent[-1]
     assert sent[0:2] == ("agent", "host1")
-    assert isinstance(sent[2], InstanceAction) and sent[2].action == "pause"
+    assert isinstance(sent[2], PauseInstance)
     shown = (await api.call("GET", f"/servers/{uuid}")).json()["server"]
     assert shown["OS-EXT-STS:task_state"] == "pausing"
 

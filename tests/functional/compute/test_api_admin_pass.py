@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from sqlalchemy import select
@@ -26,7 +27,10 @@ async def _create(api: Compute, **server: object) -> tuple[dict[str, object], Bu
 async def _kept(api: Compute, text: str) -> bool:
     async with api.state.db.reader() as s:
         rows = list(await s.scalars(select(Instance)))
-    return any(text in json.dumps(instances.to_dict(row), default=str) for row in rows)
+    return any(
+        text in json.dumps(dataclasses.asdict(instances.to_record(row)), default=str)
+        for row in rows
+    )
 
 
 async def test_a_generated_password_is_handed_over_and_answered_not_kept(api: Compute) -> None:

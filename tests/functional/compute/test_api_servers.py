@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nimbostack.compute.messages import BuildInstances, InstanceAction
+from nimbostack.compute.messages import BuildInstances, TerminateInstance
 from tests.functional.compute.api_support import GUEST, Compute, api, fault
 
 __all__ = ["api"]
@@ -120,7 +120,7 @@ async def test_update_and_delete(api: Compute) -> None:
     resp = await api.call("DELETE", f"/servers/{uuid}")
     assert resp.status_code == 204
     msg = api.state.rpc.last()
-    assert isinstance(msg, InstanceAction) and msg.action == "terminate"
+    assert isinstance(msg, TerminateInstance)
     shown = (await api.call("GET", f"/servers/{uuid}")).json()["server"]
     assert shown["OS-EXT-STS:task_state"] == "deleting"
 

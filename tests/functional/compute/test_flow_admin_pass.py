@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -48,7 +49,10 @@ async def _stored_anywhere(flow: FlowCloud, text: str) -> bool:
     """Whether any column of any instance row holds ``text``."""
     async with flow.state.db.reader() as s:
         rows = list(await s.scalars(select(Instance)))
-    return any(text in json.dumps(instances.to_dict(row), default=str) for row in rows)
+    return any(
+        text in json.dumps(dataclasses.asdict(instances.to_record(row)), default=str)
+        for row in rows
+    )
 
 
 async def test_the_guest_gets_the_password_and_no_record_keeps_it(flow: FlowCloud) -> None:
@@ -57,7 +61,7 @@ async def test_the_guest_gets_the_password_and_no_record_keeps_it(flow: FlowClou
     assert _drive_password(flow, "h1", uuid) == PASSWORD
     assert not await _stored_anywhere(flow, PASSWORD)
     as_agents_read_it = await flow.agents["h1"].agent.conductor.get(flow.ctx, uuid)
-    assert PASSWORD not in json.dumps(as_agents_read_it)
+    assert PASSWORD not in json.dumps(dataclasses.asdict(as_agents_read_it))
 
 
 async def test_a_rescheduled_build_gives_the_next_host_the_password(flow: FlowCloud) -> None:

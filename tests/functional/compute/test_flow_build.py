@@ -13,7 +13,7 @@ from nimbostack.compute import states
 from nimbostack.compute.agent.drivers.base import ImageRefused
 from nimbostack.compute.conductor import periodic
 from nimbostack.compute.db.models import InstanceAction, InstanceActionEvent
-from nimbostack.compute.messages import InstanceAction as InstanceActionMsg
+from nimbostack.compute.messages import TerminateInstance
 from nimbostack.compute.objects import faults
 from tests.functional.compute.flow_support import LARGE, LOOP_WATCH, SMALL, FlowCloud
 
@@ -231,9 +231,7 @@ async def test_terminate_frees_the_allocation(flow: FlowCloud) -> None:
         from nimbostack.compute.objects import instances
 
         await instances.update(s, uuid, {"task_state": states.DELETING})
-    await flow.rpc.cast_agent(
-        flow.ctx, "h1", InstanceActionMsg(uuid, "terminate", flow.ctx.request_id)
-    )
+    await flow.rpc.cast_agent(flow.ctx, "h1", TerminateInstance(uuid, flow.ctx.request_id))
     inst = await flow.wait(uuid, lambda i: i.deleted)
     assert inst.vm_state == states.DELETED
     assert await flow.allocations(uuid) == {}

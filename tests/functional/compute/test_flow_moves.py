@@ -9,8 +9,8 @@ import pytest
 
 from nimbostack.compute import states
 from nimbostack.compute.messages import (
+    ConfirmResize,
     EvacuateInstance,
-    InstanceAction,
     LiveMigrateInstance,
     MigrateInstance,
     RevertResize,
@@ -72,7 +72,7 @@ async def test_confirm_resize_drops_the_old_allocation(flow: FlowCloud) -> None:
     await flow.rpc.cast_agent(
         flow.ctx,
         str(source),
-        InstanceAction(uuid, "confirm_resize", flow.ctx.request_id, {"migration_uuid": migration}),
+        ConfirmResize(uuid, flow.ctx.request_id, migration),
     )
     inst = await flow.wait_state(uuid, states.ACTIVE)
     assert inst.flavor["name"] == "large" and inst.old_flavor is None

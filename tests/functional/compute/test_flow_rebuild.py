@@ -9,9 +9,9 @@ import pytest
 
 from nimbostack.compute import states
 from nimbostack.compute.messages import (
-    InstanceAction,
     RebuildInstance,
     SnapshotInstance,
+    StopInstance,
     UnshelveInstance,
 )
 from tests.functional.compute.flow_support import LOOP_WATCH, FlowCloud, active_server, set_task
@@ -45,7 +45,7 @@ async def test_rebuild_of_a_running_server_leaves_it_active(flow: FlowCloud) -> 
 async def test_rebuild_of_a_stopped_server_leaves_it_stopped(flow: FlowCloud) -> None:
     uuid = await active_server(flow)
     await set_task(flow, uuid, states.POWERING_OFF)
-    await flow.rpc.cast_agent(flow.ctx, "h1", InstanceAction(uuid, "stop", "req-s"))
+    await flow.rpc.cast_agent(flow.ctx, "h1", StopInstance(uuid, "req-s"))
     await flow.wait_state(uuid, states.STOPPED)
     await _rebuild(flow, uuid)
     inst = await flow.instance(uuid)

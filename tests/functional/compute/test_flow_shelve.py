@@ -11,7 +11,15 @@ import pytest
 from nimbostack.compute import states
 from nimbostack.compute.agent import power_sync, recover
 from nimbostack.compute.conductor import shelve
-from nimbostack.compute.messages import InstanceAction, SnapshotInstance, UnshelveInstance
+from nimbostack.compute.messages import (
+    InstanceTask,
+    PauseInstance,
+    RebootInstance,
+    SnapshotInstance,
+    StopInstance,
+    SuspendInstance,
+    UnshelveInstance,
+)
 from nimbostack.core.context import RequestContext
 from tests.functional.compute.flow_support import LOOP_WATCH, FlowCloud, active_server, set_task
 
@@ -79,18 +87,23 @@ async def test_unshelve_schedules_and_boots_again(flow: FlowCloud) -> None:
 @pytest.mark.parametrize(
     ("action", "task", "vm_state", "power"),
     [
-        ("stop", states.POWERING_OFF, states.STOPPED, states.SHUTDOWN),
-        ("pause", states.PAUSING, states.PAUSED, states.PAUSED_POWER),
-        ("suspend", states.SUSPENDING, states.SUSPENDED, states.SUSPENDED_POWER),
-        ("reboot_hard", states.REBOOTING_HARD, states.ACTIVE, states.RUNNING),
+        (StopInstance, states.POWERING_OFF, states.STOPPED, states.SHUTDOWN),
+        (PauseInstance, states.PAUSING, states.PAUSED, states.PAUSED_POWER),
+        (SuspendInstance, states.SUSPENDING, states.SUSPENDED, states.SUSPENDED_POWER),
+        (RebootInstance, states.REBOOTING_HARD, states.ACTIVE, states.RUNNING),
     ],
 )
 async def test_simple_actions_reach_their_state(
-    flow: FlowCloud, action: str, task: str, vm_state: str, power: int
+    flow: FlowCloud, action: type[InstanceTask], task: str, vm_state: str, power: int
 ) -> None:
     uuid = await active_server(flow)
     await set_task(flow, uuid, task)
-    await flow.rpc.cast_agent(flow.ctx, "h1", InstanceAction(uuid, action, "req-a"))
+    msg = (
+        RebootInstance(uuid, "req-a", hard=True)
+        if action is RebootInstance
+        else action(uuid, "req-a")
+    )
+    await flow.rpc.cast_agent(flow.ctx, "h1", msg)
     inst = await flow.wait_state(uuid, vm_state)
     assert inst.power_state == power
 
@@ -99,7 +112,7 @@ async def test_failed_action_keeps_state_and_records_a_fault(flow: FlowCloud) ->
     uuid = await active_server(flow)
     flow.driver("h1").fail_next("pause", "cannot freeze")
     await set_task(flow, uuid, states.PAUSING)
-    await flow.rpc.cast_agent(flow.ctx, "h1", InstanceAction(uuid, "pause", "req-a"))
+    await flow.rpc.cast_agent(flow.ctx, "h1", PauseInstance(uuid, "req-a"))
     inst = await flow.wait_state(uuid, states.ACTIVE)
     assert inst.power_state == states.RUNNING
 

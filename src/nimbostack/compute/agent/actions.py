@@ -18,46 +18,61 @@ from nimbostack.compute import states
 from nimbostack.compute.agent import guest
 from nimbostack.compute.agent.drivers.base import GuestNotFound
 from nimbostack.compute.agent.host import AgentHost
-from nimbostack.compute.messages import InstanceNotFound, RebuildInstance, RescueInstance
+from nimbostack.compute.instance_record import InstanceRecord
+from nimbostack.compute.messages import (
+    InstanceNotFound,
+    InstanceTask,
+    PauseInstance,
+    RebootInstance,
+    RebuildInstance,
+    RescueInstance,
+    ResumeInstance,
+    StartInstance,
+    StopInstance,
+    SuspendInstance,
+    UnpauseInstance,
+    UnrescueInstance,
+    UnshelveOnHost,
+)
 from nimbostack.core.context import RequestContext
 
 LOG = logging.getLogger(__name__)
-Run = Callable[[AgentHost, RequestContext, dict[str, Any]], Awaitable[None]]
+Run = Callable[[AgentHost, RequestContext, InstanceRecord], Awaitable[None]]
 
 
-async def _stop(a: AgentHost, _c: RequestContext, i: dict[str, Any]) -> None:
-    await a.driver.power_off(i["uuid"])
+async def _stop(a: AgentHost, _c: RequestContext, i: InstanceRecord) -> None:
+    await a.driver.power_off(i.uuid)
 
 
-async def _start(a: AgentHost, c: RequestContext, i: dict[str, Any]) -> None:
+async def _start(a: AgentHost, c: RequestContext, i: InstanceRecord) -> None:
     await a.driver.power_on(await guest.guest_spec(a, c, i))
 
 
-async def _reboot_soft(a: AgentHost, c: RequestContext, i: dict[str, Any]) -> None:
+async def _reboot_soft(a: AgentHost, c: RequestContext, i: InstanceRecord) -> None:
     await a.driver.reboot(await guest.guest_spec(a, c, i), hard=False)
 
 
-async def _reboot_hard(a: AgentHost, c: RequestContext, i: dict[str, Any]) -> None:
+async def _reboot_hard(a: AgentHost, c: RequestContext, i: InstanceRecord) -> None:
     await a.driver.reboot(await guest.guest_spec(a, c, i), hard=True)
 
 
-async def _pause(a: AgentHost, _c: RequestContext, i: dict[str, Any]) -> None:
-    await a.driver.pause(i["uuid"])
+async def _pause(a: AgentHost, _c: RequestContext, i: InstanceRecord) -> None:
+    await a.driver.pause(i.uuid)
 
 
-async def _unpause(a: AgentHost, _c: RequestContext, i: dict[str, Any]) -> None:
-    await a.driver.unpause(i["uuid"])
+async def _unpause(a: AgentHost, _c: RequestContext, i: InstanceRecord) -> None:
+    await a.driver.unpause(i.uuid)
 
 
-async def _suspend(a: AgentHost, _c: RequestContext, i: dict[str, Any]) -> None:
-    await a.driver.suspend(i["uuid"])
+async def _suspend(a: AgentHost, _c: RequestContext, i: InstanceRecord) -> None:
+    await a.driver.suspend(i.uuid)
 
 
-async def _resume(a: AgentHost, c: RequestContext, i: dict[str, Any]) -> None:
+async def _resume(a: AgentHost, c: RequestContext, i: InstanceRecord) -> None:
     await a.driver.resume(await guest.guest_spec(a, c, i))
 
 
-async def _unrescue(a: AgentHost, c: RequestContext, i: dict[str, Any]) -> None:
+async def _unrescue(a: AgentHost, c: RequestContext, i: InstanceRecord) -> None:
     await a.driver.unrescue(await guest.guest_spec(a, c, i))
 
 
@@ -71,30 +86,43 @@ class Simple:
     run: Run
 
 
-SIMPLE: dict[str, Simple] = {
-    "stop": Simple((states.POWERING_OFF,), "compute_stop_instance", states.STOPPED, _stop),
-    "start": Simple((states.POWERING_ON,), "compute_start_instance", states.ACTIVE, _start),
-    "unshelve_on_host": Simple(
+SIMPLE: dict[type[InstanceTask], Simple] = {
+    StopInstance: Simple((states.POWERING_OFF,), "compute_stop_instance", states.STOPPED, _stop),
+    StartInstance: Simple((states.POWERING_ON,), "compute_start_instance", states.ACTIVE, _start),
+    UnshelveOnHost: Simple(
         (states.UNSHELVING,), "compute_unshelve_instance", states.ACTIVE, _start
     ),
-    "reboot_soft": Simple(
-        (states.REBOOTING, states.REBOOT_PENDING, states.REBOOT_STARTED),
-        "compute_reboot_instance",
-        states.ACTIVE,
-        _reboot_soft,
+    PauseInstance: Simple((states.PAUSING,), "compute_pause_instance", states.PAUSED, _pause),
+    UnpauseInstance: Simple(
+        (states.UNPAUSING,), "compute_unpause_instance", states.ACTIVE, _unpause
     ),
-    "reboot_hard": Simple(
-        (states.REBOOTING_HARD, states.REBOOT_PENDING_HARD, states.REBOOT_STARTED_HARD),
-        "compute_reboot_instance",
-        states.ACTIVE,
-        _reboot_hard,
+    SuspendInstance: Simple(
+        (states.SUSPENDING,), "compute_suspend_instance", states.SUSPENDED, _suspend
     ),
-    "pause": Simple((states.PAUSING,), "compute_pause_instance", states.PAUSED, _pause),
-    "unpause": Simple((states.UNPAUSING,), "compute_unpause_instance", states.ACTIVE, _unpause),
-    "suspend": Simple((states.SUSPENDING,), "compute_suspend_instance", states.SUSPENDED, _suspend),
-    "resume": Simple((states.RESUMING,), "compute_resume_instance", states.ACTIVE, _resume),
-    "unrescue": Simple((states.UNRESCUING,), "compute_unrescue_instance", states.ACTIVE, _unrescue),
+    ResumeInstance: Simple((states.RESUMING,), "compute_resume_instance", states.ACTIVE, _resume),
+    UnrescueInstance: Simple(
+        (states.UNRESCUING,), "compute_unrescue_instance", states.ACTIVE, _unrescue
+    ),
 }
+SOFT_REBOOT = Simple(
+    (states.REBOOTING, states.REBOOT_PENDING, states.REBOOT_STARTED),
+    "compute_reboot_instance",
+    states.ACTIVE,
+    _reboot_soft,
+)
+HARD_REBOOT = Simple(
+    (states.REBOOTING_HARD, states.REBOOT_PENDING_HARD, states.REBOOT_STARTED_HARD),
+    "compute_reboot_instance",
+    states.ACTIVE,
+    _reboot_hard,
+)
+
+
+def simple_action(msg: InstanceTask) -> Simple:
+    """The work a simple task message asks for (KeyError if it is not a simple one)."""
+    if isinstance(msg, RebootInstance):
+        return HARD_REBOOT if msg.hard else SOFT_REBOOT
+    return SIMPLE[type(msg)]
 
 
 async def run_simple(
@@ -103,10 +131,8 @@ async def run_simple(
     async with agent.locks.hold(uuid):
         instance = await agent.conductor.get(ctxt, uuid)
         expected = list(action.tasks)
-        if instance["task_state"] not in expected:
-            LOG.info(
-                "skipping %s of %s: task_state is %s", action.event, uuid, instance["task_state"]
-            )
+        if instance.task_state not in expected:
+            LOG.info("skipping %s of %s: task_state is %s", action.event, uuid, instance.task_state)
             return
         try:
             async with agent.conductor.event(ctxt, uuid, request_id, action.event):
@@ -120,14 +146,14 @@ async def run_simple(
             "task_state": None,
             "power_state": power,
         }
-        if action.vm_state == states.ACTIVE and instance["vm_state"] == states.SHELVED:
+        if action.vm_state == states.ACTIVE and instance.vm_state == states.SHELVED:
             values["system_metadata"] = _without_shelve(instance)
         await agent.conductor.update(ctxt, uuid, values, expected)
 
 
-def _without_shelve(instance: dict[str, Any]) -> dict[str, Any]:
+def _without_shelve(instance: InstanceRecord) -> dict[str, Any]:
     """The system_metadata changes that drop what shelve recorded."""
-    meta = instance.get("system_metadata") or {}
+    meta = instance.system_metadata or {}
     return {k: None for k in meta if k.startswith("shelved_")}
 
 
@@ -141,14 +167,14 @@ async def _power(agent: AgentHost, uuid: str) -> int:
 async def _failed(
     agent: AgentHost,
     ctxt: RequestContext,
-    instance: dict[str, Any],
+    instance: InstanceRecord,
     exc: Exception,
     expected: list[str | None],
 ) -> None:
-    LOG.warning("action on %s failed: %s", instance["uuid"], exc)
-    await agent.conductor.fault(ctxt, instance["uuid"], exc)
-    values = {"task_state": None, "power_state": await _power(agent, instance["uuid"])}
-    await agent.conductor.update(ctxt, instance["uuid"], values, expected)
+    LOG.warning("action on %s failed: %s", instance.uuid, exc)
+    await agent.conductor.fault(ctxt, instance.uuid, exc)
+    values = {"task_state": None, "power_state": await _power(agent, instance.uuid)}
+    await agent.conductor.update(ctxt, instance.uuid, values, expected)
 
 
 async def terminate(agent: AgentHost, ctxt: RequestContext, uuid: str, request_id: str) -> None:
@@ -168,7 +194,7 @@ async def rebuild(agent: AgentHost, ctxt: RequestContext, msg: RebuildInstance) 
     expected: list[str | None] = [states.REBUILDING, states.REBUILD_SPAWNING]
     async with agent.locks.hold(uuid):
         instance = await agent.conductor.get(ctxt, uuid)
-        stopped = instance["vm_state"] == states.STOPPED
+        stopped = instance.vm_state == states.STOPPED
         try:
             async with agent.conductor.event(
                 ctxt, uuid, msg.request_id, "compute_rebuild_instance"

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
 from nimbostack.compute import states
 from nimbostack.compute.agent import guest
 from nimbostack.compute.agent.drivers.base import ImageRefused
 from nimbostack.compute.agent.host import AgentHost
+from nimbostack.compute.instance_record import InstanceRecord
 from nimbostack.compute.messages import (
     BuildAndRunInstance,
     InstanceNotFound,
@@ -63,20 +63,20 @@ async def build_and_run(agent: AgentHost, ctxt: RequestContext, msg: BuildAndRun
 
 
 async def _spawn(
-    agent: AgentHost, ctxt: RequestContext, instance: dict[str, Any], admin_pass: str | None
+    agent: AgentHost, ctxt: RequestContext, instance: InstanceRecord, admin_pass: str | None
 ) -> None:
     spec = await guest.guest_spec(agent, ctxt, instance, admin_pass=admin_pass)
-    with tracing.span("driver.spawn", service=SERVICE, instance_uuid=instance["uuid"]):
+    with tracing.span("driver.spawn", service=SERVICE, instance_uuid=instance.uuid):
         await agent.driver.spawn(spec)
     # Its own span, so `nimbostack trace` shows when the instance became ACTIVE.
-    with tracing.span("instance ACTIVE", service=SERVICE, instance_uuid=instance["uuid"]):
+    with tracing.span("instance ACTIVE", service=SERVICE, instance_uuid=instance.uuid):
         await agent.conductor.update(
             ctxt,
-            instance["uuid"],
+            instance.uuid,
             {
                 "vm_state": states.ACTIVE,
                 "task_state": None,
-                "power_state": await agent.driver.power_state(instance["uuid"]),
+                "power_state": await agent.driver.power_state(instance.uuid),
                 "launched_at": time.time(),
             },
             [states.SPAWNING],
@@ -104,11 +104,7 @@ async def spawn_on_host(agent: AgentHost, ctxt: RequestContext, msg: SpawnOnHost
                 )
                 await agent.driver.spawn(spec)
                 # What shelve recorded goes (None removes a key).
-                meta = {
-                    k: None
-                    for k in instance.get("system_metadata") or {}
-                    if k.startswith("shelved_")
-                }
+                meta = {k: None for k in instance.system_metadata or {} if k.startswith("shelved_")}
                 await agent.conductor.update(
                     ctxt,
                     uuid,
@@ -125,7 +121,7 @@ async def spawn_on_host(agent: AgentHost, ctxt: RequestContext, msg: SpawnOnHost
             await agent.conductor.fault(ctxt, uuid, exc)
             await _after_failed_spawn(agent, ctxt, msg, expected)
             return
-        shelved = (instance.get("system_metadata") or {}).get("shelved_image_id")
+        shelved = (instance.system_metadata or {}).get("shelved_image_id")
         if msg.reason == "unshelve" and shelved == msg.image_ref:
             await _drop_shelve_image(agent, ctxt, msg.image_ref)
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from nimbostack.compute.instance_record import InstanceRecord
 from nimbostack.compute.messages import (
     BuildFailed,
     GetInstance,
@@ -37,18 +38,15 @@ class ConductorApi:
 
     async def get(
         self, ctxt: RequestContext, uuid: str, read_deleted: bool = False
-    ) -> dict[str, Any]:
-        result: dict[str, Any] = await self.rpc.call_conductor(
-            ctxt, GetInstance(instance_uuid=uuid, read_deleted=read_deleted)
-        )
-        return result
+    ) -> InstanceRecord:
+        msg = GetInstance(instance_uuid=uuid, read_deleted=read_deleted)
+        return InstanceRecord.from_wire(await self.rpc.call_conductor(ctxt, msg))
 
     async def update(
         self, ctxt: RequestContext, uuid: str, values: dict[str, Any], expected: Expected = None
-    ) -> dict[str, Any]:
+    ) -> InstanceRecord:
         msg = UpdateInstance(instance_uuid=uuid, values=values, expected_task_state=expected)
-        result: dict[str, Any] = await self.rpc.call_conductor(ctxt, msg)
-        return result
+        return InstanceRecord.from_wire(await self.rpc.call_conductor(ctxt, msg))
 
     @asynccontextmanager
     async def event(

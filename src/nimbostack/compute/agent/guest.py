@@ -9,6 +9,7 @@ from typing import Any
 from nimbostack.compute.agent.drivers.base import GuestSpec, ImageFiles
 from nimbostack.compute.agent.host import AgentHost
 from nimbostack.compute.configdrive import openstack_metadata_files
+from nimbostack.compute.instance_record import InstanceRecord
 from nimbostack.core import tracing
 from nimbostack.core.context import RequestContext
 
@@ -24,24 +25,24 @@ def _user_data(raw: str | None) -> bytes | None:
 
 
 def config_drive(
-    instance: dict[str, Any], flavor: dict[str, Any], admin_pass: str | None = None
+    instance: InstanceRecord, flavor: dict[str, Any], admin_pass: str | None = None
 ) -> dict[str, bytes]:
     """The config drive's files; ``admin_pass`` (a build's, never stored) goes in its
     meta_data.json, from which the guest sets root's password."""
-    keys = {instance["key_name"]: instance["key_data"]} if instance.get("key_name") else {}
+    keys = {instance.key_name: instance.key_data or ""} if instance.key_name else {}
     return openstack_metadata_files(
-        instance["uuid"],
-        instance.get("hostname") or instance["display_name"],
-        instance["display_name"],
+        instance.uuid,
+        instance.hostname or instance.display_name,
+        instance.display_name,
         keys,
-        _user_data(instance.get("user_data")),
+        _user_data(instance.user_data),
         None,
-        meta={str(k): str(v) for k, v in (instance.get("metadata") or {}).items()},
-        availability_zone=instance.get("availability_zone") or "nova",
-        project_id=instance["project_id"],
-        launch_index=int(instance.get("launch_index") or 0),
+        meta={str(k): str(v) for k, v in (instance.metadata or {}).items()},
+        availability_zone=instance.availability_zone or "nova",
+        project_id=instance.project_id,
+        launch_index=int(instance.launch_index or 0),
         instance_type=str(flavor.get("name", "")),
-        image_id=str(instance.get("image_ref") or ""),
+        image_id=str(instance.image_ref or ""),
         admin_pass=admin_pass or None,
     )
 
@@ -61,7 +62,7 @@ async def image_files(
 async def guest_spec(
     agent: AgentHost,
     ctxt: RequestContext,
-    instance: dict[str, Any],
+    instance: InstanceRecord,
     *,
     flavor: dict[str, Any] | None = None,
     image_ref: str | None = None,
@@ -69,15 +70,15 @@ async def guest_spec(
     with_image: bool = True,
     admin_pass: str | None = None,
 ) -> GuestSpec:
-    flavor = flavor or instance["flavor"]
-    image_id = instance.get("image_ref") if image_ref is None else image_ref
+    flavor = flavor or instance.flavor
+    image_id = instance.image_ref if image_ref is None else image_ref
     image = await image_files(agent, ctxt, str(image_id or "")) if with_image else None
     rescue = await image_files(agent, ctxt, rescue_image_ref) if rescue_image_ref else None
-    wants_drive = instance.get("config_drive") or agent.conf.compute.force_config_drive
+    wants_drive = instance.config_drive or agent.conf.compute.force_config_drive
     return GuestSpec(
-        uuid=instance["uuid"],
-        name=instance["display_name"],
-        hostname=instance.get("hostname") or instance["display_name"],
+        uuid=instance.uuid,
+        name=instance.display_name,
+        hostname=instance.hostname or instance.display_name,
         vcpus=int(flavor["vcpus"]),
         memory_mb=int(flavor["memory_mb"]),
         root_gb=int(flavor.get("root_gb", 0)),

@@ -18,22 +18,34 @@ from nimbostack.compute.agent.drivers.base import GuestNotFound
 from nimbostack.compute.agent.host import AgentHost
 from nimbostack.compute.messages import (
     BuildAndRunInstance,
+    ConfirmResize,
     ExternalEvent,
     FinishResize,
     FinishRevertResize,
     GetConsole,
     GetConsoleOutput,
-    InstanceAction,
     InstanceNotFound,
+    InstanceTask,
     LiveMigration,
+    OffloadInstance,
+    PauseInstance,
     PreLiveMigration,
     PrepResize,
+    RebootInstance,
     RebuildInstance,
     RescueInstance,
     ResizeInstance,
+    ResumeInstance,
     RevertResize,
     SnapshotInstance,
     SpawnOnHost,
+    StartInstance,
+    StopInstance,
+    SuspendInstance,
+    TerminateInstance,
+    UnpauseInstance,
+    UnrescueInstance,
+    UnshelveOnHost,
 )
 from nimbostack.core.context import RequestContext
 from nimbostack.core.rpc import handles
@@ -55,19 +67,57 @@ class AgentManager:
     async def spawn_on_host(self, ctxt: RequestContext, msg: SpawnOnHost) -> None:
         await build.spawn_on_host(self.agent, ctxt, msg)
 
-    @handles(InstanceAction)
-    async def instance_action(self, ctxt: RequestContext, msg: InstanceAction) -> None:
-        uuid, rid = msg.instance_uuid, msg.request_id
-        if msg.action == "terminate":
-            await actions.terminate(self.agent, ctxt, uuid, rid)
-        elif msg.action == "shelve_offload":
-            await shelve.offload(self.agent, ctxt, uuid, rid)
-        elif msg.action == "confirm_resize":
-            await resize.confirm_resize(self.agent, ctxt, uuid, msg.args, rid)
-        elif msg.action in actions.SIMPLE:
-            await actions.run_simple(self.agent, ctxt, uuid, actions.SIMPLE[msg.action], rid)
-        else:
-            LOG.error("unknown instance action %r for %s", msg.action, uuid)
+    @handles(TerminateInstance)
+    async def terminate_instance(self, ctxt: RequestContext, msg: TerminateInstance) -> None:
+        await actions.terminate(self.agent, ctxt, msg.instance_uuid, msg.request_id)
+
+    @handles(OffloadInstance)
+    async def offload_instance(self, ctxt: RequestContext, msg: OffloadInstance) -> None:
+        await shelve.offload(self.agent, ctxt, msg.instance_uuid, msg.request_id)
+
+    @handles(ConfirmResize)
+    async def confirm_resize(self, ctxt: RequestContext, msg: ConfirmResize) -> None:
+        await resize.confirm_resize(self.agent, ctxt, msg)
+
+    async def _simple(self, ctxt: RequestContext, msg: InstanceTask) -> None:
+        action = actions.simple_action(msg)
+        await actions.run_simple(self.agent, ctxt, msg.instance_uuid, action, msg.request_id)
+
+    @handles(StopInstance)
+    async def stop_instance(self, ctxt: RequestContext, msg: StopInstance) -> None:
+        await self._simple(ctxt, msg)
+
+    @handles(StartInstance)
+    async def start_instance(self, ctxt: RequestContext, msg: StartInstance) -> None:
+        await self._simple(ctxt, msg)
+
+    @handles(RebootInstance)
+    async def reboot_instance(self, ctxt: RequestContext, msg: RebootInstance) -> None:
+        await self._simple(ctxt, msg)
+
+    @handles(PauseInstance)
+    async def pause_instance(self, ctxt: RequestContext, msg: PauseInstance) -> None:
+        await self._simple(ctxt, msg)
+
+    @handles(UnpauseInstance)
+    async def unpause_instance(self, ctxt: RequestContext, msg: UnpauseInstance) -> None:
+        await self._simple(ctxt, msg)
+
+    @handles(SuspendInstance)
+    async def suspend_instance(self, ctxt: RequestContext, msg: SuspendInstance) -> None:
+        await self._simple(ctxt, msg)
+
+    @handles(ResumeInstance)
+    async def resume_instance(self, ctxt: RequestContext, msg: ResumeInstance) -> None:
+        await self._simple(ctxt, msg)
+
+    @handles(UnrescueInstance)
+    async def unrescue_instance(self, ctxt: RequestContext, msg: UnrescueInstance) -> None:
+        await self._simple(ctxt, msg)
+
+    @handles(UnshelveOnHost)
+    async def unshelve_on_host(self, ctxt: RequestContext, msg: UnshelveOnHost) -> None:
+        await self._simple(ctxt, msg)
 
     @handles(SnapshotInstance)
     async def snapshot_instance(self, ctxt: RequestContext, msg: SnapshotInstance) -> None:

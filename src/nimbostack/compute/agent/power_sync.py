@@ -57,7 +57,7 @@ async def prune_images(agent: AgentHost) -> list[str]:
             instance = await agent.conductor.get(ctxt, uuid)
         except InstanceNotFound:
             continue
-        in_use.add(str(instance.get("image_ref") or ""))
-        meta = instance.get("system_metadata") or {}
+        in_use.add(str(instance.image_ref or ""))
+        meta = instance.system_metadata or {}
         in_use.update(str(meta[k]) for k in ("kernel_id", "ramdisk_id") if meta.get(k))
     return agent.images.prune(in_use)

@@ -63,9 +63,10 @@ async def _orphans(agent: AgentHost, ctxt: RequestContext, known: set[str]) -> N
         try:
             instance = await agent.conductor.get(ctxt, uuid, read_deleted=True)
         except InstanceNotFound:
-            instance = {"deleted": True}
-        moved = instance.get("host") not in (None, agent.host)
-        if instance.get("deleted") or (moved and instance.get("vm_state") != states.RESIZED):
+            instance = None
+        gone = instance is None or instance.deleted
+        moved = instance is not None and instance.host not in (None, agent.host)
+        if gone or (moved and instance is not None and instance.vm_state != states.RESIZED):
             LOG.info("removing guest %s left on %s", uuid, agent.host)
             await agent.driver.destroy(uuid)
 

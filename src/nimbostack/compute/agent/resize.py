@@ -9,12 +9,13 @@ step reports through UpdateMigration, which also moves the placement allocations
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from nimbostack.compute import states
 from nimbostack.compute.agent import guest
 from nimbostack.compute.agent.host import AgentHost
+from nimbostack.compute.instance_record import InstanceRecord
 from nimbostack.compute.messages import (
+    ConfirmResize,
     FinishResize,
     FinishRevertResize,
     PrepResize,
@@ -70,7 +71,7 @@ async def prep_resize(agent: AgentHost, ctxt: RequestContext, msg: PrepResize) -
         dest_host=agent.host,
         request_id=msg.request_id,
     )
-    await agent.rpc.cast_agent(ctxt, str(instance["host"]), go)
+    await agent.rpc.cast_agent(ctxt, str(instance.host), go)
 
 
 async def resize_instance(agent: AgentHost, ctxt: RequestContext, msg: ResizeInstance) -> None:
@@ -108,8 +109,8 @@ async def resize_instance(agent: AgentHost, ctxt: RequestContext, msg: ResizeIns
     await agent.rpc.cast_agent(ctxt, msg.dest_host, finish)
 
 
-def _back_to(instance: dict[str, Any]) -> str:
-    saved = (instance.get("system_metadata") or {}).get("old_vm_state")
+def _back_to(instance: InstanceRecord) -> str:
+    saved = (instance.system_metadata or {}).get("old_vm_state")
     return states.STOPPED if saved == states.STOPPED else states.ACTIVE
 
 
@@ -120,8 +121,8 @@ async def finish_resize(agent: AgentHost, ctxt: RequestContext, msg: FinishResiz
         try:
             async with agent.conductor.event(ctxt, uuid, msg.request_id, "compute_finish_resize"):
                 instance = await agent.conductor.get(ctxt, uuid)
-                new = instance.get("new_flavor") or instance["flavor"]
-                resized = new.get("flavorid") != instance["flavor"].get("flavorid")
+                new = instance.new_flavor or instance.flavor
+                resized = new.get("flavorid") != instance.flavor.get("flavorid")
                 spec = await guest.guest_spec(agent, ctxt, instance, flavor=new)
                 power_on = _back_to(instance) == states.ACTIVE
                 await agent.driver.finish_migration(
@@ -131,7 +132,7 @@ async def finish_resize(agent: AgentHost, ctxt: RequestContext, msg: FinishResiz
                     "vm_state": states.RESIZED,
                     "task_state": None,
                     "flavor": new,
-                    "old_flavor": instance["flavor"],
+                    "old_flavor": instance.flavor,
                     "new_flavor": None,
                     "power_state": await agent.driver.power_state(uuid),
                 }
@@ -142,11 +143,9 @@ async def finish_resize(agent: AgentHost, ctxt: RequestContext, msg: FinishResiz
             await _fail(agent, ctxt, uuid, msg.migration_uuid, exc, expected=expected)
 
 
-async def confirm_resize(
-    agent: AgentHost, ctxt: RequestContext, uuid: str, args: dict[str, Any], request_id: str
-) -> None:
+async def confirm_resize(agent: AgentHost, ctxt: RequestContext, msg: ConfirmResize) -> None:
     """On the source host: forget the old copy; the migration's allocation is dropped."""
-    migration = str(args.get("migration_uuid") or "")
+    uuid, migration, request_id = msg.instance_uuid, msg.migration_uuid, msg.request_id
     async with agent.locks.hold(uuid):
         instance = await agent.conductor.get(ctxt, uuid)
         async with agent.conductor.event(ctxt, uuid, request_id, "compute_confirm_resize"):
@@ -192,7 +191,7 @@ async def finish_revert_resize(
         agent.conductor.event(ctxt, uuid, msg.request_id, "compute_finish_revert_resize"),
     ):
         instance = await agent.conductor.get(ctxt, uuid)
-        old = instance.get("old_flavor") or instance["flavor"]
+        old = instance.old_flavor or instance.flavor
         spec = await guest.guest_spec(agent, ctxt, instance, flavor=old)
         vm_state = _back_to(instance)
         await agent.driver.finish_revert_migration(spec, power_on=vm_state == states.ACTIVE)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 
-from nimbostack.compute.agent import heartbeat, power_sync, recover
+from nimbostack.compute.agent import heartbeat, power_sync, recover, unhandled
 from nimbostack.compute.agent.host import AgentHost
 from nimbostack.compute.agent.manager import AgentManager
 from nimbostack.compute.messages import AGENT
@@ -34,6 +35,7 @@ class AgentRunner:
             service="compute-agent",
             host=agent.host,
             max_concurrency=max_concurrency,
+            on_failed_cast=functools.partial(unhandled.cast_failed, agent),
         )
         self._tasks: list[PeriodicTask] = []
 

@@ -17,7 +17,6 @@ from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.errors import BadRequest, NotFound
 from nimbostack.core.timeutil import iso
 
-P = "os_compute_api:os-aggregates:"
 NAME = {"type": "string", "minLength": 1, "maxLength": 255}
 ZONE = {"type": ["string", "null"], "minLength": 1, "maxLength": 255}
 HOST = {
@@ -67,13 +66,13 @@ def _view(req: ApiRequest, agg: Aggregate) -> dict[str, Any]:
 
 
 async def list_aggregates(req: ApiRequest) -> Response:
-    req.enforce(P + "index")
+    req.enforce("os_compute_api:os-aggregates:index")
     rows = await aggregates.list_all(state_of(req).db)
     return json_response({"aggregates": [_view(req, a) for a in rows]})
 
 
 async def create_aggregate(req: ApiRequest) -> Response:
-    req.enforce(P + "create")
+    req.enforce("os_compute_api:os-aggregates:create")
     schema = {
         "type": "object",
         "properties": {
@@ -100,12 +99,12 @@ async def _get(req: ApiRequest) -> Aggregate:
 
 
 async def show_aggregate(req: ApiRequest) -> Response:
-    req.enforce(P + "show")
+    req.enforce("os_compute_api:os-aggregates:show")
     return json_response({"aggregate": _view(req, await _get(req))})
 
 
 async def update_aggregate(req: ApiRequest) -> Response:
-    req.enforce(P + "update")
+    req.enforce("os_compute_api:os-aggregates:update")
     schema = {
         "type": "object",
         "properties": {
@@ -127,7 +126,7 @@ async def update_aggregate(req: ApiRequest) -> Response:
 
 
 async def delete_aggregate(req: ApiRequest) -> Response:
-    req.enforce(P + "delete")
+    req.enforce("os_compute_api:os-aggregates:delete")
     agg = await _get(req)
     await aggregates.remove(state_of(req).db, agg.id)
     return empty(200)
@@ -145,15 +144,15 @@ async def aggregate_action(req: ApiRequest) -> Response:
     agg = await _get(req)
     db = state_of(req).db
     if "add_host" in body:
-        req.enforce(P + "add_host")
+        req.enforce("os_compute_api:os-aggregates:add_host")
         host = body["add_host"]["host"]
         await _host_exists(req, host)
         agg = await aggregates.add_host(db, agg.id, host)
     elif "remove_host" in body:
-        req.enforce(P + "remove_host")
+        req.enforce("os_compute_api:os-aggregates:remove_host")
         agg = await aggregates.remove_host(db, agg.id, body["remove_host"]["host"])
     else:
-        req.enforce(P + "set_metadata")
+        req.enforce("os_compute_api:os-aggregates:set_metadata")
         changes = body["set_metadata"]["metadata"]
         for key, value in changes.items():
             if value is not None and (

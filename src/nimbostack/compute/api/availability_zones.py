@@ -15,8 +15,6 @@ from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
 from nimbostack.core.timeutil import iso
 
-P = "os_compute_api:os-availability-zone:"
-
 
 async def _zones(state: ApiState) -> tuple[dict[str, list[Service]], list[Service]]:
     """zone -> its compute services, and the internal (non-compute) services."""
@@ -44,7 +42,7 @@ def _available(state: ApiState, services: list[Service]) -> bool:
 
 async def list_zones(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "list", {"project_id": req.context.project_id})
+    req.enforce("os_compute_api:os-availability-zone:list", {"project_id": req.context.project_id})
     zones, _internal = await _zones(state)
     body = [
         {"zoneName": name, "zoneState": {"available": _available(state, rows)}, "hosts": None}
@@ -68,7 +66,7 @@ def _hosts(state: ApiState, rows: list[Service]) -> dict[str, Any]:
 
 async def list_zones_detail(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "detail")
+    req.enforce("os_compute_api:os-availability-zone:detail")
     zones, internal = await _zones(state)
     body = [
         {

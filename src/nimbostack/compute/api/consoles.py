@@ -23,7 +23,6 @@ from nimbostack.core.api.responses import json_response
 from nimbostack.core.errors import BadRequest, Conflict, ServiceUnavailable
 from nimbostack.core.rpc import RpcError
 
-P = "os_compute_api:"
 SUPPORTED = {("vnc", "novnc")}
 SCHEMA = {
     "type": "object",
@@ -57,7 +56,7 @@ async def open_console(
     req: ApiRequest, instance: Instance, protocol: str, kind: str
 ) -> dict[str, Any]:
     state = state_of(req)
-    req.enforce(P + "os-remote-consoles", target(instance))
+    req.enforce("os_compute_api:os-remote-consoles", target(instance))
     if (protocol, kind) not in SUPPORTED:
         raise BadRequest(f"Unsupported console type {kind} for protocol {protocol}")
     if not instance.host:

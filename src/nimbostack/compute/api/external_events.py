@@ -16,7 +16,6 @@ from nimbostack.core.api.responses import json_response
 from nimbostack.core.errors import NotFound
 
 LOG = logging.getLogger(__name__)
-P = "os_compute_api:os-server-external-events:create"
 NAMES = [
     "network-changed",
     "network-vif-plugged",
@@ -72,7 +71,7 @@ async def _deliver(req: ApiRequest, state: ApiState, event: dict[str, Any]) -> d
 
 async def create_events(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P)
+    req.enforce("os_compute_api:os-server-external-events:create")
     body = await req.json(_schema(req.version or Version(2, 1)))
     results = [await _deliver(req, state, event) for event in body["events"]]
     if all(r["code"] == 404 for r in results):

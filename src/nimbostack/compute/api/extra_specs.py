@@ -17,7 +17,6 @@ from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.errors import BadRequest, NotFound
 
-P = "os_compute_api:os-flavor-extra-specs:"
 _KEY = re.compile(r"^[\w.:-]{1,255}$")
 SCHEMA = {
     "type": "object",
@@ -43,7 +42,9 @@ def _checked(specs: dict[str, Any]) -> dict[str, str]:
 
 async def list_extra_specs(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "index", {"project_id": req.context.project_id})
+    req.enforce(
+        "os_compute_api:os-flavor-extra-specs:index", {"project_id": req.context.project_id}
+    )
     async with state.db.session() as s:
         flavor = await flavors.get(s, req.context, req.param("flavor_id"))
     return json_response({"extra_specs": dict(flavor.extra_specs or {})})
@@ -51,7 +52,7 @@ async def list_extra_specs(req: ApiRequest) -> Response:
 
 async def create_extra_specs(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "create")
+    req.enforce("os_compute_api:os-flavor-extra-specs:create")
     specs = _checked((await req.json(SCHEMA))["extra_specs"])
     async with state.db.session() as s:
         flavor = await flavors.get(s, req.context, req.param("flavor_id"), for_update=True)
@@ -61,7 +62,7 @@ async def create_extra_specs(req: ApiRequest) -> Response:
 
 async def show_extra_spec(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "show", {"project_id": req.context.project_id})
+    req.enforce("os_compute_api:os-flavor-extra-specs:show", {"project_id": req.context.project_id})
     key = req.param("key")
     async with state.db.session() as s:
         flavor = await flavors.get(s, req.context, req.param("flavor_id"))
@@ -72,7 +73,7 @@ async def show_extra_spec(req: ApiRequest) -> Response:
 
 async def update_extra_spec(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "update")
+    req.enforce("os_compute_api:os-flavor-extra-specs:update")
     key = req.param("key")
     body = await req.json({"type": "object", "minProperties": 1, "maxProperties": 1})
     if key not in body:
@@ -86,7 +87,7 @@ async def update_extra_spec(req: ApiRequest) -> Response:
 
 async def delete_extra_spec(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "delete")
+    req.enforce("os_compute_api:os-flavor-extra-specs:delete")
     key = req.param("key")
     async with state.db.session() as s:
         flavor = await flavors.get(s, req.context, req.param("flavor_id"), for_update=True)

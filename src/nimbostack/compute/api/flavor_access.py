@@ -12,7 +12,6 @@ from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
 from nimbostack.core.errors import BadRequest, Conflict
 
-P = "os_compute_api:os-flavor-access"
 TENANT = {
     "type": "object",
     "properties": {"tenant": {"type": "string", "minLength": 1, "maxLength": 255}},
@@ -34,7 +33,7 @@ def _body(flavorid: str, projects: list[str]) -> dict[str, Any]:
 
 async def list_flavor_access(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P, {"project_id": req.context.project_id})
+    req.enforce("os_compute_api:os-flavor-access", {"project_id": req.context.project_id})
     async with state.db.session() as s:
         flavor = await flavors.get(s, req.context, req.param("flavor_id"))
     if flavor.is_public:
@@ -54,8 +53,10 @@ async def flavor_action(req: ApiRequest) -> Response:
     state = state_of(req)
     body = await req.json(ACTION_SCHEMA)
     # Policy first: a caller who may not change access learns nothing about the flavor.
-    rule = ":add_tenant_access" if "addTenantAccess" in body else ":remove_tenant_access"
-    req.enforce(P + rule)
+    if "addTenantAccess" in body:
+        req.enforce("os_compute_api:os-flavor-access:add_tenant_access")
+    else:
+        req.enforce("os_compute_api:os-flavor-access:remove_tenant_access")
     async with state.db.session() as s:
         flavor = await flavors.get(s, req.context, req.param("flavor_id"))
     if "addTenantAccess" in body:

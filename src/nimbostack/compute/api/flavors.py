@@ -20,7 +20,6 @@ from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.api.schema import MAX_BIGINT, MAX_INT
 from nimbostack.core.errors import BadRequest
 
-P = "os_compute_api:"
 # A count may come as a string of digits; either way it must fit a 32-bit column.
 COUNT = {
     "type": ["integer", "string"],
@@ -122,7 +121,7 @@ def _values(flavor: dict[str, Any]) -> dict[str, Any]:
 
 async def create_flavor(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "os-flavor-manage:create")
+    req.enforce("os_compute_api:os-flavor-manage:create")
     body = await req.json(_create_schema(req.version or Version(2, 1)))
     # A private flavor starts with an empty access list (as in Nova): admins see it anyway.
     created = await flavors.create(state.db, _values(body["flavor"]))
@@ -145,7 +144,7 @@ def _query(req: ApiRequest) -> FlavorQuery:
     q.sort_dir = req.query.get("sort_dir", "asc")
     if q.sort_key not in flavors.SORT_KEYS or q.sort_dir not in ("asc", "desc"):
         raise BadRequest("Invalid sort_key or sort_dir provided")
-    q.limit = paging.limit_param(req)
+    q.limit = paging.page_size(req)
     q.marker = req.query.get("marker")
     return q
 
@@ -153,15 +152,14 @@ def _query(req: ApiRequest) -> FlavorQuery:
 async def _list(req: ApiRequest, detail: bool) -> Response:
     state = state_of(req)
     q = _query(req)
-    rows = await flavors.query(state.db, req.context, q)
+    rows = await flavors.query(state.db, req.context, q, paging.marker_not_listed)
     see = viewer(req)
     body: dict[str, Any] = {
         "flavors": [views.full(see, f) if detail else views.brief(see, f) for f in rows]
     }
-    if q.limit is not None and rows and len(rows) == q.limit:
-        path = "/flavors/detail" if detail else "/flavors"
-        href = f"{see.base}/v2.1{path}?limit={q.limit}&marker={rows[-1].flavorid}"
-        body["flavors_links"] = [{"rel": "next", "href": href}]
+    path = "/flavors/detail" if detail else "/flavors"
+    ids = [f.flavorid for f in rows]
+    paging.add_next_link(body, "flavors_links", req, path, limit=q.limit, shown=ids)
     return json_response(body)
 
 
@@ -199,7 +197,7 @@ async def update_flavor(req: ApiRequest) -> Response:
     state = state_of(req)
     if not (req.version or Version(2, 1)).matches("2.55"):
         raise_not_found()
-    req.enforce(P + "os-flavor-manage:update")
+    req.enforce("os_compute_api:os-flavor-manage:update")
     body = await req.json(UPDATE_SCHEMA)
     flavor = await flavors.update(
         state.db, req.context, req.param("flavor_id"), description=body["flavor"]["description"]
@@ -215,6 +213,6 @@ def raise_not_found() -> None:
 
 async def delete_flavor(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "os-flavor-manage:delete")
+    req.enforce("os_compute_api:os-flavor-manage:delete")
     await flavors.remove(state.db, req.param("flavor_id"))
     return empty(202)

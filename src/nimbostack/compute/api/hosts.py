@@ -22,7 +22,6 @@ from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
 from nimbostack.core.errors import NotFound, NotImplementedApi
 
-P = "os_compute_api:os-hosts:"
 _ACTION = {"enum": ["enable", "disable"]}
 UPDATE_SCHEMA = {
     "type": "object",
@@ -47,7 +46,7 @@ async def _services(state: ApiState, host: str | None = None) -> list[Service]:
 
 async def list_hosts(req: ApiRequest) -> Response:
     _deprecated(req)
-    req.enforce(P + "list")
+    req.enforce("os_compute_api:os-hosts:list")
     state = state_of(req)
     zones = await aggregates.host_zones(state.db)
     default_zone = str(compute_conf(state).default_availability_zone)
@@ -87,7 +86,7 @@ def _resource(host: str, project: str, cpu: int, memory_mb: int, disk_gb: int) -
 async def show_host(req: ApiRequest) -> Response:
     """The host's totals, its use now, its use by instances, and that use per project."""
     _deprecated(req)
-    req.enforce(P + "show")
+    req.enforce("os_compute_api:os-hosts:show")
     state = state_of(req)
     host = req.param("host_name")
     node = await _compute_node(state, host)
@@ -115,7 +114,7 @@ async def show_host(req: ApiRequest) -> Response:
 async def update_host(req: ApiRequest) -> Response:
     """``status`` enables or disables the host's compute service."""
     _deprecated(req)
-    req.enforce(P + "update")
+    req.enforce("os_compute_api:os-hosts:update")
     state = state_of(req)
     body = await req.json(UPDATE_SCHEMA)
     host = req.param("host_name")
@@ -137,13 +136,13 @@ async def update_host(req: ApiRequest) -> Response:
 def _power_action(rule: str) -> Any:
     async def handler(req: ApiRequest) -> Response:
         _deprecated(req)
-        req.enforce(P + rule)
+        req.enforce(rule)
         await _compute_node(state_of(req), req.param("host_name"))
         raise NotImplementedApi("Host power actions are not supported by this compute driver.")
 
     return handler
 
 
-startup_host = _power_action("start")
-shutdown_host = _power_action("shutdown")
-reboot_host = _power_action("reboot")
+startup_host = _power_action("os_compute_api:os-hosts:start")
+shutdown_host = _power_action("os_compute_api:os-hosts:shutdown")
+reboot_host = _power_action("os_compute_api:os-hosts:reboot")

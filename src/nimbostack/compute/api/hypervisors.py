@@ -17,8 +17,6 @@ from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
 from nimbostack.core.errors import BadRequest, NotFound
 
-P = "os_compute_api:os-hypervisors:"
-
 
 def _v(req: ApiRequest) -> Version:
     return req.version or Version(2, 1)
@@ -103,7 +101,10 @@ async def _servers(state: ApiState, host: str) -> list[dict[str, str]]:
 
 async def _listing(req: ApiRequest, detail: bool) -> Response:
     state = state_of(req)
-    req.enforce(P + ("list-detail" if detail else "list"))
+    if detail:
+        req.enforce("os_compute_api:os-hypervisors:list-detail")
+    else:
+        req.enforce("os_compute_api:os-hypervisors:list")
     found = await _nodes(state)
     pattern = req.query.get("hypervisor_hostname_pattern")
     if pattern:
@@ -141,7 +142,7 @@ async def _one(req: ApiRequest, state: ApiState) -> tuple[ComputeNode, Service |
 
 async def show_hypervisor(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "show")
+    req.enforce("os_compute_api:os-hypervisors:show")
     node, svc = await _one(req, state)
     body = _detail(req, state, node, svc)
     if req.query_bool("with_servers") and _v(req).matches("2.53"):
@@ -151,7 +152,7 @@ async def show_hypervisor(req: ApiRequest) -> Response:
 
 async def hypervisor_uptime(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "uptime")
+    req.enforce("os_compute_api:os-hypervisors:uptime")
     if _v(req).matches("2.88"):
         raise NotFound("The resource could not be found.")
     node, svc = await _one(req, state)
@@ -162,7 +163,7 @@ async def hypervisor_uptime(req: ApiRequest) -> Response:
 
 async def hypervisor_statistics(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "statistics")
+    req.enforce("os_compute_api:os-hypervisors:statistics")
     if _v(req).matches("2.88"):
         raise NotFound("The resource could not be found.")
     totals: dict[str, int] = {"count": 0}
@@ -191,14 +192,14 @@ async def _matching(req: ApiRequest) -> list[tuple[ComputeNode, Service | None]]
 
 
 async def search_hypervisors(req: ApiRequest) -> Response:
-    req.enforce(P + "search")
+    req.enforce("os_compute_api:os-hypervisors:search")
     state = state_of(req)
     found = await _matching(req)
     return json_response({"hypervisors": [_brief(req, state, n, s) for n, s in found]})
 
 
 async def list_hypervisor_servers(req: ApiRequest) -> Response:
-    req.enforce(P + "servers")
+    req.enforce("os_compute_api:os-hypervisors:servers")
     state = state_of(req)
     bodies = []
     for node, svc in await _matching(req):

@@ -5,19 +5,18 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from starlette.responses import Response
 
 from nimbostack.compute.api import paging
-from nimbostack.compute.api.deps import public_url, state_of
+from nimbostack.compute.api.deps import state_of
 from nimbostack.compute.db.models import Instance, InstanceAction, InstanceActionEvent
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
+from nimbostack.core.db.paging import Page, SortKey
 from nimbostack.core.errors import BadRequest, NotFound
 from nimbostack.core.timeutil import iso, parse_iso
-
-P = "os_compute_api:os-instance-actions:"
 
 
 def _time(ts: float | None) -> str | None:
@@ -54,52 +53,46 @@ def _action(req: ApiRequest, row: InstanceAction) -> dict[str, Any]:
     return body
 
 
-def _filter(req: ApiRequest, rows: list[InstanceAction]) -> list[InstanceAction]:
+def _listed(req: ApiRequest, instance: Instance) -> Select[InstanceAction]:
+    """The server's actions, narrowed by ``changes-since``/``changes-before`` from 2.58."""
+    stmt = select(InstanceAction).where(InstanceAction.instance_uuid == instance.uuid)
     if not (req.version or Version(2, 1)).matches("2.58"):
-        return rows
-    for name, sign in (("changes-since", 1), ("changes-before", -1)):
+        return stmt
+    changed = func.coalesce(InstanceAction.updated_at, InstanceAction.start_time)
+    for name, newer in (("changes-since", True), ("changes-before", False)):
         raw = req.query.get(name)
         if raw is not None:
             try:
                 when = parse_iso(raw)
             except ValueError:
                 raise BadRequest(f"Invalid input for query parameters {name}.") from None
-            rows = [r for r in rows if sign * ((r.updated_at or r.start_time) - when) >= 0]
-    marker = req.query.get("marker")
-    if marker is not None:
-        ids = [r.request_id for r in rows]
-        if marker not in ids:
-            raise BadRequest(f"Marker {marker} could not be found.")
-        rows = rows[ids.index(marker) + 1 :]
-    limit = paging.limit_param(req)
-    if limit is not None:
-        rows = rows[:limit]
-    return rows
+            stmt = stmt.where(changed >= when if newer else changed <= when)
+    return stmt
+
+
+def _page(req: ApiRequest) -> Page:
+    """Newest first; from 2.58 a page after the ``marker`` request id, of ``limit`` actions."""
+    newest = [
+        SortKey("start_time", InstanceAction.start_time, ascending=False),
+        SortKey("id", InstanceAction.id, ascending=False),
+    ]
+    if not (req.version or Version(2, 1)).matches("2.58"):
+        return Page(InstanceAction.request_id, newest, None)
+    limit, marker = paging.page_size(req), req.query.get("marker")
+    return Page(InstanceAction.request_id, newest, limit, marker)
 
 
 async def list_instance_actions(req: ApiRequest) -> Response:
     state = state_of(req)
     instance = await _instance(req)
-    req.enforce(P + "list", {"project_id": instance.project_id})
-    async with state.db.session() as s:
-        rows = list(
-            (
-                await s.scalars(
-                    select(InstanceAction)
-                    .where(InstanceAction.instance_uuid == instance.uuid)
-                    .order_by(InstanceAction.start_time.desc(), InstanceAction.id.desc())
-                )
-            ).all()
-        )
-    rows = _filter(req, rows)
+    req.enforce("os_compute_api:os-instance-actions:list", {"project_id": instance.project_id})
+    page = _page(req)
+    async with state.db.reader() as s:
+        rows = list((await s.scalars(await page.apply(s, _listed(req, instance)))).all())
     body: dict[str, Any] = {"instanceActions": [_action(req, r) for r in rows]}
-    limit = paging.limit_param(req)
-    if limit and rows and len(rows) == limit:
-        href = (
-            f"{public_url(req)}/v2.1/servers/{instance.uuid}/os-instance-actions"
-            f"?limit={limit}&marker={rows[-1].request_id}"
-        )
-        body["links"] = [{"rel": "next", "href": href}]
+    path = f"/servers/{instance.uuid}/os-instance-actions"
+    ids = [r.request_id for r in rows]
+    paging.add_next_link(body, "links", req, path, limit=page.limit, shown=ids)
     return json_response(body)
 
 
@@ -120,7 +113,14 @@ def _event(
             body["host"] = event.host or ""
         raw = (instance.project_id + (event.host or "")).encode()
         body["hostId"] = hashlib.sha224(raw).hexdigest() if event.host else ""
-    if version.matches("2.84") and event.result == "Error":
+    if (
+        version.matches("2.84")
+        and event.result == "Error"
+        and req.allowed(
+            "os_compute_api:os-instance-actions:events:details",
+            {"project_id": instance.project_id},
+        )
+    ):
         body["details"] = event.details
     return body
 
@@ -128,7 +128,7 @@ def _event(
 async def show_instance_action(req: ApiRequest) -> Response:
     state = state_of(req)
     instance = await _instance(req)
-    req.enforce(P + "show", {"project_id": instance.project_id})
+    req.enforce("os_compute_api:os-instance-actions:show", {"project_id": instance.project_id})
     request_id = req.param("request_id")
     async with state.db.session() as s:
         row = await s.scalar(
@@ -148,7 +148,9 @@ async def show_instance_action(req: ApiRequest) -> Response:
                 )
             ).all()
         )
-    admin = req.allowed(P + "events", {"project_id": instance.project_id})
+    admin = req.allowed(
+        "os_compute_api:os-instance-actions:events", {"project_id": instance.project_id}
+    )
     body = _action(req, row)
     if admin or (req.version or Version(2, 1)).matches("2.51"):
         body["events"] = [_event(req, instance, e, admin) for e in events]

@@ -9,7 +9,7 @@ from typing import Any
 from starlette.responses import Response
 
 from nimbostack.compute.api import paging
-from nimbostack.compute.api.deps import compute_conf, public_url, state_of
+from nimbostack.compute.api.deps import compute_conf, state_of
 from nimbostack.compute.db.models import KeyPair
 from nimbostack.compute.objects import keypairs
 from nimbostack.core.api.microversion import Version
@@ -18,7 +18,6 @@ from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.errors import BadRequest, Forbidden
 from nimbostack.core.timeutil import iso
 
-P = "os_compute_api:os-keypairs:"
 _SAFE_OLD = re.compile(r"^[a-zA-Z0-9 _-]+$")
 _SAFE_292 = re.compile(r"^[a-zA-Z0-9 @._-]+$")
 
@@ -56,7 +55,7 @@ def _owner(req: ApiRequest, requested: str | None) -> str:
     """The user whose keypairs are meant: oneself, or (admins, 2.10+) another user."""
     own = req.context.user_id or ""
     if requested and _version(req).matches("2.10"):
-        req.enforce(P + "index", {"user_id": requested})
+        req.enforce("os_compute_api:os-keypairs:index", {"user_id": requested})
         return requested
     return own
 
@@ -86,7 +85,7 @@ async def create_keypair(req: ApiRequest) -> Response:
     version = _version(req)
     body = (await req.json(_schema(version)))["keypair"]
     user_id = _owner(req, body.get("user_id"))
-    req.enforce(P + "create", {"user_id": user_id})
+    req.enforce("os_compute_api:os-keypairs:create", {"user_id": user_id})
     name = body["name"].strip()
     safe = _SAFE_292 if version.matches("2.92") else _SAFE_OLD
     if not name or not safe.match(name):
@@ -127,23 +126,22 @@ async def create_keypair(req: ApiRequest) -> Response:
 async def list_keypairs(req: ApiRequest) -> Response:
     state = state_of(req)
     user_id = _owner(req, req.query.get("user_id"))
-    req.enforce(P + "index", {"user_id": user_id})
+    req.enforce("os_compute_api:os-keypairs:index", {"user_id": user_id})
     limit = marker = None
     if _version(req).matches("2.35"):
-        limit = paging.limit_param(req)
+        limit = paging.page_size(req)
         marker = req.query.get("marker")
     rows = await keypairs.list_for(state.db, user_id, limit, marker)
     body: dict[str, Any] = {"keypairs": [{"keypair": _view(req, k)} for k in rows]}
-    if limit is not None and rows and len(rows) == limit:
-        href = f"{public_url(req)}/v2.1/os-keypairs?limit={limit}&marker={rows[-1].name}"
-        body["keypairs_links"] = [{"rel": "next", "href": href}]
+    names = [k.name for k in rows]
+    paging.add_next_link(body, "keypairs_links", req, "/os-keypairs", limit=limit, shown=names)
     return json_response(body)
 
 
 async def show_keypair(req: ApiRequest) -> Response:
     state = state_of(req)
     user_id = _owner(req, req.query.get("user_id"))
-    req.enforce(P + "show", {"user_id": user_id})
+    req.enforce("os_compute_api:os-keypairs:show", {"user_id": user_id})
     key = await keypairs.get(state.db, user_id, req.param("name"))
     return json_response({"keypair": _view(req, key, full=True)})
 
@@ -151,6 +149,6 @@ async def show_keypair(req: ApiRequest) -> Response:
 async def delete_keypair(req: ApiRequest) -> Response:
     state = state_of(req)
     user_id = _owner(req, req.query.get("user_id"))
-    req.enforce(P + "delete", {"user_id": user_id})
+    req.enforce("os_compute_api:os-keypairs:delete", {"user_id": user_id})
     await keypairs.remove(state.db, user_id, req.param("name"))
     return empty(204 if _version(req).matches("2.2") else 202)

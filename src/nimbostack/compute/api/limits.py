@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from nimbostack.compute import quotas as quota_rules
+from nimbostack.compute import quota_limits as quota_rules
 from nimbostack.compute.api.deps import compute_conf, state_of
 from nimbostack.compute.objects import quotas as store
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
-
-P = "os_compute_api:"
 
 
 async def show_limits(req: ApiRequest) -> Response:
@@ -19,9 +17,9 @@ async def show_limits(req: ApiRequest) -> Response:
     project_id = req.context.project_id or ""
     other = req.query.get("tenant_id")
     if other and other != project_id:
-        req.enforce(P + "limits:other_project", {"project_id": other})
+        req.enforce("os_compute_api:limits:other_project", {"project_id": other})
         project_id = other
-    req.enforce(P + "limits", {"project_id": project_id})
+    req.enforce("os_compute_api:limits", {"project_id": project_id})
     limits = await quota_rules.limits(state.db, compute_conf(state), project_id)
     used = await store.usage(state.db, project_id, req.context.user_id)
     absolute = {

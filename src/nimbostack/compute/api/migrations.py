@@ -16,10 +16,10 @@ from nimbostack.core.api.params import bounded_int
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
 from nimbostack.core.api.schema import MAX_INT
+from nimbostack.core.db.paging import Page, SortKey
 from nimbostack.core.errors import BadRequest
 from nimbostack.core.timeutil import iso, parse_iso
 
-P = "os_compute_api:os-migrations:"
 _FILTERS = ("host", "status", "instance_uuid", "migration_type", "source_compute")
 
 
@@ -61,8 +61,8 @@ def _view(req: ApiRequest, m: Migration) -> dict[str, Any]:
 
 
 async def list_migrations(req: ApiRequest) -> Response:
-    req.enforce(P + "index")
-    stmt = select(Migration).order_by(Migration.created_at.desc(), Migration.id.desc())
+    req.enforce("os_compute_api:os-migrations:index")
+    stmt = select(Migration)
     query = req.query
     if query.get("host"):
         host = query["host"]
@@ -78,19 +78,32 @@ async def list_migrations(req: ApiRequest) -> Response:
             stmt = stmt.where(Migration.updated_at >= parse_iso(query["changes-since"]))
         except ValueError:
             raise BadRequest("Invalid input for query parameters changes-since.") from None
-    async with state_of(req).db.session() as s:
-        rows = list((await s.scalars(stmt)).all())
-    limit = paging.limit_param(req)
-    if limit is not None:
-        rows = rows[:limit]
-    return json_response({"migrations": [_view(req, m) for m in rows]})
+    page = _page(req)
+    async with state_of(req).db.reader() as s:
+        rows = list((await s.scalars(await page.apply(s, stmt))).all())
+    body: dict[str, Any] = {"migrations": [_view(req, m) for m in rows]}
+    links = paging.next_links(req, "/os-migrations", page.limit, [m.uuid for m in rows])
+    if links and (req.version or Version(2, 1)).matches("2.59"):
+        body["migrations_links"] = links
+    return json_response(body)
+
+
+def _page(req: ApiRequest) -> Page:
+    """Newest first; from 2.59 a page after the ``marker`` migration uuid."""
+    newest = [
+        SortKey("created_at", Migration.created_at, ascending=False),
+        SortKey("id", Migration.id, ascending=False),
+    ]
+    if not (req.version or Version(2, 1)).matches("2.59"):
+        return Page(Migration.uuid, newest, paging.limit_param(req))
+    return Page(Migration.uuid, newest, paging.page_size(req), req.query.get("marker"))
 
 
 async def list_server_migrations(req: ApiRequest) -> Response:
     """In-progress live migrations of one server (2.23+)."""
     state = state_of(req)
     instance = await load_server(req, state)
-    req.enforce(P + "index")
+    req.enforce("os_compute_api:os-migrations:index")
     async with state.db.session() as s:
         rows = await s.scalars(
             select(Migration).where(

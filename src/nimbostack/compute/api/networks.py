@@ -13,8 +13,6 @@ from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
 from nimbostack.core.errors import NotFound
 
-P = "os_compute_api:os-networks:"
-
 
 def _deprecated(req: ApiRequest) -> None:
     if (req.version or Version(2, 1)).matches("2.36"):
@@ -23,11 +21,11 @@ def _deprecated(req: ApiRequest) -> None:
 
 async def list_networks(req: ApiRequest) -> Response:
     _deprecated(req)
-    req.enforce(P + "list", {"project_id": req.context.project_id})
+    req.enforce("os_compute_api:os-networks:list", {"project_id": req.context.project_id})
     return json_response({"networks": []})
 
 
 async def show_network(req: ApiRequest) -> Response:
     _deprecated(req)
-    req.enforce(P + "show", {"project_id": req.context.project_id})
+    req.enforce("os_compute_api:os-networks:show", {"project_id": req.context.project_id})
     raise NotFound(f"Network {req.param('network_id')} could not be found.")

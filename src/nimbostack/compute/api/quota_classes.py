@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from nimbostack.compute import quotas as quota_rules
+from nimbostack.compute import quota_limits as quota_rules
 from nimbostack.compute.api.deps import compute_conf, state_of
 from nimbostack.compute.objects import quotas as store
 from nimbostack.core.api.microversion import Version
@@ -14,7 +14,6 @@ from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
 from nimbostack.core.errors import BadRequest
 
-P = "os_compute_api:os-quota-class-sets:"
 _GROUPS = ("server_groups", "server_group_members")
 
 
@@ -42,7 +41,7 @@ async def _values(req: ApiRequest, name: str) -> dict[str, int]:
 
 
 async def show_quota_class_set(req: ApiRequest) -> Response:
-    req.enforce(P + "show")
+    req.enforce("os_compute_api:os-quota-class-sets:show")
     name = _class_name(req)
     return json_response({"quota_class_set": {"id": name, **await _values(req, name)}})
 
@@ -64,7 +63,7 @@ def _update_schema(version: Version) -> dict[str, Any]:
 
 
 async def update_quota_class_set(req: ApiRequest) -> Response:
-    req.enforce(P + "update")
+    req.enforce("os_compute_api:os-quota-class-sets:update")
     name = _class_name(req)
     body = (await req.json(_update_schema(req.version or Version(2, 1))))["quota_class_set"]
     wanted = {resource: quota_rules.limit_value(resource, raw) for resource, raw in body.items()}

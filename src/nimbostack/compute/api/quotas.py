@@ -6,14 +6,12 @@ from typing import Any
 
 from starlette.responses import Response
 
-from nimbostack.compute import quotas as quota_rules
+from nimbostack.compute import quota_limits as quota_rules
 from nimbostack.compute.api.deps import ApiState, compute_conf, state_of
 from nimbostack.compute.objects import quotas as store
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
-
-P = "os_compute_api:os-quota-sets:"
 
 
 def _legacy(version: Version) -> dict[str, int]:
@@ -35,7 +33,7 @@ def _target(req: ApiRequest) -> dict[str, Any]:
 
 async def show_quota_set(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "show", _target(req))
+    req.enforce("os_compute_api:os-quota-sets:show", _target(req))
     project_id = req.param("project_id")
     limits = await quota_rules.limits(state.db, compute_conf(state), project_id)
     return json_response(_body(req, project_id, limits))
@@ -43,7 +41,7 @@ async def show_quota_set(req: ApiRequest) -> Response:
 
 async def show_quota_defaults(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "defaults", _target(req))
+    req.enforce("os_compute_api:os-quota-sets:defaults", _target(req))
     project_id = req.param("project_id")
     found = await quota_rules.defaults(state.db, compute_conf(state))
     return json_response(_body(req, project_id, found))
@@ -60,7 +58,7 @@ async def _detail(state: ApiState, project_id: str, user_id: str | None) -> dict
 
 async def show_quota_detail(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "detail", _target(req))
+    req.enforce("os_compute_api:os-quota-sets:detail", _target(req))
     project_id = req.param("project_id")
     detail = await _detail(state, project_id, req.query.get("user_id") or req.context.user_id)
     version = req.version or Version(2, 1)
@@ -91,7 +89,7 @@ def _update_schema(version: Version) -> dict[str, Any]:
 
 async def update_quota_set(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "update", _target(req))
+    req.enforce("os_compute_api:os-quota-sets:update", _target(req))
     version = req.version or Version(2, 1)
     body = (await req.json(_update_schema(version)))["quota_set"]
     project_id = req.param("project_id")
@@ -108,6 +106,6 @@ async def update_quota_set(req: ApiRequest) -> Response:
 
 async def delete_quota_set(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "delete", _target(req))
+    req.enforce("os_compute_api:os-quota-sets:delete", _target(req))
     await store.clear(state.db, req.param("project_id"))
     return empty(202)

@@ -1,4 +1,8 @@
-"""``POST /servers/{id}/action``: one key names the action; each family has its module."""
+"""``POST /servers/{id}/action``: one key names the action; each family has its module.
+
+The action's entry in `action_registry.ACTIONS` is checked first: its value must match
+the schema and the caller must pass the rule. Then the family's handler runs.
+"""
 
 from __future__ import annotations
 
@@ -17,15 +21,17 @@ from nimbostack.compute.api import (
     server_password,
     servers,
 )
+from nimbostack.compute.api.action_registry import ACTIONS
 from nimbostack.compute.api.deps import state_of
-from nimbostack.compute.api.server_lookup import load_server
+from nimbostack.compute.api.server_lookup import load_server, target
 from nimbostack.compute.db.models import Instance
-from nimbostack.core.api.request import ApiRequest
+from nimbostack.core.api.microversion import Version
+from nimbostack.core.api.request import ApiRequest, validate
 from nimbostack.core.errors import BadRequest
 
 ActionHandler = Callable[[ApiRequest, Instance, Any], Awaitable[Response]]
 
-ACTIONS: dict[str, ActionHandler] = {
+HANDLERS: dict[str, ActionHandler] = {
     **server_actions_power.ACTIONS,
     **server_actions_shelve.ACTIONS,
     **server_actions_move.ACTIONS,
@@ -46,4 +52,7 @@ async def server_action(req: ApiRequest) -> Response:
         names = ", ".join(sorted(body)) or "none"
         raise BadRequest(f"There is no such action: {names}")
     name = known[0]
-    return await ACTIONS[name](req, instance, body[name])
+    action = ACTIONS[name]
+    validate(body[name], action.schema_for(req.version or Version(2, 1)))
+    req.enforce(action.rule, target(instance))
+    return await HANDLERS[name](req, instance, body[name])

@@ -18,37 +18,18 @@ from nimbostack.compute.api import action_guard, snapshots
 from nimbostack.compute.api.action_guard import Transition
 from nimbostack.compute.api.deps import ApiState, state_of, user_images
 from nimbostack.compute.api.server_actions_image import SNAPSHOT
-from nimbostack.compute.api.server_create_schema import METADATA, NAME
-from nimbostack.compute.api.server_lookup import target, viewer
+from nimbostack.compute.api.server_lookup import viewer
 from nimbostack.compute.db.models import Instance
 from nimbostack.compute.messages import SnapshotInstance
 from nimbostack.core.api.microversion import Version
-from nimbostack.core.api.request import ApiRequest, validate
+from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
-from nimbostack.core.api.schema import MAX_INT
 from nimbostack.core.errors import ServiceUnavailable
 
-P = "os_compute_api:"
 # The agent's snapshot workflow takes it from here, so it starts in the snapshot task state.
 BACKUP = Transition("createBackup", SNAPSHOT.vm_states, task_state=st.IMAGE_SNAPSHOT_PENDING)
 # We never soft-delete (no reclaim interval), so restore always meets the wrong state.
 RESTORE = Transition("restore", (st.SOFT_DELETED,), task_state=st.RESTORING)
-BACKUP_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "name": NAME,
-        "backup_type": {"type": "string", "minLength": 1, "maxLength": 255},
-        "rotation": {
-            "type": ["integer", "string"],
-            "pattern": "^[0-9]+$",
-            "minimum": 0,
-            "maximum": MAX_INT,
-        },
-        "metadata": METADATA,
-    },
-    "required": ["name", "backup_type", "rotation"],
-    "additionalProperties": False,
-}
 
 
 async def _backups(req: ApiRequest, state: ApiState, instance: Instance, kind: str) -> list[str]:
@@ -82,8 +63,6 @@ async def _rotate(
 
 async def create_backup(req: ApiRequest, instance: Instance, body: Any) -> Response:
     state = state_of(req)
-    req.enforce(P + "os-create-backup", target(instance))
-    validate(body, BACKUP_SCHEMA)
     action_guard.check(req, instance, BACKUP)
     rotation = int(body["rotation"])
     if rotation == 0:  # keep none: only the old backups go
@@ -108,7 +87,6 @@ async def create_backup(req: ApiRequest, instance: Instance, body: Any) -> Respo
 
 
 async def restore(req: ApiRequest, instance: Instance, body: Any) -> Response:
-    req.enforce(P + "os-deferred-delete:restore", target(instance))
     await action_guard.begin(req, state_of(req), instance, RESTORE)
     return empty(202)
 

@@ -12,17 +12,20 @@ from nimbostack.compute.api.action_guard import Transition
 from nimbostack.compute.api.deps import compute_conf, state_of
 from nimbostack.compute.api.server_actions_power import cast
 from nimbostack.compute.api.server_create import sanitize_hostname
-from nimbostack.compute.api.server_create_schema import HOSTNAME, METADATA, NAME
 from nimbostack.compute.api.server_lookup import target, viewer
 from nimbostack.compute.api.servers import render
 from nimbostack.compute.api.views import servers as server_views
 from nimbostack.compute.db.models import Instance
-from nimbostack.compute.messages import RebuildInstance, RescueInstance, SnapshotInstance
+from nimbostack.compute.messages import (
+    RebuildInstance,
+    RescueInstance,
+    SnapshotInstance,
+    UnrescueInstance,
+)
 from nimbostack.core.api.microversion import Version
-from nimbostack.core.api.request import ApiRequest, validate
+from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 
-P = "os_compute_api:"
 SNAPSHOT = Transition(
     "createImage",
     (st.ACTIVE, st.STOPPED, st.PAUSED, st.SUSPENDED),
@@ -31,12 +34,6 @@ SNAPSHOT = Transition(
 REBUILD = Transition("rebuild", (st.ACTIVE, st.STOPPED, st.ERROR), task_state=st.REBUILDING)
 RESCUE = Transition("rescue", (st.ACTIVE, st.STOPPED, st.ERROR), task_state=st.RESCUING)
 UNRESCUE = Transition("unrescue", (st.RESCUED,), task_state=st.UNRESCUING)
-CREATE_IMAGE_SCHEMA = {
-    "type": "object",
-    "properties": {"name": NAME, "metadata": METADATA},
-    "required": ["name"],
-    "additionalProperties": False,
-}
 
 
 def _version(req: ApiRequest) -> Version:
@@ -45,8 +42,6 @@ def _version(req: ApiRequest) -> Version:
 
 async def create_image(req: ApiRequest, instance: Instance, body: Any) -> Response:
     state = state_of(req)
-    req.enforce(P + "servers:create_image", target(instance))
-    validate(body, CREATE_IMAGE_SCHEMA)
     action_guard.check(req, instance, SNAPSHOT)
     image_id = await snapshots.queue_image(
         req, state, instance, body["name"], body.get("metadata") or {}
@@ -62,37 +57,6 @@ async def create_image(req: ApiRequest, instance: Instance, body: Any) -> Respon
         return json_response({"image_id": image_id}, 202)
     location = viewer(req).links("images", image_id)[0]["href"]
     return empty(202, {"Location": location})
-
-
-def _rebuild_schema(version: Version) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "imageRef": {"type": "string", "minLength": 1},
-        "name": NAME,
-        "adminPass": {"type": "string"},
-        "metadata": METADATA,
-        "preserve_ephemeral": {"type": "boolean"},
-        "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]},
-        "accessIPv4": {"type": "string", "format": "ipv4"},
-        "accessIPv6": {"type": "string", "format": "ipv6"},
-    }
-    if not version.matches("2.57"):
-        props["personality"] = {"type": "array"}
-    if version.matches("2.19"):
-        props["description"] = {"type": ["string", "null"], "maxLength": 255}
-    if version.matches("2.54"):
-        props["key_name"] = {"type": ["string", "null"], "minLength": 1, "maxLength": 255}
-    if version.matches("2.57"):
-        props["user_data"] = {"type": ["string", "null"], "maxLength": 65535}
-    if version.matches("2.63"):
-        props["trusted_image_certificates"] = {"type": ["array", "null"]}
-    if version.matches("2.90"):
-        props["hostname"] = HOSTNAME
-    return {
-        "type": "object",
-        "properties": props,
-        "required": ["imageRef"],
-        "additionalProperties": False,
-    }
 
 
 async def _rebuild_values(req: ApiRequest, instance: Instance, body: Any) -> dict[str, Any]:
@@ -118,8 +82,8 @@ async def _rebuild_values(req: ApiRequest, instance: Instance, body: Any) -> dic
 
 async def rebuild(req: ApiRequest, instance: Instance, body: Any) -> Response:
     state = state_of(req)
-    req.enforce(P + "servers:rebuild", target(instance))
-    validate(body, _rebuild_schema(_version(req)))
+    if body.get("trusted_image_certificates"):
+        req.enforce("os_compute_api:servers:rebuild:trusted_certs", target(instance))
     action_guard.check(req, instance, REBUILD)
     values = await _rebuild_values(req, instance, body)
     conf = compute_conf(state)
@@ -136,20 +100,8 @@ async def rebuild(req: ApiRequest, instance: Instance, body: Any) -> Response:
     return json_response({"server": shown}, 202)
 
 
-RESCUE_SCHEMA = {
-    "type": ["object", "null"],
-    "properties": {
-        "adminPass": {"type": "string"},
-        "rescue_image_ref": {"type": "string", "minLength": 1},
-    },
-    "additionalProperties": False,
-}
-
-
 async def rescue(req: ApiRequest, instance: Instance, body: Any) -> Response:
     state = state_of(req)
-    req.enforce(P + "os-rescue", target(instance))
-    validate(body, RESCUE_SCHEMA)
     body = body or {}
     action_guard.check(req, instance, RESCUE)
     image_ref = instance.image_ref
@@ -166,9 +118,8 @@ async def rescue(req: ApiRequest, instance: Instance, body: Any) -> Response:
 
 
 async def unrescue(req: ApiRequest, instance: Instance, body: Any) -> Response:
-    req.enforce(P + "os-unrescue", target(instance))
     await action_guard.begin(req, state_of(req), instance, UNRESCUE)
-    await cast(req, instance, "unrescue")
+    await cast(req, instance, UnrescueInstance(instance.uuid, req.context.request_id))
     return empty(202)
 
 

@@ -7,15 +7,15 @@ from typing import Any
 
 from starlette.responses import Response
 
-from nimbostack.compute import quotas
+from nimbostack.compute import quota_limits
 from nimbostack.compute import states as st
 from nimbostack.compute.api import action_guard, admin_pass, server_refs
 from nimbostack.compute.api.action_guard import Transition
 from nimbostack.compute.api.deps import ApiState, compute_conf, state_of
 from nimbostack.compute.api.server_actions_power import cast
-from nimbostack.compute.api.server_lookup import target
 from nimbostack.compute.db.models import Instance
 from nimbostack.compute.messages import (
+    ConfirmResize,
     EvacuateInstance,
     LiveMigrateInstance,
     MigrateInstance,
@@ -23,18 +23,16 @@ from nimbostack.compute.messages import (
 )
 from nimbostack.compute.objects import migrations, services
 from nimbostack.core.api.microversion import Version
-from nimbostack.core.api.request import ApiRequest, validate
+from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.errors import ApiError, BadRequest, Conflict, NotFound
 
-P = "os_compute_api:"
 RESIZE = Transition("resize", (st.ACTIVE, st.STOPPED), task_state=st.RESIZE_PREP)
 MIGRATE = Transition("migrate", (st.ACTIVE, st.STOPPED), task_state=st.RESIZE_PREP)
 CONFIRM = Transition("confirmResize", (st.RESIZED,), record="confirmResize")
 REVERT = Transition("revertResize", (st.RESIZED,), task_state=st.RESIZE_REVERTING)
 LIVE = Transition("os-migrateLive", (st.ACTIVE, st.PAUSED), task_state=st.MIGRATING)
 EVACUATE = Transition("evacuate", (st.ACTIVE, st.STOPPED, st.ERROR), task_state=st.REBUILDING)
-HOST = {"type": ["string", "null"], "minLength": 1, "maxLength": 255}
 
 
 def _version(req: ApiRequest) -> Version:
@@ -43,19 +41,6 @@ def _version(req: ApiRequest) -> Version:
 
 async def resize(req: ApiRequest, instance: Instance, body: Any) -> Response:
     state = state_of(req)
-    req.enforce(P + "servers:resize", target(instance))
-    validate(
-        body,
-        {
-            "type": "object",
-            "properties": {
-                "flavorRef": {"type": ["string", "integer"], "minLength": 1},
-                "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]},
-            },
-            "required": ["flavorRef"],
-            "additionalProperties": False,
-        },
-    )
     action_guard.check(req, instance, RESIZE)
     new = await server_refs.flavor(req, state, body["flavorRef"])
     current = instance.flavor or {}
@@ -70,9 +55,10 @@ async def resize(req: ApiRequest, instance: Instance, body: Any) -> Response:
         "memory_mb": max(0, int(new["memory_mb"]) - int(current.get("memory_mb", 0))),
     }
     async with state.db.session() as s:
-        limits = await quotas.limits(state.db, compute_conf(state), req.context.project_id or "")
+        project = req.context.project_id or ""
+        limits = await quota_limits.limits(state.db, compute_conf(state), project)
         limits["instances"] = -1
-        await quotas.fitting_count(s, limits, instance.project_id, 1, 1, flavor=grow)
+        await quota_limits.fitting_count(s, limits, instance.project_id, 1, 1, flavor=grow)
     await action_guard.begin(req, state, instance, RESIZE)
     msg = MigrateInstance(instance.uuid, req.context.request_id, flavor=new)
     await state.rpc.cast_conductor(req.context, msg)
@@ -89,18 +75,17 @@ async def _awaiting(state: ApiState, instance: Instance) -> Any:
 
 async def confirm_resize(req: ApiRequest, instance: Instance, body: Any) -> Response:
     state = state_of(req)
-    req.enforce(P + "servers:confirm_resize", target(instance))
     action_guard.check(req, instance, CONFIRM)
     migration = await _awaiting(state, instance)
     await action_guard.begin(req, state, instance, CONFIRM)
     source = migration.source_compute or instance.host
-    await cast(req, instance, "confirm_resize", host=source, migration_uuid=migration.uuid)
+    msg = ConfirmResize(instance.uuid, req.context.request_id, migration.uuid)
+    await cast(req, instance, msg, host=source)
     return empty(204)
 
 
 async def revert_resize(req: ApiRequest, instance: Instance, body: Any) -> Response:
     state = state_of(req)
-    req.enforce(P + "servers:revert_resize", target(instance))
     action_guard.check(req, instance, REVERT)
     migration = await _awaiting(state, instance)
     await action_guard.begin(req, state, instance, REVERT)
@@ -126,15 +111,10 @@ async def check_destination(
 
 async def migrate(req: ApiRequest, instance: Instance, body: Any) -> Response:
     state = state_of(req)
-    req.enforce(P + "os-migrate-server:migrate", target(instance))
     host = None
     if body is not None:
         if not _version(req).matches("2.56") and body != {}:
             raise BadRequest("Invalid input for field 'migrate': must be null or empty")
-        validate(
-            body,
-            {"type": "object", "properties": {"host": HOST}, "additionalProperties": False},
-        )
         host = body.get("host")
     action_guard.check(req, instance, MIGRATE)
     await check_destination(state, instance, host)
@@ -142,19 +122,6 @@ async def migrate(req: ApiRequest, instance: Instance, body: Any) -> Response:
     msg = MigrateInstance(instance.uuid, req.context.request_id, host=host)
     await state.rpc.cast_conductor(req.context, msg)
     return empty(202)
-
-
-LIVE_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "host": HOST,
-        "block_migration": {"type": ["boolean", "string"]},
-        "disk_over_commit": {"type": ["boolean", "string"]},
-        "force": {"type": ["boolean", "string"]},
-    },
-    "required": ["host"],
-    "additionalProperties": False,
-}
 
 
 def _flag(value: Any) -> bool:
@@ -168,8 +135,6 @@ def _flag(value: Any) -> bool:
 
 async def live_migrate(req: ApiRequest, instance: Instance, body: Any) -> Response:
     state = state_of(req)
-    req.enforce(P + "os-migrate-server:migrate_live", target(instance))
-    validate(body, LIVE_SCHEMA)
     block = _flag(body.get("block_migration", "auto"))
     action_guard.check(req, instance, LIVE)
     await check_destination(state, instance, body.get("host"))
@@ -192,20 +157,6 @@ async def _source_is_down(state: ApiState, instance: Instance) -> None:
 
 async def evacuate(req: ApiRequest, instance: Instance, body: Any) -> Response:
     state = state_of(req)
-    req.enforce(P + "os-evacuate", target(instance))
-    validate(
-        body,
-        {
-            "type": "object",
-            "properties": {
-                "host": HOST,
-                "adminPass": {"type": "string"},
-                "onSharedStorage": {"type": ["boolean", "string"]},
-                "force": {"type": ["boolean", "string"]},
-            },
-            "additionalProperties": False,
-        },
-    )
     action_guard.check(req, instance, EVACUATE)
     await check_destination(state, instance, body.get("host"), NotFound)
     await _source_is_down(state, instance)

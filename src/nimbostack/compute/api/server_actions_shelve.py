@@ -13,14 +13,13 @@ from nimbostack.compute.api.deps import compute_conf, state_of
 from nimbostack.compute.api.server_actions_power import cast
 from nimbostack.compute.api.server_lookup import target
 from nimbostack.compute.db.models import Instance
-from nimbostack.compute.messages import SnapshotInstance, UnshelveInstance
+from nimbostack.compute.messages import OffloadInstance, SnapshotInstance, UnshelveInstance
 from nimbostack.compute.objects import services
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty
 from nimbostack.core.errors import BadRequest, Conflict
 
-P = "os_compute_api:os-shelve:"
 SHELVE = Transition(
     "shelve", (st.ACTIVE, st.STOPPED, st.PAUSED, st.SUSPENDED), task_state=st.SHELVING
 )
@@ -30,7 +29,6 @@ UNSHELVE = Transition("unshelve", (st.SHELVED, st.SHELVED_OFFLOADED), task_state
 
 async def shelve(req: ApiRequest, instance: Instance, body: Any) -> Response:
     state = state_of(req)
-    req.enforce(P + "shelve", target(instance))
     action_guard.check(req, instance, SHELVE)
     image_id = await snapshots.queue_image(
         req, state, instance, f"{instance.display_name}-shelved", {}, shelve=True
@@ -50,9 +48,8 @@ async def shelve(req: ApiRequest, instance: Instance, body: Any) -> Response:
 
 
 async def shelve_offload(req: ApiRequest, instance: Instance, body: Any) -> Response:
-    req.enforce(P + "shelve_offload", target(instance))
     await action_guard.begin(req, state_of(req), instance, OFFLOAD)
-    await cast(req, instance, "shelve_offload")
+    await cast(req, instance, OffloadInstance(instance.uuid, req.context.request_id))
     return empty(202)
 
 
@@ -80,7 +77,7 @@ async def _unshelve_host(req: ApiRequest, instance: Instance, body: Any) -> str 
         return None
     if not isinstance(host, str) or not (req.version or Version(2, 1)).matches("2.91"):
         raise BadRequest("Invalid input for field 'unshelve.host'")
-    req.enforce(P + "unshelve_to_host", target(instance))
+    req.enforce("os_compute_api:os-shelve:unshelve_to_host", target(instance))
     if instance.vm_state != st.SHELVED_OFFLOADED:
         raise Conflict(
             f"Cannot 'unshelve' instance {instance.uuid} to a host while it is in "
@@ -94,7 +91,6 @@ async def _unshelve_host(req: ApiRequest, instance: Instance, body: Any) -> str 
 
 async def unshelve(req: ApiRequest, instance: Instance, body: Any) -> Response:
     state = state_of(req)
-    req.enforce(P + "unshelve", target(instance))
     zone = _unshelve_zone(req, instance, body)
     host = await _unshelve_host(req, instance, body)
     await action_guard.begin(req, state, instance, UNSHELVE)

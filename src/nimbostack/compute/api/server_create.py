@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from nimbostack.compute import quotas, states
+from nimbostack.compute import quota_limits, states
 from nimbostack.compute.api import admin_pass, server_refs
 from nimbostack.compute.api.deps import ApiState, compute_conf, state_of
 from nimbostack.compute.api.server_create_schema import MAX_INT, server_schema
@@ -32,7 +32,6 @@ from nimbostack.core.api.responses import json_response
 from nimbostack.core.errors import BadRequest, ServiceUnavailable
 
 LOG = logging.getLogger(__name__)
-P = "os_compute_api:"
 # Instances written between two turns of the event loop (see _add).
 _BATCH = 10
 
@@ -220,12 +219,12 @@ def _spec(req: ApiRequest, plan: BuildPlan, count: int) -> dict[str, Any]:
 
 async def _record(req: ApiRequest, state: ApiState, plan: BuildPlan) -> list[Instance]:
     conf = compute_conf(state)
-    limits = await quotas.limits(state.db, conf, req.context.project_id or "")
+    limits = await quota_limits.limits(state.db, conf, req.context.project_id or "")
     async with state.db.session() as s:
         # Creates of one project take turns from here to the commit of their instances,
         # so each counts the usage the previous one committed.
         await quota_store.lock_project(s, req.context.project_id or "")
-        count = await quotas.fitting_count(
+        count = await quota_limits.fitting_count(
             s,
             limits,
             req.context.project_id or "",
@@ -289,7 +288,11 @@ async def create_server(req: ApiRequest) -> Response:
     version = req.version or Version(2, 1)
     body = await req.json(server_schema(version))
     target = {"project_id": req.context.project_id, "user_id": req.context.user_id}
-    req.enforce(P + "servers:create", target)
+    req.enforce("os_compute_api:servers:create", target)
+    if body["server"].get("networks"):
+        req.enforce("os_compute_api:servers:create:attach_network", target)
+    if body["server"].get("trusted_image_certificates"):
+        req.enforce("os_compute_api:servers:create:trusted_certs", target)
     plan = await _plan(req, state, body)
     created = await _record(req, state, plan)
     await _hand_over(req, state, created, plan.admin_pass)

@@ -20,7 +20,6 @@ from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
 from nimbostack.core.errors import Conflict
 
-P = "os_compute_api:os-server-diagnostics"
 _STATES = {
     states.RUNNING: "running",
     states.PAUSED_POWER: "paused",
@@ -67,7 +66,7 @@ def _mac(nic: Any) -> str | None:
 async def show_diagnostics(req: ApiRequest) -> Response:
     state = state_of(req)
     instance = await load_server(req, state)
-    req.enforce(P, target(instance))
+    req.enforce("os_compute_api:os-server-diagnostics", target(instance))
     if not instance.host:
         raise Conflict(
             f"Cannot 'get_diagnostics' instance {instance.uuid} while it is in "

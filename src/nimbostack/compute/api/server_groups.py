@@ -17,9 +17,9 @@ from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.api.schema import MAX_INT
+from nimbostack.core.db.paging import Page, SortKey
 from nimbostack.core.errors import BadRequest, Forbidden, NotFound
 
-P = "os_compute_api:os-server-groups:"
 NAME = {"type": "string", "minLength": 1, "maxLength": 255}
 
 
@@ -99,7 +99,7 @@ def _view(req: ApiRequest, group: ServerGroup) -> dict[str, Any]:
 
 async def create_server_group(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "create", {"project_id": req.context.project_id})
+    req.enforce("os_compute_api:os-server-groups:create", {"project_id": req.context.project_id})
     body = (await req.json(_schema(_v(req))))["server_group"]
     policy = body.get("policy") or body["policies"][0]
     rules = {k: int(v) for k, v in (body.get("rules") or {}).items()}
@@ -143,13 +143,13 @@ async def _group(req: ApiRequest) -> ServerGroup:
 
 async def show_server_group(req: ApiRequest) -> Response:
     group = await _group(req)
-    req.enforce(P + "show", {"project_id": group.project_id})
+    req.enforce("os_compute_api:os-server-groups:show", {"project_id": group.project_id})
     return json_response({"server_group": _view(req, group)})
 
 
 async def delete_server_group(req: ApiRequest) -> Response:
     group = await _group(req)
-    req.enforce(P + "delete", {"project_id": group.project_id})
+    req.enforce("os_compute_api:os-server-groups:delete", {"project_id": group.project_id})
     async with state_of(req).db.session() as s:
         row = await s.get(ServerGroup, group.uuid)
         if row is not None:
@@ -157,20 +157,21 @@ async def delete_server_group(req: ApiRequest) -> Response:
     return empty(204)
 
 
-def _page(req: ApiRequest, rows: list[ServerGroup]) -> list[ServerGroup]:
-    offset, limit = paging.count_param(req, "offset") or 0, paging.limit_param(req)
-    rows = rows[offset:]
-    return rows[:limit] if limit is not None else rows
-
-
 async def list_server_groups(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "index", {"project_id": req.context.project_id})
-    stmt = select(ServerGroup).order_by(ServerGroup.created_at)
+    req.enforce("os_compute_api:os-server-groups:index", {"project_id": req.context.project_id})
+    stmt = select(ServerGroup)
     if req.query_bool("all_projects"):
-        req.enforce(P + "index:all_projects", {"project_id": req.context.project_id})
+        req.enforce(
+            "os_compute_api:os-server-groups:index:all_projects",
+            {"project_id": req.context.project_id},
+        )
     else:
         stmt = stmt.where(ServerGroup.project_id == req.context.project_id)
-    async with state.db.session() as s:
+    # Nova pages server groups by offset, not by marker.
+    offset = paging.count_param(req, "offset") or 0
+    page = Page(ServerGroup.uuid, [SortKey("created_at", ServerGroup.created_at)], None)
+    async with state.db.reader() as s:
+        stmt = (await page.apply(s, stmt)).limit(paging.page_size(req)).offset(offset)
         rows = list((await s.scalars(stmt)).all())
-    return json_response({"server_groups": [_view(req, g) for g in _page(req, rows)]})
+    return json_response({"server_groups": [_view(req, g) for g in rows]})

@@ -12,8 +12,6 @@ from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.errors import NotFound
 
-P = "os_compute_api:"
-
 
 def scope_project(req: ApiRequest) -> str | None:
     """The project whose servers the caller may reach by id (None: any, for admins)."""
@@ -36,9 +34,9 @@ def viewer(req: ApiRequest) -> ServerViewer:
     return ServerViewer(
         version=req.version or Version(2, 1),
         base=public_url(req),
-        admin_attrs=req.allowed(P + "os-extended-server-attributes", _own(req)),
-        host_status=req.allowed(P + "servers:show:host_status", _own(req)),
-        extra_specs=req.allowed(P + "os-flavor-extra-specs:index", _own(req)),
+        admin_attrs=req.allowed("os_compute_api:os-extended-server-attributes", _own(req)),
+        host_status=req.allowed("os_compute_api:servers:show:host_status", _own(req)),
+        extra_specs=req.allowed("os_compute_api:os-flavor-extra-specs:index", _own(req)),
     )
 
 

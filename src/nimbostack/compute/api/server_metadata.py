@@ -21,7 +21,6 @@ from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.errors import BadRequest, Conflict, Forbidden, NotFound
 
-P = "os_compute_api:server-metadata:"
 BODY = {
     "type": "object",
     "properties": {"metadata": METADATA},
@@ -39,7 +38,7 @@ ITEM = {
 async def _load(req: ApiRequest, rule: str) -> tuple[ApiState, Instance]:
     state = state_of(req)
     instance = await load_server(req, state)
-    req.enforce(P + rule, target(instance))
+    req.enforce(rule, target(instance))
     return state, instance
 
 
@@ -78,12 +77,12 @@ async def _store(
 
 
 async def list_metadata(req: ApiRequest) -> Response:
-    _state, instance = await _load(req, "index")
+    _state, instance = await _load(req, "os_compute_api:server-metadata:index")
     return json_response({"metadata": dict(instance.metadata_ or {})})
 
 
 async def update_metadata(req: ApiRequest) -> Response:
-    state, instance = await _load(req, "update")
+    state, instance = await _load(req, "os_compute_api:server-metadata:create")
     body = await req.json(BODY)
     _writable(req, instance)
     meta = await _store(req, state, instance, lambda meta: {**meta, **body["metadata"]})
@@ -91,7 +90,7 @@ async def update_metadata(req: ApiRequest) -> Response:
 
 
 async def replace_metadata(req: ApiRequest) -> Response:
-    state, instance = await _load(req, "update_all")
+    state, instance = await _load(req, "os_compute_api:server-metadata:update_all")
     body = await req.json(BODY)
     _writable(req, instance)
     meta = await _store(req, state, instance, lambda _meta: dict(body["metadata"]))
@@ -99,7 +98,7 @@ async def replace_metadata(req: ApiRequest) -> Response:
 
 
 async def show_metadata_item(req: ApiRequest) -> Response:
-    _state, instance = await _load(req, "show")
+    _state, instance = await _load(req, "os_compute_api:server-metadata:show")
     key = req.param("key")
     if key not in (instance.metadata_ or {}):
         raise NotFound("Metadata item was not found")
@@ -107,7 +106,7 @@ async def show_metadata_item(req: ApiRequest) -> Response:
 
 
 async def set_metadata_item(req: ApiRequest) -> Response:
-    state, instance = await _load(req, "update")
+    state, instance = await _load(req, "os_compute_api:server-metadata:update")
     body = await req.json(ITEM)
     key = req.param("key")
     if key not in body["meta"]:
@@ -118,7 +117,7 @@ async def set_metadata_item(req: ApiRequest) -> Response:
 
 
 async def delete_metadata_item(req: ApiRequest) -> Response:
-    state, instance = await _load(req, "delete")
+    state, instance = await _load(req, "os_compute_api:server-metadata:delete")
     key = req.param("key")
     if key not in (instance.metadata_ or {}):
         raise NotFound("Metadata item was not found")

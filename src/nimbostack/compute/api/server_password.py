@@ -21,36 +21,27 @@ from nimbostack.compute.api.action_guard import Transition
 from nimbostack.compute.api.deps import state_of
 from nimbostack.compute.api.server_lookup import load_server, target
 from nimbostack.compute.db.models import Instance
-from nimbostack.core.api.request import ApiRequest, validate
+from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.errors import Conflict
 
-P = "os_compute_api:"
 CHANGE_PASSWORD = Transition("changePassword", (st.ACTIVE,))
-SCHEMA = {
-    "type": "object",
-    "properties": {"adminPass": {"type": "string"}},
-    "required": ["adminPass"],
-    "additionalProperties": False,
-}
 
 
 async def change_password(req: ApiRequest, instance: Instance, body: Any) -> Response:
-    validate(body, SCHEMA)
-    req.enforce(P + "os-admin-password", target(instance))
     action_guard.check(req, instance, CHANGE_PASSWORD)
     raise Conflict("QEMU guest agent is not enabled")
 
 
 async def show_server_password(req: ApiRequest) -> Response:
     instance = await load_server(req, state_of(req))
-    req.enforce(P + "os-server-password:show", target(instance))
+    req.enforce("os_compute_api:os-server-password:show", target(instance))
     return json_response({"password": ""})
 
 
 async def clear_server_password(req: ApiRequest) -> Response:
     instance = await load_server(req, state_of(req))
-    req.enforce(P + "os-server-password:clear", target(instance))
+    req.enforce("os_compute_api:os-server-password:clear", target(instance))
     return empty(204)
 
 

@@ -16,7 +16,6 @@ from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.errors import BadRequest, Forbidden, NotFound, ServiceUnavailable
 
-P = "os_compute_api:"
 GIB = 1024**3
 # Image ids are UUIDs; anything else (a NUL, a slash, a space) cannot name an image and
 # must not reach the image service's URL.
@@ -184,12 +183,15 @@ async def check_destination(
     if zone and ":" in zone:
         zone, _, rest = zone.partition(":")
         host = rest.split(":", 1)[0] or None
-        req.enforce(P + "servers:create:forced_host", {"project_id": req.context.project_id})
+        req.enforce(
+            "os_compute_api:servers:create:forced_host", {"project_id": req.context.project_id}
+        )
         if server.get("host") or server.get("hypervisor_hostname"):
             raise BadRequest("host and hypervisor_hostname cannot be used with az:host:node.")
     elif host or server.get("hypervisor_hostname"):
         req.enforce(
-            P + "servers:create:requested_destination", {"project_id": req.context.project_id}
+            "os_compute_api:servers:create:requested_destination",
+            {"project_id": req.context.project_id},
         )
     if zone and zone not in await _known_azs(state):
         raise BadRequest("The requested availability zone is not available")

@@ -21,7 +21,6 @@ from nimbostack.core.api.request import ApiRequest, validate
 from nimbostack.core.api.responses import empty, json_response, url_segment
 from nimbostack.core.errors import BadRequest, NotFound
 
-P = "os_compute_api:os-server-tags:"
 MAX_TAGS = 50
 BODY = {
     "type": "object",
@@ -36,7 +35,7 @@ async def _load(req: ApiRequest, rule: str) -> tuple[ApiState, Instance]:
         raise NotFound("The resource could not be found.")
     state = state_of(req)
     instance = await load_server(req, state)
-    req.enforce(P + rule, target(instance))
+    req.enforce(rule, target(instance))
     return state, instance
 
 
@@ -57,25 +56,25 @@ async def _store(
 
 
 async def list_tags(req: ApiRequest) -> Response:
-    _state, instance = await _load(req, "index")
+    _state, instance = await _load(req, "os_compute_api:os-server-tags:index")
     return json_response({"tags": list(instance.tags or [])})
 
 
 async def replace_tags(req: ApiRequest) -> Response:
-    state, instance = await _load(req, "update_all")
+    state, instance = await _load(req, "os_compute_api:os-server-tags:update_all")
     body = await req.json(BODY)
     tags = await _store(state, instance, lambda _tags: list(dict.fromkeys(body["tags"])))
     return json_response({"tags": tags})
 
 
 async def delete_all_tags(req: ApiRequest) -> Response:
-    state, instance = await _load(req, "delete_all")
+    state, instance = await _load(req, "os_compute_api:os-server-tags:delete_all")
     await _store(state, instance, lambda _tags: [])
     return empty(204)
 
 
 async def check_tag(req: ApiRequest) -> Response:
-    _state, instance = await _load(req, "show")
+    _state, instance = await _load(req, "os_compute_api:os-server-tags:show")
     tag = req.param("tag")
     if tag not in (instance.tags or []):
         raise NotFound(f"Tag {tag} could not be found.")
@@ -83,7 +82,7 @@ async def check_tag(req: ApiRequest) -> Response:
 
 
 async def add_tag(req: ApiRequest) -> Response:
-    state, instance = await _load(req, "update")
+    state, instance = await _load(req, "os_compute_api:os-server-tags:update")
     tag = req.param("tag")
     validate(tag, TAG)
     path = f"/v2.1/servers/{instance.uuid}/tags/{url_segment(tag)}"
@@ -100,7 +99,7 @@ async def add_tag(req: ApiRequest) -> Response:
 
 
 async def delete_tag(req: ApiRequest) -> Response:
-    state, instance = await _load(req, "delete")
+    state, instance = await _load(req, "os_compute_api:os-server-tags:delete")
     tag = req.param("tag")
 
     def remove(tags: list[str]) -> list[str]:

@@ -29,8 +29,6 @@ from nimbostack.compute.objects import traces
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
 
-RULE = "os_compute_api:os-trace:show"
-
 
 class SpanRecord(Protocol):
     """What the document needs of a stored span (``TraceSpan`` rows have it)."""
@@ -95,7 +93,7 @@ def trace_document(server_id: str, spans: Sequence[SpanRecord]) -> dict[str, Any
 async def show_server_trace(req: ApiRequest) -> Response:
     state = state_of(req)
     instance = await load_server(req, state)
-    req.enforce(RULE, target(instance))
+    req.enforce("os_compute_api:os-trace:show", target(instance))
     async with state.db.session() as session:
         spans: list[SpanRecord] = list(await traces.find(session, instance.uuid))
     wanted = req.query.get("request_id")

@@ -15,13 +15,11 @@ from nimbostack.compute.api.server_create_schema import HOSTNAME, NAME
 from nimbostack.compute.api.server_lookup import load_server, target, viewer
 from nimbostack.compute.api.views import servers as views
 from nimbostack.compute.db.models import Instance, ServerGroup
-from nimbostack.compute.messages import InstanceAction
+from nimbostack.compute.messages import TerminateInstance
 from nimbostack.compute.objects import actions, instance_queries, server_groups
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
-
-P = "os_compute_api:"
 
 
 async def groups_of(state: ApiState, instance: Instance) -> list[str]:
@@ -44,7 +42,7 @@ async def render(
 async def show_server(req: ApiRequest) -> Response:
     state = state_of(req)
     instance = await load_server(req, state)
-    req.enforce(P + "servers:show", target(instance))
+    req.enforce("os_compute_api:servers:show", target(instance))
     return json_response({"server": await render(req, state, instance)})
 
 
@@ -72,7 +70,7 @@ def _update_schema(version: Version) -> dict[str, Any]:
 async def update_server(req: ApiRequest) -> Response:
     state = state_of(req)
     instance = await load_server(req, state)
-    req.enforce(P + "servers:update", target(instance))
+    req.enforce("os_compute_api:servers:update", target(instance))
     body = await req.json(_update_schema(req.version or Version(2, 1)))
     fields = body["server"]
     names = {
@@ -100,15 +98,20 @@ DELETE = Transition("delete", None, None, task_state="deleting")
 async def delete_server(req: ApiRequest) -> Response:
     state = state_of(req)
     instance = await load_server(req, state)
-    req.enforce(P + "servers:delete", target(instance))
-    action_guard.check(req, instance, DELETE)
+    req.enforce("os_compute_api:servers:delete", target(instance))
+    await _delete(req, state, instance, DELETE)
+    return empty(204)
+
+
+async def _delete(req: ApiRequest, state: ApiState, instance: Instance, how: Transition) -> None:
+    """Delete the records of a server no host has taken, or have its host destroy it."""
+    action_guard.check(req, instance, how)
     if instance.host is None:
         await _delete_locally(req, state, instance)
-        return empty(204)
+        return
     await action_guard.begin(req, state, instance, DELETE)
-    msg = InstanceAction(instance.uuid, "terminate", req.context.request_id)
+    msg = TerminateInstance(instance.uuid, req.context.request_id)
     await state.rpc.cast_agent(req.context, instance.host, msg)
-    return empty(204)
 
 
 async def _delete_locally(req: ApiRequest, state: ApiState, instance: Instance) -> None:
@@ -126,7 +129,6 @@ FORCE_DELETE = Transition("forceDelete", ("soft-delete",), None, task_state="del
 
 
 async def force_delete(req: ApiRequest, instance: Instance, body: Any) -> Response:
-    state_of(req)
-    req.enforce(P + "servers:delete", target(instance))
-    action_guard.check(req, instance, FORCE_DELETE)
-    return await delete_server(req)
+    """Delete a soft-deleted server now (its rule is checked by the action dispatch)."""
+    await _delete(req, state_of(req), instance, FORCE_DELETE)
+    return empty(204)

@@ -5,27 +5,25 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 import re2
 from starlette.responses import Response
 
 from nimbostack.compute import states
 from nimbostack.compute.api import paging
-from nimbostack.compute.api.deps import public_url, state_of
+from nimbostack.compute.api.deps import state_of
 from nimbostack.compute.api.server_lookup import viewer
 from nimbostack.compute.api.server_refs import ref_id
 from nimbostack.compute.api.views import servers as views
 from nimbostack.compute.api.views.servers import ServerRecord
 from nimbostack.compute.objects import instance_queries
-from nimbostack.compute.objects.instance_queries import InstanceQuery
+from nimbostack.compute.objects.instance_queries import InstanceQuery, PageSpec
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
 from nimbostack.core.errors import BadRequest
 from nimbostack.core.timeutil import parse_iso
 
-P = "os_compute_api:"
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False  # a client's bad pattern is not the operator's concern
 _VIEWS_PER_TURN = 100
@@ -68,7 +66,7 @@ def _allowed_filters(req: ApiRequest, version: Version) -> dict[str, str]:
             f"Invalid input for query parameters {name}. Value: {query[name]}. "
             f"Additional properties are not allowed ('{name}' was unexpected)"
         )
-    if req.allowed(P + "servers:allow_all_filters", _own(req)):
+    if req.allowed("os_compute_api:servers:allow_all_filters", _own(req)):
         return query
     allowed = _PAGING | _USER_FILTERS
     if version.matches("2.83"):
@@ -83,8 +81,10 @@ def _own(req: ApiRequest) -> dict[str, Any]:
 def _scope(req: ApiRequest, filters: dict[str, str], detail: bool) -> str | None:
     if "all_tenants" not in filters or not _bool(filters["all_tenants"] or "true"):
         return req.context.project_id or ""
-    rule = "detail:get_all_tenants" if detail else "index:get_all_tenants"
-    req.enforce(P + "servers:" + rule, _own(req))
+    if detail:
+        req.enforce("os_compute_api:servers:detail:get_all_tenants", _own(req))
+    else:
+        req.enforce("os_compute_api:servers:index:get_all_tenants", _own(req))
     return filters.get("project_id") or filters.get("tenant_id")
 
 
@@ -183,38 +183,22 @@ def _tag_filters(filters: dict[str, str]) -> list[Callable[[ServerRecord], bool]
     return checks
 
 
-def _page(req: ApiRequest, rows: list[ServerRecord], filters: dict[str, str]) -> list[ServerRecord]:
-    marker = filters.get("marker")
-    if marker is not None:
-        ids = [r.uuid for r in rows]
-        if marker not in ids:
-            raise BadRequest(f"marker [{marker}] not found")
-        rows = rows[ids.index(marker) + 1 :]
-    return rows[: _limit(req)]
-
-
-def _limit(req: ApiRequest) -> int:
-    found = paging.limit_param(req)
-    return paging.MAX_LIMIT if found is None else found
-
-
-def _links(req: ApiRequest, path: str, rows: list[ServerRecord], filters: dict[str, str]) -> Any:
-    if not rows or len(rows) < _limit(req):
-        return None
-    params = [(k, v) for k, v in req.query.multi_items() if k != "marker"]
-    params.append(("marker", rows[-1].uuid))
-    return [{"rel": "next", "href": f"{public_url(req)}/v2.1{path}?{urlencode(params)}"}]
-
-
 async def _list(req: ApiRequest, detail: bool) -> Response:
     state = state_of(req)
     version = req.version or Version(2, 1)
-    req.enforce(P + ("servers:detail" if detail else "servers:index"), _own(req))
+    if detail:
+        req.enforce("os_compute_api:servers:detail", _own(req))
+    else:
+        req.enforce("os_compute_api:servers:index", _own(req))
     filters = _allowed_filters(req, version)
-    rows: list[ServerRecord] = await instance_queries.search(state.db, _query(req, filters, detail))
     checks = _python_filters(filters)
-    rows = [r for r in rows if all(check(r) for check in checks)]
-    rows = _page(req, rows, filters)
+    spec = PageSpec(paging.page_size(req), filters.get("marker"), paging.marker_not_listed)
+    rows: list[ServerRecord] = await instance_queries.search(
+        state.db,
+        _query(req, filters, detail),
+        spec,
+        (lambda r: all(check(r) for check in checks)) if checks else None,
+    )
     see = viewer(req)
     faults = {}
     if detail:
@@ -229,9 +213,9 @@ async def _list(req: ApiRequest, detail: bool) -> Response:
         if index % _VIEWS_PER_TURN == 0:
             await asyncio.sleep(0)  # a page of a thousand servers takes a while to render
     body: dict[str, Any] = {"servers": servers}
-    links = _links(req, "/servers/detail" if detail else "/servers", rows, filters)
-    if links:
-        body["servers_links"] = links
+    path = "/servers/detail" if detail else "/servers"
+    ids = [r.uuid for r in rows]
+    paging.add_next_link(body, "servers_links", req, path, limit=spec.limit, shown=ids)
     return json_response(body)
 
 

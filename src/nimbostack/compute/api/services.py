@@ -20,8 +20,6 @@ from nimbostack.core.api.schema import MAX_INT
 from nimbostack.core.errors import BadRequest, Conflict, NotFound
 from nimbostack.core.timeutil import iso
 
-P = "os_compute_api:os-services:"
-
 
 def _time(ts: float | None) -> str | None:
     value = iso(ts, micro=True)
@@ -52,7 +50,7 @@ def _view(req: ApiRequest, state: ApiState, row: Service, zones: dict[str, str])
 
 async def list_services(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "list")
+    req.enforce("os_compute_api:os-services:list")
     stmt = select(Service).order_by(Service.id)
     if req.query.get("host"):
         stmt = stmt.where(Service.host == req.query["host"])
@@ -101,7 +99,7 @@ async def _apply(state: ApiState, row: Service, values: dict[str, Any]) -> Servi
 
 async def update_service(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "update")
+    req.enforce("os_compute_api:os-services:update")
     if not (req.version or Version(2, 1)).matches("2.53"):
         return await _legacy_update(req, state, req.param("service_id"))
     body = await req.json(UPDATE_SCHEMA)
@@ -151,7 +149,7 @@ async def _legacy_update(req: ApiRequest, state: ApiState, verb: str) -> Respons
 
 async def delete_service(req: ApiRequest) -> Response:
     state = state_of(req)
-    req.enforce(P + "delete")
+    req.enforce("os_compute_api:os-services:delete")
     row = await _find(state, req.param("service_id"))
     async with state.db.session() as s:
         if row.binary == service_rows.COMPUTE:

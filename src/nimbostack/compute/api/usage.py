@@ -10,24 +10,21 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
-from sqlalchemy import Select, and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import or_, select
 from starlette.responses import Response
 
 from nimbostack.compute import states
 from nimbostack.compute.api import paging
-from nimbostack.compute.api.deps import public_url, state_of
+from nimbostack.compute.api.deps import state_of
 from nimbostack.compute.api.paging import MAX_LIMIT
 from nimbostack.compute.db.models import Instance
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
+from nimbostack.core.db.paging import Page, SortKey
 from nimbostack.core.errors import BadRequest, NotFound
 from nimbostack.core.timeutil import iso, parse_iso
-
-P = "os_compute_api:os-simple-tenant-usage:"
 
 
 def _period(req: ApiRequest) -> tuple[float, float]:
@@ -89,19 +86,6 @@ def _paging(req: ApiRequest) -> tuple[int, str | None]:
     return MAX_LIMIT if limit is None else limit, req.query.get("marker")
 
 
-async def _after(s: AsyncSession, stmt: Select[Instance], marker: str) -> Select[Instance]:
-    """The statement restricted to servers after ``marker`` in (project, uuid) order."""
-    found = await s.get(Instance, marker)
-    if found is None:
-        raise BadRequest(f"Marker {marker} could not be found.")
-    return stmt.where(
-        or_(
-            Instance.project_id > found.project_id,
-            and_(Instance.project_id == found.project_id, Instance.uuid > found.uuid),
-        )
-    )
-
-
 async def _servers(req: ApiRequest, project_id: str | None) -> tuple[list[Instance], int]:
     """One page of the servers that ran in the period, and the page size asked for."""
     start, end = _period(req)
@@ -113,11 +97,10 @@ async def _servers(req: ApiRequest, project_id: str | None) -> tuple[list[Instan
     )
     if project_id is not None:
         stmt = stmt.where(Instance.project_id == project_id)
+    # By project, then uuid: a project's servers come together on as few pages as can be.
+    page = Page(Instance.uuid, [SortKey("project_id", Instance.project_id)], limit, marker)
     async with state_of(req).db.reader() as s:
-        if marker is not None:
-            stmt = await _after(s, stmt, marker)
-        ordered = stmt.order_by(Instance.project_id, Instance.uuid).limit(limit)
-        return list((await s.scalars(ordered)).all()), limit
+        return list((await s.scalars(await page.apply(s, stmt))).all()), limit
 
 
 def _summaries(req: ApiRequest, rows: list[Instance]) -> dict[str, dict[str, Any]]:
@@ -130,15 +113,13 @@ def _summaries(req: ApiRequest, rows: list[Instance]) -> dict[str, dict[str, Any
 
 def _next_link(req: ApiRequest, path: str, rows: list[Instance], limit: int) -> Any:
     """Nova's "next" link: only from 2.40, and only when the page came back full."""
-    if not (req.version or Version(2, 1)).matches("2.40") or not rows or len(rows) < limit:
+    if not (req.version or Version(2, 1)).matches("2.40"):
         return None
-    params = [(k, v) for k, v in req.query.multi_items() if k != "marker"]
-    params.append(("marker", rows[-1].uuid))
-    return [{"rel": "next", "href": f"{public_url(req)}/v2.1{path}?{urlencode(params)}"}]
+    return paging.next_links(req, path, limit, [r.uuid for r in rows])
 
 
 async def list_usage(req: ApiRequest) -> Response:
-    req.enforce(P + "list")
+    req.enforce("os_compute_api:os-simple-tenant-usage:list")
     rows, limit = await _servers(req, None)
     detailed = req.query_bool("detailed")
     result = []
@@ -155,7 +136,7 @@ async def list_usage(req: ApiRequest) -> Response:
 
 async def show_usage(req: ApiRequest) -> Response:
     project_id = req.param("project_id")
-    req.enforce(P + "show", {"project_id": project_id})
+    req.enforce("os_compute_api:os-simple-tenant-usage:show", {"project_id": project_id})
     rows, limit = await _servers(req, project_id)
     # No server in this page (none at all, or paged past the last): an empty object.
     body: dict[str, Any] = {"tenant_usage": _summaries(req, rows).get(project_id, {})}

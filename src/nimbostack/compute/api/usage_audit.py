@@ -20,7 +20,6 @@ from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
 from nimbostack.core.errors import BadRequest
 
-P = "os_compute_api:os-instance-usage-audit-log:"
 _FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f")
 
 
@@ -64,12 +63,12 @@ async def _report(req: ApiRequest, before: dt.datetime) -> dict[str, Any]:
 
 
 async def list_audit_logs(req: ApiRequest) -> Response:
-    req.enforce(P + "list")
+    req.enforce("os_compute_api:os-instance-usage-audit-log:list")
     report = await _report(req, dt.datetime.now(dt.UTC).replace(tzinfo=None))
     return json_response({"instance_usage_audit_logs": report})
 
 
 async def show_audit_log(req: ApiRequest) -> Response:
-    req.enforce(P + "show")
+    req.enforce("os_compute_api:os-instance-usage-audit-log:show")
     before = parse_before(req.param("before"))
     return json_response({"instance_usage_audit_log": await _report(req, before)})

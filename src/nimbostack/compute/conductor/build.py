@@ -21,7 +21,7 @@ from nimbostack.compute.messages import (
 )
 from nimbostack.compute.objects.faults import NO_VALID_HOST
 from nimbostack.compute.scheduler.request_spec import RequestSpec
-from nimbostack.compute.state import ComputeState
+from nimbostack.compute.service_state import ComputeState
 from nimbostack.core.context import RequestContext
 from nimbostack.core.rpc import RpcError
 
@@ -137,7 +137,7 @@ async def build_failed(
         instance = await records.get_instance(state, uuid, read_deleted=False)
     except InstanceNotFound:
         return
-    if instance["vm_state"] != states.BUILDING:
+    if instance.vm_state != states.BUILDING:
         return
     if not reschedule:
         LOG.info("build of %s aborted on %s: %s", uuid, host, reason)
@@ -148,7 +148,7 @@ async def build_failed(
         await records.update_instance(state, uuid, reset, _BUILD_TASKS)
     except (InstanceNotFound, UnexpectedTaskState):
         return  # being deleted: the delete finishes the job
-    spec = RequestSpec.from_dict(spec_dict or instance["request_spec"])
+    spec = RequestSpec.from_dict(spec_dict or instance.request_spec)
     if host not in spec.attempts:
         spec.attempts.append(host)
     max_attempts = int(state.conf.compute.max_attempts)

@@ -13,7 +13,7 @@ from nimbostack.compute import states
 from nimbostack.compute.conductor import moves, records
 from nimbostack.compute.messages import EvacuateInstance, NoValidHost, SpawnOnHost
 from nimbostack.compute.objects import migrations
-from nimbostack.compute.state import ComputeState
+from nimbostack.compute.service_state import ComputeState
 from nimbostack.core.context import RequestContext
 
 LOG = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ async def evacuate(state: ComputeState, ctxt: RequestContext, msg: EvacuateInsta
             state,
             ctxt,
             instance,
-            flavor=instance["flavor"],
+            flavor=instance.flavor,
             force_host=msg.host,
             ignore_source=True,
         )
@@ -49,7 +49,7 @@ async def evacuate(state: ComputeState, ctxt: RequestContext, msg: EvacuateInsta
     )
     spawn = SpawnOnHost(
         instance_uuid=uuid,
-        image_ref=str(instance["image_ref"]),
+        image_ref=str(instance.image_ref),
         node=str(dest["nodename"]),
         request_id=ctxt.request_id,
         reason="evacuate",

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from nimbostack.compute.messages import AGENT, ReportHost
 from nimbostack.compute.objects import hosts, services
-from nimbostack.compute.state import ComputeState
+from nimbostack.compute.service_state import ComputeState
 from nimbostack.core.rpc import host_topic
 
 LOG = logging.getLogger(__name__)

@@ -14,6 +14,7 @@ from nimbostack.compute.conductor import (
     resize,
     shelve,
 )
+from nimbostack.compute.instance_record import InstanceRecord
 from nimbostack.compute.messages import (
     BuildFailed,
     BuildInstances,
@@ -32,7 +33,7 @@ from nimbostack.compute.messages import (
     UpdateInstance,
     UpdateMigration,
 )
-from nimbostack.compute.state import ComputeState
+from nimbostack.compute.service_state import ComputeState
 from nimbostack.core import tracing
 from nimbostack.core.context import RequestContext
 from nimbostack.core.rpc import handles
@@ -70,11 +71,11 @@ class ConductorManager:
             )
 
     @handles(GetInstance)
-    async def get_instance(self, _ctxt: RequestContext, msg: GetInstance) -> dict[str, Any]:
+    async def get_instance(self, _ctxt: RequestContext, msg: GetInstance) -> InstanceRecord:
         return await records.get_instance(self.state, msg.instance_uuid, msg.read_deleted)
 
     @handles(UpdateInstance)
-    async def update_instance(self, _ctxt: RequestContext, msg: UpdateInstance) -> dict[str, Any]:
+    async def update_instance(self, _ctxt: RequestContext, msg: UpdateInstance) -> InstanceRecord:
         return await records.update_instance(
             self.state, msg.instance_uuid, msg.values, msg.expected_task_state
         )
@@ -121,7 +122,7 @@ class ConductorManager:
     @handles(InstanceOffloaded)
     async def instance_offloaded(
         self, _ctxt: RequestContext, msg: InstanceOffloaded
-    ) -> dict[str, Any]:
+    ) -> InstanceRecord:
         return await records.instance_offloaded(
             self.state, msg.instance_uuid, msg.expected_task_state
         )

@@ -17,7 +17,7 @@ from nimbostack.compute.messages import (
     PreLiveMigration,
 )
 from nimbostack.compute.objects import migrations
-from nimbostack.compute.state import ComputeState
+from nimbostack.compute.service_state import ComputeState
 from nimbostack.core.context import RequestContext
 from nimbostack.core.rpc import RpcError
 
@@ -37,7 +37,7 @@ async def live_migrate(state: ComputeState, ctxt: RequestContext, msg: LiveMigra
             state,
             ctxt,
             instance,
-            flavor=instance["flavor"],
+            flavor=instance.flavor,
             force_host=msg.host,
             ignore_source=True,
         )
@@ -74,5 +74,5 @@ async def live_migrate(state: ComputeState, ctxt: RequestContext, msg: LiveMigra
         migrate_data=dict(migrate_data),
         request_id=ctxt.request_id,
     )
-    await state.rpc.cast_agent(ctxt, str(instance["host"]), go)
+    await state.rpc.cast_agent(ctxt, str(instance.host), go)
     await records.conductor_event(state, ctxt, uuid, EVENT, "finish")

@@ -14,10 +14,11 @@ from typing import Any
 from nimbostack.compute import states
 from nimbostack.compute.conductor import records
 from nimbostack.compute.db.models import Instance
+from nimbostack.compute.instance_record import InstanceRecord
 from nimbostack.compute.messages import InstanceNotFound, NoValidHost, SelectDestinations
 from nimbostack.compute.objects import instances, migrations
 from nimbostack.compute.scheduler.request_spec import RequestSpec
-from nimbostack.compute.state import ComputeState
+from nimbostack.compute.service_state import ComputeState
 from nimbostack.core.context import RequestContext
 from nimbostack.core.rpc import RpcError
 
@@ -32,8 +33,8 @@ _GIVE_BACK = {"reverted", "error", "failed"}
 
 async def start(
     state: ComputeState, uuid: str, migration_type: str, new_flavor_id: str | None = None
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Record the migration and hand it the instance's allocation. Returns both as dicts."""
+) -> tuple[InstanceRecord, dict[str, Any]]:
+    """Record the migration and hand it the instance's allocation. Returns both."""
     async with state.db.session() as session:
         instance = await instances.get(session, uuid)
         record = await migrations.create(
@@ -43,7 +44,7 @@ async def start(
             status="pre-migrating" if migration_type != migrations.LIVE else "accepted",
             new_flavor_id=new_flavor_id,
         )
-        pair = instances.to_dict(instance), migrations.to_dict(record)
+        pair = instances.to_record(instance), migrations.to_dict(record)
     if not await state.placement.move_allocations(uuid, pair[1]["uuid"]):
         await set_status(state, pair[1]["uuid"], "error")
         raise NoValidHost("The instance's allocation changed during the move; try again.")
@@ -53,28 +54,28 @@ async def start(
 async def schedule(
     state: ComputeState,
     ctxt: RequestContext,
-    instance: dict[str, Any],
+    instance: InstanceRecord,
     *,
     flavor: dict[str, Any],
     force_host: str | None,
     ignore_source: bool,
 ) -> dict[str, Any]:
     """Pick and claim a destination for the instance with ``flavor``."""
-    spec = RequestSpec.from_dict(instance["request_spec"] or {})
-    spec.project_id, spec.user_id = instance["project_id"], instance["user_id"]
+    spec = RequestSpec.from_dict(instance.request_spec or {})
+    spec.project_id, spec.user_id = instance.project_id, instance.user_id
     spec.flavor = flavor
     spec.num_instances = 1
     spec.force_host = force_host
-    spec.ignore_hosts = [instance["host"]] if ignore_source and instance["host"] else []
+    spec.ignore_hosts = [instance.host] if ignore_source and instance.host else []
     spec.attempts, spec.alternates = [], []
-    if instance.get("availability_zone") and not spec.availability_zone:
+    if instance.availability_zone and not spec.availability_zone:
         spec.availability_zone = None  # a move may leave a default zone (Nova does)
     try:
         selections = await state.rpc.call_scheduler(
             ctxt,
             SelectDestinations(
                 request_spec=spec.to_dict(),
-                instance_uuids=[instance["uuid"]],
+                instance_uuids=[instance.uuid],
                 return_alternates=False,
             ),
         )
@@ -146,7 +147,7 @@ async def update_migration(
         return migrations.to_dict(record)
 
 
-def old_vm_state(instance: dict[str, Any]) -> str:
+def old_vm_state(instance: InstanceRecord) -> str:
     """The vm_state to come back to after a move (active or stopped)."""
-    saved = (instance.get("system_metadata") or {}).get("old_vm_state")
+    saved = (instance.system_metadata or {}).get("old_vm_state")
     return str(saved) if saved in (states.ACTIVE, states.STOPPED) else states.ACTIVE

@@ -18,7 +18,7 @@ from nimbostack.compute import states
 from nimbostack.compute.conductor import build, records, shelve
 from nimbostack.compute.db.models import Instance
 from nimbostack.compute.objects import services, traces
-from nimbostack.compute.state import ComputeState
+from nimbostack.compute.service_state import ComputeState
 from nimbostack.core.context import RequestContext
 
 LOG = logging.getLogger(__name__)

@@ -13,8 +13,9 @@ from nimbostack.compute.db.models import (
     Instance,
     Migration,
 )
+from nimbostack.compute.instance_record import InstanceRecord
 from nimbostack.compute.objects import actions, faults, instances, server_groups
-from nimbostack.compute.state import ComputeState
+from nimbostack.compute.service_state import ComputeState
 from nimbostack.core.context import RequestContext
 
 LOG = logging.getLogger(__name__)
@@ -31,9 +32,9 @@ _OPEN_MIGRATIONS = (
 )
 
 
-async def get_instance(state: ComputeState, uuid: str, read_deleted: bool) -> dict[str, Any]:
+async def get_instance(state: ComputeState, uuid: str, read_deleted: bool) -> InstanceRecord:
     async with state.db.session() as session:
-        return instances.to_dict(await instances.get(session, uuid, read_deleted=read_deleted))
+        return instances.to_record(await instances.get(session, uuid, read_deleted=read_deleted))
 
 
 async def update_instance(
@@ -41,9 +42,9 @@ async def update_instance(
     uuid: str,
     values: dict[str, Any],
     expected: list[str | None] | None,
-) -> dict[str, Any]:
+) -> InstanceRecord:
     async with state.db.session() as session:
-        return instances.to_dict(await instances.update(session, uuid, values, expected))
+        return instances.to_record(await instances.update(session, uuid, values, expected))
 
 
 async def set_error(
@@ -147,7 +148,7 @@ async def instance_terminated(state: ComputeState, uuid: str) -> None:
 
 async def instance_offloaded(
     state: ComputeState, uuid: str, expected: list[str | None] | None
-) -> dict[str, Any]:
+) -> InstanceRecord:
     values = {
         "vm_state": states.SHELVED_OFFLOADED,
         "task_state": None,
@@ -156,7 +157,7 @@ async def instance_offloaded(
         "node": None,
     }
     current = await get_instance(state, uuid, read_deleted=False)
-    if expected is not None and current["task_state"] not in expected:
+    if expected is not None and current.task_state not in expected:
         return await update_instance(state, uuid, values, expected)  # raises the lost race
     await state.placement.delete_allocations(uuid)
     return await update_instance(state, uuid, values, expected)

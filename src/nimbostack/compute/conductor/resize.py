@@ -15,7 +15,7 @@ from nimbostack.compute import states
 from nimbostack.compute.conductor import moves, records
 from nimbostack.compute.messages import MigrateInstance, NoValidHost, PrepResize
 from nimbostack.compute.objects import migrations
-from nimbostack.compute.state import ComputeState
+from nimbostack.compute.service_state import ComputeState
 from nimbostack.core.context import RequestContext
 
 LOG = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ async def migrate_instance(state: ComputeState, ctxt: RequestContext, msg: Migra
     await records.conductor_event(state, ctxt, uuid, EVENT, "start")
     try:
         current = await records.get_instance(state, uuid, read_deleted=False)
-        flavor: dict[str, Any] = msg.flavor or current["flavor"]
+        flavor: dict[str, Any] = msg.flavor or current.flavor
         instance, migration = await moves.start(
             state, uuid, kind, str(flavor.get("flavorid", "")) or None
         )
@@ -51,11 +51,11 @@ async def migrate_instance(state: ComputeState, ctxt: RequestContext, msg: Migra
         dest_compute=dest["host"],
         dest_node=dest["nodename"],
     )
-    meta = {"old_vm_state": instance["vm_state"]}
+    meta = {"old_vm_state": instance.vm_state}
     await records.update_instance(
         state,
         uuid,
-        {"new_flavor": flavor, "old_flavor": instance["flavor"], "system_metadata": meta},
+        {"new_flavor": flavor, "old_flavor": instance.flavor, "system_metadata": meta},
         _EXPECTED,
     )
     prep = PrepResize(

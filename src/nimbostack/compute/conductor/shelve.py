@@ -6,6 +6,7 @@ snapshot), -1 never, N > 0 once the instance has been shelved for N seconds.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 
@@ -15,13 +16,14 @@ from nimbostack.compute import states
 from nimbostack.compute.conductor import moves, records
 from nimbostack.compute.db.models import Instance
 from nimbostack.compute.messages import (
-    InstanceAction,
     NoValidHost,
+    OffloadInstance,
     SpawnOnHost,
     UnexpectedTaskState,
     UnshelveInstance,
+    UnshelveOnHost,
 )
-from nimbostack.compute.state import ComputeState
+from nimbostack.compute.service_state import ComputeState
 from nimbostack.core.context import RequestContext
 
 LOG = logging.getLogger(__name__)
@@ -31,23 +33,20 @@ EVENT = "conductor_unshelve_instance"
 async def unshelve(state: ComputeState, ctxt: RequestContext, msg: UnshelveInstance) -> None:
     uuid = msg.instance_uuid
     instance = await records.get_instance(state, uuid, read_deleted=False)
-    if instance["vm_state"] == states.SHELVED and instance["host"]:
+    if instance.vm_state == states.SHELVED and instance.host:
         # Still on its host: just start it there again.
-        action = InstanceAction(
-            instance_uuid=uuid, action="unshelve_on_host", request_id=ctxt.request_id
-        )
-        await state.rpc.cast_agent(ctxt, str(instance["host"]), action)
+        start = UnshelveOnHost(instance_uuid=uuid, request_id=ctxt.request_id)
+        await state.rpc.cast_agent(ctxt, str(instance.host), start)
         return
     if msg.availability_zone:
-        spec = dict(instance["request_spec"] or {})
-        spec["availability_zone"] = msg.availability_zone
-        instance["request_spec"] = spec
+        spec = {**instance.request_spec, "availability_zone": msg.availability_zone}
+        instance = dataclasses.replace(instance, request_spec=spec)
     try:
         dest = await moves.schedule(
             state,
             ctxt,
             instance,
-            flavor=instance["flavor"],
+            flavor=instance.flavor,
             force_host=msg.host,
             ignore_source=False,
         )
@@ -66,8 +65,8 @@ async def unshelve(state: ComputeState, ctxt: RequestContext, msg: UnshelveInsta
         return
     values = {"host": dest["host"], "node": dest["nodename"]}
     await records.update_instance(state, uuid, values, [states.UNSHELVING])
-    meta = instance.get("system_metadata") or {}
-    image_ref = str(meta.get("shelved_image_id") or instance["image_ref"])
+    meta = instance.system_metadata or {}
+    image_ref = str(meta.get("shelved_image_id") or instance.image_ref)
     spawn = SpawnOnHost(
         instance_uuid=uuid,
         image_ref=image_ref,
@@ -104,8 +103,6 @@ async def offload_due(state: ComputeState, ctxt: RequestContext) -> int:
             )
         except UnexpectedTaskState:
             continue
-        action = InstanceAction(
-            instance_uuid=uuid, action="shelve_offload", request_id=ctxt.request_id
-        )
-        await state.rpc.cast_agent(ctxt, host, action)
+        offload = OffloadInstance(instance_uuid=uuid, request_id=ctxt.request_id)
+        await state.rpc.cast_agent(ctxt, host, offload)
     return len(due)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,8 @@ from nimbostack.compute.db.models import Flavor, FlavorAccess
 from nimbostack.core.context import RequestContext
 from nimbostack.core.db import Database
 from nimbostack.core.db.locks import get_for_update
-from nimbostack.core.errors import BadRequest, Conflict, NotFound
+from nimbostack.core.db.paging import Page, SortKey
+from nimbostack.core.errors import ApiError, Conflict, NotFound
 
 DEFAULT_FLAVORS = [
     # flavorid, name, vcpus, memory_mb, root_gb
@@ -117,7 +119,10 @@ SORT_KEYS = {
 }
 
 
-async def query(db: Database, ctx: RequestContext, q: FlavorQuery) -> list[Flavor]:
+async def query(
+    db: Database, ctx: RequestContext, q: FlavorQuery, marker_error: Callable[[str], ApiError]
+) -> list[Flavor]:
+    """One page of the flavors the caller may see; ``marker_error`` for an unknown marker."""
     stmt = select(Flavor).where(Flavor.memory_mb >= q.min_ram, Flavor.root_gb >= q.min_disk)
     if not ctx.is_admin:
         granted = select(FlavorAccess.flavorid).where(FlavorAccess.project_id == ctx.project_id)
@@ -127,16 +132,10 @@ async def query(db: Database, ctx: RequestContext, q: FlavorQuery) -> list[Flavo
             stmt = stmt.where(or_(Flavor.is_public.is_(True), Flavor.flavorid.in_(granted)))
     elif q.is_public is not None:
         stmt = stmt.where(Flavor.is_public.is_(q.is_public))
-    column = SORT_KEYS[q.sort_key]
-    order = column.desc() if q.sort_dir == "desc" else column.asc()
-    async with db.session() as s:
-        rows = list((await s.scalars(stmt.order_by(order, Flavor.flavorid.asc()))).all())
-    if q.marker is not None:
-        ids = [f.flavorid for f in rows]
-        if q.marker not in ids:
-            raise BadRequest(f"marker [{q.marker}] not found")
-        rows = rows[ids.index(q.marker) + 1 :]
-    return rows[: q.limit] if q.limit is not None else rows
+    sort = [SortKey(q.sort_key, SORT_KEYS[q.sort_key], q.sort_dir != "desc")]
+    page = Page(Flavor.flavorid, sort, q.limit, q.marker, marker_error=marker_error)
+    async with db.reader() as s:
+        return list((await s.scalars(await page.apply(s, stmt))).all())
 
 
 async def create(db: Database, values: dict[str, Any]) -> Flavor:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,8 @@ from nimbostack.compute import states
 from nimbostack.compute.db.models import Instance, InstanceFault
 from nimbostack.compute.objects import instances
 from nimbostack.core.db import Database
+from nimbostack.core.db.paging import Page, SortKey
+from nimbostack.core.errors import ApiError
 
 _ROWS_PER_TURN = 200
 SORT_KEYS = {
@@ -46,7 +49,7 @@ SORT_KEYS = {
 
 @dataclass
 class InstanceQuery:
-    """SQL-side filters; the API applies the rest (regexes, status, tags) in Python."""
+    """SQL-side filters and order; the API applies the rest (regexes, status, tags) in Python."""
 
     project_id: str | None = None  # None: every project (admin all_tenants)
     host: str | None = None
@@ -55,6 +58,13 @@ class InstanceQuery:
     read_deleted: bool = False
     exact: dict[str, Any] = field(default_factory=dict)
     sort: list[tuple[str, str]] = field(default_factory=lambda: [("created_at", "desc")])
+
+    def order(self) -> list[SortKey]:
+        """The sort keys, then the uuid (newest first) so that every row has one place."""
+        keys = [SortKey(key, SORT_KEYS[key], direction != "desc") for key, direction in self.sort]
+        if all(k.column is not Instance.uuid for k in keys):
+            keys.append(SortKey("uuid", Instance.uuid, ascending=False))
+        return keys
 
 
 # What a listing shows of a server: every column but the bulky ones no view needs, and
@@ -69,20 +79,49 @@ _LISTED = [
 ]
 
 
-async def search(db: Database, q: InstanceQuery) -> list[Any]:
-    """The instances matching ``q``, in its order, as rows named like Instance attributes.
+@dataclass
+class PageSpec:
+    """Which page of a listing: at most ``limit`` rows after ``marker``, if it is listed."""
 
-    Rows, not ORM objects: a listing of a thousand servers builds no identity map. They
-    are fetched a few hundred at a time with a turn of the event loop in between, since
-    SQLite's statements run on it.
+    limit: int
+    marker: str | None
+    marker_error: Callable[[str], ApiError]
+
+
+async def search(
+    db: Database, q: InstanceQuery, spec: PageSpec, keep: Callable[[Any], bool] | None = None
+) -> list[Any]:
+    """One page of the instances matching ``q`` (and ``keep``), as rows named like Instance.
+
+    The page is cut in SQL. Rows that ``keep`` drops leave it short: the next rows are
+    then read after the last one seen, a batch at a time, until the page is full or the
+    listing ends. Rows, not ORM objects: a page of a thousand servers builds no identity
+    map, and a turn of the event loop between batches lets others in (SQLite runs on it).
     """
     found: list[Any] = []
+    cursor = spec.marker
     async with db.reader() as s:
-        result = await s.stream(_filtered(select(*_LISTED), q))
-        async for part in result.partitions(_ROWS_PER_TURN):
-            found.extend(part)
+        while len(found) < spec.limit:
+            wanted = spec.limit - len(found)
+            if keep is not None:
+                wanted = max(wanted, _ROWS_PER_TURN)
+            page = Page(Instance.uuid, q.order(), wanted, cursor, marker_error=spec.marker_error)
+            batch = await _batch(s, q, page)
+            found.extend(r for r in batch if keep is None or keep(r))
+            if len(batch) < wanted:
+                break
+            cursor = batch[-1].uuid
             await asyncio.sleep(0)
-    return found
+    return found[: spec.limit]
+
+
+async def _batch(s: AsyncSession, q: InstanceQuery, page: Page) -> list[Any]:
+    rows: list[Any] = []
+    result = await s.stream(await page.apply(s, _filtered(select(*_LISTED), q)))
+    async for part in result.partitions(_ROWS_PER_TURN):
+        rows.extend(part)
+        await asyncio.sleep(0)
+    return rows
 
 
 def _filtered(stmt: Select[Any], q: InstanceQuery) -> Select[Any]:
@@ -98,11 +137,7 @@ def _filtered(stmt: Select[Any], q: InstanceQuery) -> Select[Any]:
         stmt = stmt.where(Instance.deleted.is_(False))
     for name, value in q.exact.items():
         stmt = stmt.where(SORT_KEYS[name] == value)
-    order = []
-    for key, direction in q.sort:
-        column = SORT_KEYS[key]
-        order.append(column.desc() if direction == "desc" else column.asc())
-    return stmt.order_by(*order, Instance.uuid.desc())
+    return stmt
 
 
 async def find(db: Database, uuid: str, project_id: str | None) -> Instance | None:

@@ -1,4 +1,4 @@
-"""Instances: read, update with a task-state guard, and the dict form sent over the bus."""
+"""Instances: read, update with a task-state guard, and the record sent over the bus."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.compute.db.models import Instance
+from nimbostack.compute.instance_record import InstanceRecord
 from nimbostack.compute.messages import InstanceNotFound, UnexpectedTaskState
 
-# Columns an instance dict carries; "metadata" is the API name of metadata_.
+# Columns an instance record carries; "metadata" (the model's metadata_) is added apart.
 _FIELDS = [c.name for c in Instance.__table__.columns if c.name != "metadata"]
 _UPDATABLE = set(_FIELDS) - {"uuid", "project_id", "user_id", "created_at"}
 
@@ -29,11 +30,11 @@ async def flavor_totals(session: AsyncSession, *where: ColumnElement[bool]) -> d
     return {"count": int(row[0]), **{k: int(v) for k, v in zip(keys, row[1:], strict=True)}}
 
 
-def to_dict(instance: Instance) -> dict[str, Any]:
-    """The JSON form of an instance, as the conductor hands it to agents."""
-    data = {name: getattr(instance, name) for name in _FIELDS if name != "metadata_"}
+def to_record(instance: Instance) -> InstanceRecord:
+    """The instance as the conductor hands it to agents."""
+    data = {name: getattr(instance, name) for name in _FIELDS}
     data["metadata"] = dict(instance.metadata_ or {})
-    return data
+    return InstanceRecord(**data)
 
 
 async def get(session: AsyncSession, uuid: str, *, read_deleted: bool = False) -> Instance:

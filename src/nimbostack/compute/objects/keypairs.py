@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from nimbostack.compute.db.models import KeyPair
 from nimbostack.compute.objects import quotas
 from nimbostack.core.db import Database
+from nimbostack.core.db.paging import Page
 from nimbostack.core.errors import BadRequest, Conflict, Forbidden, NotFound
 
 
@@ -136,15 +137,11 @@ async def get(db: Database, user_id: str, name: str) -> KeyPair:
 async def list_for(
     db: Database, user_id: str, limit: int | None = None, marker: str | None = None
 ) -> list[KeyPair]:
-    stmt = select(KeyPair).where(KeyPair.user_id == user_id).order_by(KeyPair.name)
-    async with db.session() as s:
-        rows = list((await s.scalars(stmt)).all())
-    if marker is not None:
-        names = [k.name for k in rows]
-        if marker not in names:
-            raise BadRequest(f"marker [{marker}] not found")
-        rows = rows[names.index(marker) + 1 :]
-    return rows[:limit] if limit is not None else rows
+    """The user's key pairs by name, one page of them: after ``marker``, at most ``limit``."""
+    page = Page(KeyPair.name, [], limit, marker)
+    async with db.reader() as s:
+        stmt = await page.apply(s, select(KeyPair).where(KeyPair.user_id == user_id))
+        return list((await s.scalars(stmt)).all())
 
 
 async def remove(db: Database, user_id: str, name: str) -> None:

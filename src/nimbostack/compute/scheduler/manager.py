@@ -26,7 +26,7 @@ from nimbostack.compute.scheduler.request_spec import (
     placement_resources,
     required_traits,
 )
-from nimbostack.compute.state import ComputeState
+from nimbostack.compute.service_state import ComputeState
 from nimbostack.core import tracing
 from nimbostack.core.context import RequestContext
 from nimbostack.core.rpc import handles

@@ -25,7 +25,7 @@ from nimbostack.core.rpc.errors import (
     RpcError,
 )
 from nimbostack.core.rpc.messages import Message, MessageRegistry
-from nimbostack.core.rpc.server import RpcServer, handles
+from nimbostack.core.rpc.server import RpcServer, handler_names, handles
 from nimbostack.core.rpc.transport import Subscription, Transport, host_topic
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "Subscription",
     "Transport",
     "get_transport",
+    "handler_names",
     "handles",
     "host_topic",
 ]

@@ -36,6 +36,8 @@ M = TypeVar("M", bound=Message)
 R = TypeVar("R")
 HandlerMethod = Callable[[E, RequestContext, M], Awaitable[R]]
 _Bound = Callable[[RequestContext, Any], Awaitable[Any]]
+# Told of a cast that could not be handled: (context, message name, its args, the error).
+FailedCast = Callable[[RequestContext, str, dict[str, Any], BaseException], Awaitable[None]]
 _MARK = "_nimbostack_rpc_handles"
 
 
@@ -49,18 +51,24 @@ def handles(msg_type: type[M]) -> Callable[[HandlerMethod[E, M, R]], HandlerMeth
     return mark
 
 
-def _handlers_of(endpoint: object) -> dict[type[Message], _Bound]:
-    found: dict[type[Message], _Bound] = {}
-    for attr in dir(type(endpoint)):
-        msg_type = getattr(getattr(type(endpoint), attr, None), _MARK, None)
+def handler_names(endpoint_type: type) -> dict[type[Message], str]:
+    """The message types an endpoint class handles, each with its method's name."""
+    found: dict[type[Message], str] = {}
+    for attr in dir(endpoint_type):
+        msg_type = getattr(getattr(endpoint_type, attr, None), _MARK, None)
         if msg_type is None:
             continue
         if msg_type in found:
-            raise TypeError(f"{type(endpoint).__qualname__} handles {msg_type.name} twice")
-        found[msg_type] = getattr(endpoint, attr)
-    if not found:
-        raise TypeError(f"{type(endpoint).__qualname__} has no @handles methods")
+            raise TypeError(f"{endpoint_type.__qualname__} handles {msg_type.name} twice")
+        found[msg_type] = attr
     return found
+
+
+def _handlers_of(endpoint: object) -> dict[type[Message], _Bound]:
+    names = handler_names(type(endpoint))
+    if not names:
+        raise TypeError(f"{type(endpoint).__qualname__} has no @handles methods")
+    return {msg_type: getattr(endpoint, attr) for msg_type, attr in names.items()}
 
 
 class RpcServer:
@@ -70,6 +78,10 @@ class RpcServer:
     ``host_topic(topic, host)``, which is how an agent is reached on one host.
     ``max_concurrency`` bounds the handlers running at once; on RabbitMQ it is also the
     prefetch, the number of unacknowledged messages the broker hands this server.
+    ``on_failed_cast`` hears of every cast that found no handler here (an unknown name,
+    a version or shape this server cannot read) or whose handler raised an unexpected
+    error, so that the endpoint can repair what the sender left waiting; a failed call
+    needs no such hook, since its error goes back to its caller.
     """
 
     def __init__(
@@ -80,6 +92,7 @@ class RpcServer:
         *,
         service: str,
         max_concurrency: int = 64,
+        on_failed_cast: FailedCast | None = None,
         host: str | None = None,
     ) -> None:
         self.transport = transport
@@ -88,6 +101,7 @@ class RpcServer:
         self.max_concurrency = max_concurrency
         self.host = host
         self._handlers = _handlers_of(endpoint)
+        self.on_failed_cast = on_failed_cast
         self._registry = MessageRegistry(self._handlers)
         self._slots = asyncio.Semaphore(max_concurrency)
         self._subscriptions: list[Subscription] = []
@@ -163,14 +177,28 @@ class RpcServer:
     async def _dispatch(self, ctxt: RequestContext, env: Envelope) -> Reply:
         try:
             msg = self._registry.decode(env.name, env.version, env.args)
+        except RemoteExpectedError as exc:  # no handler, or a version or shape we cannot read
+            LOG.error("%s on %r cannot be handled: %s", env.name, self.topic, exc)
+            await self._failed_cast(ctxt, env, exc)
+            return Reply.failure(env.msg_id, exc)
+        try:
             result = await self._handlers[type(msg)](ctxt, msg)
         except RemoteExpectedError as exc:
             LOG.info("%s on %r raised %s: %s", env.name, self.topic, exc.wire_name(), exc)
             return Reply.failure(env.msg_id, exc)
         except Exception as exc:
             LOG.exception("%s on %r failed (request %s)", env.name, self.topic, ctxt.request_id)
+            await self._failed_cast(ctxt, env, exc)
             return Reply.failure(env.msg_id, exc)
         return Reply(env.msg_id, result=result)
+
+    async def _failed_cast(self, ctxt: RequestContext, env: Envelope, exc: BaseException) -> None:
+        if self.on_failed_cast is None or env.kind == "call":
+            return
+        try:
+            await self.on_failed_cast(ctxt, env.name, env.args, exc)
+        except Exception:
+            LOG.exception("could not clean up after %s on %r", env.name, self.topic)
 
     async def _send_reply(self, reply_to: str, reply: Reply) -> None:
         try:

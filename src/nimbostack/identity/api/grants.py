@@ -33,16 +33,26 @@ def _key(req: ApiRequest, actor: str, target: str, inherited: bool) -> GrantKey:
     return GrantKey(actor, req.param("actor_id"), target, target_id, inherited)
 
 
+# (target kind, action) -> the rule guarding it; system grants have rules per actor.
+_RULES: dict[tuple[str, str], str] = {
+    ("project", "list"): "identity:list_grants",
+    ("project", "check"): "identity:check_grant",
+    ("project", "create"): "identity:create_grant",
+    ("project", "revoke"): "identity:revoke_grant",
+    ("system/user", "list"): "identity:list_system_grants_for_user",
+    ("system/user", "check"): "identity:check_system_grant_for_user",
+    ("system/user", "create"): "identity:create_system_grant_for_user",
+    ("system/user", "revoke"): "identity:revoke_system_grant_for_user",
+    ("system/group", "list"): "identity:list_system_grants_for_group",
+    ("system/group", "check"): "identity:check_system_grant_for_group",
+    ("system/group", "create"): "identity:create_system_grant_for_group",
+    ("system/group", "revoke"): "identity:revoke_system_grant_for_group",
+}
+
+
 def _rule(key: GrantKey, action: str) -> str:
-    if key.target == "system":
-        plural = {
-            "list": "list_system_grants",
-            "check": "check_system_grant",
-            "create": "create_system_grant",
-            "revoke": "revoke_system_grant",
-        }[action]
-        return f"identity:{plural}_for_{key.actor}"
-    return f"identity:{action}_grant" if action != "list" else "identity:list_grants"
+    kind = f"system/{key.actor}" if key.target == "system" else "project"
+    return _RULES[kind, action]
 
 
 def _policy_target(key: GrantKey, role_id: str | None = None) -> dict[str, Any]:

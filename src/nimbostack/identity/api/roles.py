@@ -49,9 +49,19 @@ def view(req: ApiRequest, role: Role) -> dict[str, Any]:
     }
 
 
+# action -> (rule for a global role, rule for a domain-specific role)
+_RULES = {
+    "get": ("identity:get_role", "identity:get_domain_role"),
+    "create": ("identity:create_role", "identity:create_domain_role"),
+    "update": ("identity:update_role", "identity:update_domain_role"),
+    "delete": ("identity:delete_role", "identity:delete_domain_role"),
+}
+
+
 def _rule(action: str, role_domain: str | None) -> str:
     """Domain-specific roles have rules of their own (``identity:<action>_domain_role``)."""
-    return f"identity:{action}_domain_role" if role_domain else f"identity:{action}_role"
+    global_rule, domain_rule = _RULES[action]
+    return domain_rule if role_domain else global_rule
 
 
 def _target(role: Role) -> dict[str, Any]:

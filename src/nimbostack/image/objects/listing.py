@@ -1,7 +1,7 @@
 """Image listing: which images a caller sees, filtered, sorted and paged.
 
-Filters on columns and tags run in SQL; filters on custom properties and the
-marker run over the sorted result, which keeps paging correct for any sort keys.
+Everything runs in SQL: filters on columns, tags and custom properties, the order,
+and the page (core.db.paging), so a page reads only its own rows.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 
 from nimbostack.core.context import RequestContext
 from nimbostack.core.db import Database
-from nimbostack.core.errors import BadRequest
+from nimbostack.core.db.paging import Page, SortKey
 from nimbostack.image.db.models import Image, ImageMember, ImageTag
 
 SORT_KEYS = (
@@ -82,25 +82,20 @@ def _statement(query: ImageQuery, ctx: RequestContext) -> Select[Image]:
         stmt = stmt.where(Image.id.in_(tagged))
     if query.os_hidden is not None:
         stmt = stmt.where(Image.os_hidden == query.os_hidden)
-    order = [
-        getattr(Image, key).asc() if direction == "asc" else getattr(Image, key).desc()
-        for key, direction in query.sort
-    ]
-    return stmt.order_by(*order, Image.id.desc())
+    for name, value in query.properties.items():
+        stmt = stmt.where(Image.properties[name].as_string() == value)
+    return stmt
+
+
+def _page(query: ImageQuery) -> Page:
+    keys = [SortKey(key, getattr(Image, key), direction == "asc") for key, direction in query.sort]
+    if all(k.name != "id" for k in keys):
+        keys.append(SortKey("id", Image.id, ascending=False))
+    return Page(Image.id, keys, query.limit, query.marker)
 
 
 async def list_images(db: Database, ctx: RequestContext, query: ImageQuery) -> list[Image]:
-    async with db.session() as s:
-        rows = list((await s.scalars(_statement(query, ctx))).all())
-    if query.properties:
-        rows = [
-            row
-            for row in rows
-            if all(row.properties.get(k) == v for k, v in query.properties.items())
-        ]
-    if query.marker is not None:
-        ids = [row.id for row in rows]
-        if query.marker not in ids:
-            raise BadRequest(f"Marker {query.marker} could not be found.")
-        rows = rows[ids.index(query.marker) + 1 :]
-    return rows[: query.limit]
+    """One page of the images the caller sees that match ``query``."""
+    page = _page(query)
+    async with db.reader() as s:
+        return list((await s.scalars(await page.apply(s, _statement(query, ctx)))).all())

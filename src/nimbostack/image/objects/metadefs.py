@@ -10,12 +10,13 @@ import time
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import false, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from nimbostack.core.context import RequestContext
 from nimbostack.core.db import Database
-from nimbostack.core.errors import Conflict, NotFound
+from nimbostack.core.db.paging import Page, SortKey
+from nimbostack.core.errors import BadRequest, Conflict, NotFound
 from nimbostack.image.db.models import (
     MetadefAssociation,
     MetadefNamespace,
@@ -42,9 +43,17 @@ async def load(db: Database, ctx: RequestContext, name: str) -> MetadefNamespace
 
 
 async def list_visible(
-    db: Database, ctx: RequestContext, visibility: str | None, resource_types: list[str]
+    db: Database,
+    ctx: RequestContext,
+    visibility: str | None,
+    resource_types: list[str],
+    page: Page,
 ) -> list[MetadefNamespace]:
-    stmt = select(MetadefNamespace).order_by(MetadefNamespace.created_at, MetadefNamespace.id)
+    """One page of the namespaces the caller may see, oldest first."""
+    stmt = select(MetadefNamespace)
+    if not ctx.is_admin:
+        mine = MetadefNamespace.owner == ctx.project_id if ctx.project_id else false()
+        stmt = stmt.where(or_(MetadefNamespace.visibility == "public", mine))
     if visibility is not None:
         stmt = stmt.where(MetadefNamespace.visibility == visibility)
     if resource_types:
@@ -52,9 +61,23 @@ async def list_visible(
             MetadefAssociation.resource_type.in_(resource_types)
         )
         stmt = stmt.where(MetadefNamespace.id.in_(linked))
-    async with db.session() as s:
-        rows = (await s.scalars(stmt)).all()
-    return [ns for ns in rows if can_see(ns, ctx)]
+    async with db.reader() as s:
+        return list((await s.scalars(await page.apply(s, stmt))).all())
+
+
+def oldest_first(limit: int, marker: str | None) -> Page:
+    """A page of namespaces in creation order, after the ``marker`` namespace's name."""
+    keys = [
+        SortKey("created_at", MetadefNamespace.created_at),
+        SortKey("id", MetadefNamespace.id),
+    ]
+    return Page(
+        MetadefNamespace.namespace,
+        keys,
+        limit,
+        marker,
+        marker_error=lambda name: BadRequest(f"Marker namespace {name} could not be found."),
+    )
 
 
 async def create(db: Database, values: dict[str, Any]) -> MetadefNamespace:

@@ -36,8 +36,8 @@ async def list_namespaces(req: ApiRequest) -> Response:
     if visibility not in (None, "public", "private"):
         raise BadRequest(f"Invalid visibility {visibility!r}: use public or private.")
     types = [t for t in (req.query.get("resource_types") or "").split(",") if t]
-    rows = await metadefs.list_visible(state.db, req.context, visibility, types)
-    rows = _page(rows, req.query.get("marker"), _limit(req))
+    page = metadefs.oldest_first(_limit(req), req.query.get("marker"))
+    rows = await metadefs.list_visible(state.db, req.context, visibility, types, page)
     body: dict[str, Any] = {
         "namespaces": [await _full_view(req, ns, contents=False) for ns in rows],
         "first": BASE,
@@ -54,15 +54,6 @@ def _limit(req: ApiRequest) -> int:
     if limit is None:
         raise BadRequest(f"Invalid limit {shown(raw)}: a non-negative integer is required.")
     return min(limit, int(state_of(req).conf.api_limit_max))
-
-
-def _page(rows: list[MetadefNamespace], marker: str | None, limit: int) -> list[MetadefNamespace]:
-    if marker is not None:
-        names = [ns.namespace for ns in rows]
-        if marker not in names:
-            raise BadRequest(f"Marker namespace {marker} could not be found.")
-        rows = rows[names.index(marker) + 1 :]
-    return rows[:limit]
 
 
 async def create_namespace(req: ApiRequest) -> Response:
