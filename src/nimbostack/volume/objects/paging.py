@@ -15,8 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nimbostack.core.api.params import parse_int
-from nimbostack.core.api.schema import MAX_BIGINT
+from nimbostack.core.db import paging as core_paging
 from nimbostack.core.errors import BadRequest
 
 MAX_LIMIT = 1000
@@ -72,10 +71,8 @@ def _key(name: str, direction: str, columns: dict[str, Any]) -> SortKey:
 
 
 def parse_limit(raw: str | None) -> int:
-    if raw is None or raw == "":
-        return MAX_LIMIT
-    # Any non-negative 64-bit number is accepted and cut to the largest page.
-    return min(parse_int(raw, "limit", 0, MAX_BIGINT, kind="query parameter"), MAX_LIMIT)
+    """The page size: any 64-bit number cut to MAX_LIMIT; absent or 0 is MAX_LIMIT (Cinder)."""
+    return core_paging.parse_limit(raw, max_limit=MAX_LIMIT) or MAX_LIMIT
 
 
 def ordered(stmt: Select[Any], keys: Sequence[SortKey]) -> Select[Any]:
