@@ -1,8 +1,7 @@
 """Benchmark: image upload and download throughput over loopback, against a raw `cp`.
 
-Starts a cloud with `nimbostack up` in a temporary data dir (and, while the image
-service is not yet part of it, the image service alone in its own process), makes a
-1 GiB file of random bytes, then measures on the same disk in the same run:
+Starts a cloud with `nimbostack up` in a temporary data dir, makes a 1 GiB file of
+random bytes, then measures on the same disk in the same run:
 
 - ``cp`` of the file (plus ``sync`` of the copy, since the store fsyncs),
 - ``PUT /v2/images/{id}/file`` (streamed from the file, 1 MiB chunks),
@@ -28,8 +27,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.functional.image.conftest import _ensure_catalog, _start  # noqa: E402
-from tests.support.cloud import RunningCloud, free_port  # noqa: E402
+from tests.support.cloud import RunningCloud  # noqa: E402
 
 CHUNK = 1024 * 1024
 
@@ -97,21 +95,10 @@ def main() -> None:
         work = Path(tmp)
         (work / "cloud").mkdir()
         cloud = RunningCloud.start(work / "cloud")
-        proc = None
         try:
-            if "image" in cloud.ports:
-                url, pid = cloud.url("image"), cloud.proc.pid  # type: ignore[union-attr]
-            else:
-                port = free_port()
-                (work / "image").mkdir()
-                proc = _start(cloud, work / "image", port, {})
-                url, pid = f"http://127.0.0.1:{port}", proc.pid
-                _ensure_catalog(cloud, url)
+            url, pid = cloud.url("image"), cloud.proc.pid  # type: ignore[union-attr]
             _run(cloud, url, pid, work, mib)
         finally:
-            if proc is not None:
-                proc.terminate()
-                proc.wait()
             cloud.stop()
 
 

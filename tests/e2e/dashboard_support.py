@@ -11,17 +11,17 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
 
 from tests.support.cloud import RunningCloud
+from tests.support.requires import require
+from tests.support.waiting import wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -40,8 +40,7 @@ COMPUTE = {"OpenStack-API-Version": "compute 2.96"}
 
 
 def require_chromium() -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: make test-deps installs it")
+    require(Path(CHROMIUM).exists(), "chromium", "the dashboard is tested in a real browser")
 
 
 @contextmanager
@@ -105,15 +104,6 @@ def mark_page(page: Page) -> None:
 
 def still_marked(page: Page) -> bool:
     return bool(page.evaluate("window.__nimbo_marker === 42"))
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 # ---------------------------------------------------------------- REST set-up

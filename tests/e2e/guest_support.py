@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from nimbostack.guest_image.builder import parse_boot_marker, parse_tick_marker
 from tests.support.cloud import RunningCloud
+from tests.support.requires import require_tools
 
 BOOT_TIMEOUT = 90.0
 IMAGE = "nimbo-guest"
@@ -40,9 +40,7 @@ _TOOLS = ("qemu-system-x86_64", "qemu-img", "genisoimage")
 
 
 def require_qemu() -> None:
-    missing = [tool for tool in _TOOLS if shutil.which(tool) is None]
-    if missing:
-        pytest.skip(f"missing host tools: {', '.join(missing)}")
+    require_tools(*_TOOLS, why="real guests run under QEMU")
 
 
 @contextmanager

@@ -27,6 +27,7 @@ from nimbostack.guest_image.builder import (
     parse_boot_marker,
     parse_tick_marker,
 )
+from tests.support.requires import require_tools
 
 MARKER_TIMEOUT = 90.0
 _TOOLS = ("qemu-system-x86_64", "qemu-img", "genisoimage")
@@ -34,9 +35,7 @@ _TOOLS = ("qemu-system-x86_64", "qemu-img", "genisoimage")
 
 @pytest.fixture(scope="module")
 def guest_image() -> GuestImage:
-    missing = [tool for tool in _TOOLS if shutil.which(tool) is None]
-    if missing:
-        pytest.skip(f"missing host tools: {', '.join(missing)}")
+    require_tools(*_TOOLS, why="the QEMU driver runs real guests")
     return build_guest_image(default_cache_dir())
 
 

@@ -18,16 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from nimbostack.cmd.services import SERVICES
-from tests.support.cloud import RunningCloud, free_port
+from tests.support.cloud import RunningCloud
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not any(s.name == "compute" for s in SERVICES), reason="compute is not registered"
-    ),
-    pytest.mark.timeout(900),
-]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 SERVERS = 500
 HOSTS = 50
 FLAVOR = {"vcpus": 1, "ram": 512, "disk": 1}
@@ -39,7 +32,6 @@ def scale_env() -> dict[str, str]:
     return {
         "NIMBOSTACK_COMPUTE_AGENT__FAKE_HOSTS": str(HOSTS),
         "NIMBOSTACK_COMPUTE_AGENT__DRIVER": "fake",
-        "NIMBOSTACK_COMPUTE__METADATA_PORT": str(free_port()),
         "NIMBOSTACK_COMPUTE__QUOTA_INSTANCES": "-1",
         "NIMBOSTACK_COMPUTE__QUOTA_CORES": "-1",
         "NIMBOSTACK_COMPUTE__QUOTA_RAM": "-1",

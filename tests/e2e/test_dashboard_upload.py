@@ -14,7 +14,8 @@ import pytest
 from playwright.sync_api import Playwright, expect
 
 from tests.e2e import dashboard_support as ds
-from tests.support.cloud import VENV_BIN, RunningCloud, free_port
+from tests.support.cloud import VENV_BIN, RunningCloud
+from tests.support.ports import check_taken, free_port, start_retrying
 
 pytestmark = pytest.mark.e2e
 SIZE = 200 * 1024 * 1024
@@ -51,19 +52,39 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runnin
     """A cloud, and a dashboard of its own (`nimbostack serve dashboard`) in front of it."""
     data_dir: Path = tmp_path_factory.mktemp("dash-upload")
     cloud = RunningCloud.start(data_dir)
-    port = free_port()
-    env = {**cloud.env, "NIMBOSTACK_DASHBOARD__PORT": str(port)}
-    log = (data_dir / "dashboard.log").open("wb")
-    proc = subprocess.Popen([str(VENV_BIN / "nimbostack"), "serve", "dashboard"], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    log_path = data_dir / "dashboard.log"
+    chosen = [free_port()]
+
+    def start() -> tuple[subprocess.Popen[bytes], str]:
+        env = {**cloud.env, "NIMBOSTACK_DASHBOARD__PORT": str(chosen[0])}
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen([str(VENV_BIN / "nimbostack"), "serve", "dashboard"],
+                                    env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        base = f"http://127.0.0.1:{chosen[0]}"
+        try:
+            ds.wait_until(lambda: _answers(base) or proc.poll() is not None, 30, "the dashboard")
+            if proc.poll() is not None:
+                check_taken(log_path.read_text(errors="replace"))
+                raise AssertionError(f"the dashboard exited: {log_path.read_text()[-2000:]}")
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        return proc, base
+
+    def new_port() -> None:
+        chosen[0] = free_port()
+
     try:
-        ds.wait_until(lambda: _answers(base), 30, "the dashboard to answer")
+        proc, base = start_retrying(start, new_port)
+    except BaseException:
+        cloud.stop()
+        raise
+    try:
         yield cloud, base, proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-        log.close()
         cloud.stop()
 
 

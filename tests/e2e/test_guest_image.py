@@ -31,6 +31,7 @@ from nimbostack.guest_image.builder import (
     parse_boot_marker,
     parse_tick_marker,
 )
+from tests.support.requires import require_tools
 
 pytestmark = pytest.mark.e2e
 
@@ -105,9 +106,7 @@ def _drain(sock: socket.socket) -> None:
 
 @pytest.fixture(scope="session")
 def guest_image() -> GuestImage:
-    missing = [tool for tool in _REQUIRED_TOOLS if shutil.which(tool) is None]
-    if missing:
-        pytest.skip(f"missing host tools: {', '.join(missing)}")
+    require_tools(*_REQUIRED_TOOLS, why="the guest image boots under QEMU")
     return build_guest_image(default_cache_dir())
 
 

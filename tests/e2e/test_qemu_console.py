@@ -19,6 +19,7 @@ from nimbostack.core.runtime import bind_socket
 from nimbostack.guest_image.builder import GuestImage
 from tests.e2e import qemu_support as qs
 from tests.e2e.qemu_support import make_spec
+from tests.support.requires import require
 
 pytestmark = pytest.mark.e2e
 guest_image = qs.guest_image
@@ -31,8 +32,9 @@ NOVNC = Path("/usr/share/novnc")
 async def test_vnc_through_the_proxy(
     driver: QemuDriver, guest_image: GuestImage, host_dir: Path
 ) -> None:
-    if not (NOVNC / "vnc_lite.html").exists():
-        pytest.skip("noVNC is not installed (apt-get install novnc)")
+    require(
+        (NOVNC / "vnc_lite.html").exists(), "noVNC (apt-get install novnc)", "the proxy serves it"
+    )
     spec = make_spec(guest_image, "vm-vnc")
     await driver.spawn(spec)
     info = await driver.console(spec.uuid)

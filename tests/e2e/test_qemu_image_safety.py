@@ -23,6 +23,7 @@ from nimbostack.compute.agent.drivers.qemu.qmp import qmp_execute
 from tests.e2e import qemu_support as qs
 from tests.e2e.guest_support import qemu_pids
 from tests.support.dangerous_images import BY_NAME, host_secret
+from tests.support.requires import require_tools
 
 pytestmark = pytest.mark.e2e
 host_dir = qs.host_dir
@@ -41,6 +42,7 @@ async def _open_files(guests: Guests, paths: GuestPaths, bases: dict[str, chain.
 
 
 async def test_qemu_never_opens_what_the_base_names(host_dir: Path) -> None:
+    require_tools("qemu-img", "qemu-system-x86_64", why="real QEMU opens the disks")
     secret = host_secret(host_dir)
     base = BY_NAME["qcow2-backing"].make(host_dir, secret)
     guests = Guests(qs.settings(), Layout(host_dir / "host1"))
@@ -58,6 +60,7 @@ async def test_qemu_never_opens_what_the_base_names(host_dir: Path) -> None:
 
 
 async def test_the_driver_refuses_before_starting_qemu(host_dir: Path) -> None:
+    require_tools("qemu-img", "qemu-system-x86_64", why="real QEMU opens the disks")
     secret = host_secret(host_dir)
     base = BY_NAME["qcow2-backing"].make(host_dir, secret)
     guests = Guests(qs.settings(), Layout(host_dir / "host1"))

@@ -4,10 +4,12 @@ Every callback the stock asyncio loop runs during a test's call phase is timed b
 CPU time it uses (core/loopwatch.py); one over LOOP_WATCH_MS fails the test, as does
 one that waits (sleep, I/O) past WALL_LIMIT_MS without being preempted. Fixture
 set-up and tear-down (migrations, seeding) are not timed: they are not requests. A
-module may allow more with ``pytest.mark.loop_watch_ms(N)``, saying why. Tests on the
-suite's `nimbostack up` (the ``cloud`` fixture) are not timed here: this loop runs
-only their client, and the cloud's process watches its own loop; ``0`` does the same
-for other tests whose services run in a process of their own.
+module may allow more with ``pytest.mark.loop_watch_ms(N)``, saying why. Services a
+test runs on a loop in a thread of this process (tests/support/local_cloud.py) are
+timed too. Tests on a `nimbostack up` subprocess (a ``RunningCloud`` argument) are
+not timed here: this loop runs only their client, and the cloud's process watches its
+own loop; ``0`` does the same for other tests whose services run in a process of
+their own.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Iterator
 import pytest
 
 from nimbostack.core.loopwatch import Blocked, LoopWatch, patch_handles
-from tests.support.cloud import LOOP_WATCH_MS
+from tests.support.cloud import LOOP_WATCH_MS, RunningCloud
 
 # A callback that sleeps or waits on I/O while it keeps its core blocks the loop too;
 # the bound is looser than for CPU, since SQLite's occasional fsync (statements run
@@ -29,7 +31,8 @@ WALL_LIMIT_MS = 4 * LOOP_WATCH_MS
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     marker = item.get_closest_marker("loop_watch_ms")
     limit = float(marker.args[0]) if marker else LOOP_WATCH_MS
-    if limit == 0 or "cloud" in getattr(item, "fixturenames", ()):
+    funcargs = getattr(item, "funcargs", {})
+    if limit == 0 or any(isinstance(arg, RunningCloud) for arg in funcargs.values()):
         # The services run in the cloud's own process, which watches its loop itself.
         return (yield)
     watch = LoopWatch(limit, wall_limit_ms=max(WALL_LIMIT_MS, 2 * limit))

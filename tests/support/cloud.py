@@ -1,11 +1,11 @@
-"""A real `nimbostack up` in a subprocess, on free ports, with helpers to drive it."""
+"""A real `nimbostack up` in a subprocess, on ports it binds itself, with helpers to drive it."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
-import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -28,14 +28,11 @@ LOOP_WATCH_MS = 50
 # a busy machine), so the cloud allows twice the usual time.
 CLOUD_LOOP_WATCH_MS = 2 * LOOP_WATCH_MS
 
+# Clients share one TLS context, made once: loading the CA certificates for each new
+# client costs more CPU than the functional tests' loop watch allows one callback.
+CLIENT_TLS = ssl.create_default_context()
 VENV_BIN = Path(sys.executable).parent
 OPENSTACK = str(VENV_BIN / "openstack")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -47,8 +44,103 @@ class Account:
     user_id: str = ""
 
 
+class CloudAccess:
+    """Addresses and credentials of a cloud the suite started, used over its REST APIs.
+
+    ``RunningCloud`` (a `nimbostack up` process) and ``LocalCloud`` (services on a loop
+    of this process, tests/support/local_cloud.py) both keep the bootstrap passwords in
+    ``data_dir`` and the ports their services bound in ``ports``.
+    """
+
+    data_dir: Path
+    ports: dict[str, int]
+    _tokens: dict[str, str]
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    @property
+    def auth_url(self) -> str:
+        return f"{self.url('identity')}/v3"
+
+    def password(self, user: str) -> str:
+        return (self.data_dir / f"{user}-password").read_text().strip()
+
+    @property
+    def admin(self) -> Account:
+        return Account("admin", self.password("admin"), "admin")
+
+    @property
+    def demo(self) -> Account:
+        return Account("demo", self.password("demo"), "demo")
+
+    def token(
+        self, user: str, password: str, project: str | None = None, system: bool = False
+    ) -> str:
+        key = f"{user}/{password}/{project}/{system}"
+        if key not in self._tokens:
+            self._tokens[key] = self.issue_token(user, password, project, system)
+        return self._tokens[key]
+
+    def issue_token(
+        self, user: str, password: str, project: str | None = None, system: bool = False
+    ) -> str:
+        scope: dict[str, Any] | None = None
+        if project:
+            scope = {"project": {"name": project, "domain": {"id": "default"}}}
+        elif system:
+            scope = {"system": {"all": True}}
+        auth: dict[str, Any] = {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {"name": user, "domain": {"id": "default"}, "password": password}
+                },
+            }
+        }
+        if scope:
+            auth["scope"] = scope
+        resp = httpx.post(
+            f"{self.auth_url}/auth/tokens", json={"auth": auth}, timeout=30, verify=CLIENT_TLS
+        )
+        assert resp.status_code == 201, resp.text
+        return resp.headers["X-Subject-Token"]
+
+    def admin_token(self) -> str:
+        return self.token("admin", self.password("admin"), "admin")
+
+    def project_token(self, user: str, password: str, project: str) -> str:
+        return self.token(user, password, project)
+
+    def make_project_user(self, prefix: str, role: str = "member") -> Account:
+        """A fresh project with a fresh user holding ``role`` on it (via the REST API)."""
+        name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+        headers = {"X-Auth-Token": self.admin_token()}
+        base = self.auth_url
+        with httpx.Client(timeout=30, verify=CLIENT_TLS) as http:
+            project = http.post(
+                f"{base}/projects",
+                headers=headers,
+                json={"project": {"name": name, "domain_id": "default"}},
+            )
+            assert project.status_code == 201, project.text
+            password = uuid.uuid4().hex
+            user = http.post(
+                f"{base}/users",
+                headers=headers,
+                json={"user": {"name": name, "domain_id": "default", "password": password}},
+            )
+            assert user.status_code == 201, user.text
+            roles = http.get(f"{base}/roles", headers=headers, params={"name": role})
+            role_id = roles.json()["roles"][0]["id"]
+            pid, uid = project.json()["project"]["id"], user.json()["user"]["id"]
+            grant = http.put(f"{base}/projects/{pid}/users/{uid}/roles/{role_id}", headers=headers)
+            assert grant.status_code == 204, grant.text
+        return Account(name, password, name, project_id=pid, user_id=uid)
+
+
 @dataclass
-class RunningCloud:
+class RunningCloud(CloudAccess):
     """A cloud started by the test suite; stop() ends it."""
 
     data_dir: Path
@@ -133,86 +225,6 @@ class RunningCloud:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-
-    # -- addresses and credentials -------------------------------------------------
-    def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports[service]}"
-
-    @property
-    def auth_url(self) -> str:
-        return f"{self.url('identity')}/v3"
-
-    def password(self, user: str) -> str:
-        return (self.data_dir / f"{user}-password").read_text().strip()
-
-    @property
-    def admin(self) -> Account:
-        return Account("admin", self.password("admin"), "admin")
-
-    @property
-    def demo(self) -> Account:
-        return Account("demo", self.password("demo"), "demo")
-
-    def token(
-        self, user: str, password: str, project: str | None = None, system: bool = False
-    ) -> str:
-        key = f"{user}/{password}/{project}/{system}"
-        if key not in self._tokens:
-            self._tokens[key] = self.issue_token(user, password, project, system)
-        return self._tokens[key]
-
-    def issue_token(
-        self, user: str, password: str, project: str | None = None, system: bool = False
-    ) -> str:
-        scope: dict[str, Any] | None = None
-        if project:
-            scope = {"project": {"name": project, "domain": {"id": "default"}}}
-        elif system:
-            scope = {"system": {"all": True}}
-        auth: dict[str, Any] = {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {"name": user, "domain": {"id": "default"}, "password": password}
-                },
-            }
-        }
-        if scope:
-            auth["scope"] = scope
-        resp = httpx.post(f"{self.auth_url}/auth/tokens", json={"auth": auth}, timeout=30)
-        assert resp.status_code == 201, resp.text
-        return resp.headers["X-Subject-Token"]
-
-    def admin_token(self) -> str:
-        return self.token("admin", self.password("admin"), "admin")
-
-    def project_token(self, user: str, password: str, project: str) -> str:
-        return self.token(user, password, project)
-
-    def make_project_user(self, prefix: str, role: str = "member") -> Account:
-        """A fresh project with a fresh user holding ``role`` on it (via the REST API)."""
-        name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-        headers = {"X-Auth-Token": self.admin_token()}
-        base = self.auth_url
-        project = httpx.post(
-            f"{base}/projects",
-            headers=headers,
-            json={"project": {"name": name, "domain_id": "default"}},
-        )
-        assert project.status_code == 201, project.text
-        password = uuid.uuid4().hex
-        user = httpx.post(
-            f"{base}/users",
-            headers=headers,
-            json={"user": {"name": name, "domain_id": "default", "password": password}},
-        )
-        assert user.status_code == 201, user.text
-        roles = httpx.get(f"{base}/roles", headers=headers, params={"name": role})
-        role_id = roles.json()["roles"][0]["id"]
-        pid, uid = project.json()["project"]["id"], user.json()["user"]["id"]
-        grant = httpx.put(f"{base}/projects/{pid}/users/{uid}/roles/{role_id}", headers=headers)
-        assert grant.status_code == 204, grant.text
-        return Account(name, password, name, project_id=pid, user_id=uid)
 
     # -- the unmodified openstack CLI ----------------------------------------------
     def cli_raw(

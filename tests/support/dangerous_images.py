@@ -17,10 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.requires import require_tools
+
 MIB = 1024 * 1024
 
 
 def qemu_img(*args: str) -> None:
+    require_tools("qemu-img", why="the cases are built with the real image tool")
     subprocess.run(["qemu-img", *args], check=True, capture_output=True)
 
 

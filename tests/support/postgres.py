@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL cluster for tests: initdb in a temp dir, one free port.
+"""A throwaway PostgreSQL cluster for tests: initdb in a temp dir, one free port (ports.py).
 
 PostgreSQL refuses to run as root, so under root the cluster belongs to the
 ``postgres`` system user (created by the Debian package); otherwise to the current
@@ -15,7 +15,6 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -26,6 +25,8 @@ from typing import IO
 import psycopg
 from psycopg import sql
 
+from tests.support.ports import check_taken, free_port, start_retrying
+
 PG_BIN = Path(os.environ.get("NIMBOSTACK_PG_BIN", "/usr/lib/postgresql/15/bin"))
 _DB_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -33,12 +34,6 @@ _DB_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 def postgres_available() -> bool:
     """Whether PostgreSQL server binaries are installed where this helper looks."""
     return (PG_BIN / "initdb").exists() and (PG_BIN / "postgres").exists()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class PostgresCluster:
@@ -54,6 +49,7 @@ class PostgresCluster:
         self.start_timeout = start_timeout
         self._owner = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
         self._process: subprocess.Popen[bytes] | None = None
+        self._log_start = 0  # where the current start's lines begin in server.log
 
     def url(self, database: str = "postgres") -> str:
         """The SQLAlchemy URL of ``database`` (psycopg 3 driver)."""
@@ -106,7 +102,15 @@ class PostgresCluster:
             raise RuntimeError("PostgreSQL is already running")
         if not self.data_dir.exists():
             self._initdb()
-        with (self.base_dir / "server.log").open("ab") as log:
+        return start_retrying(self._start_server, self._new_port)
+
+    def _new_port(self) -> None:
+        self.port = free_port()
+
+    def _start_server(self) -> PostgresCluster:
+        log_path = self.base_dir / "server.log"
+        self._log_start = log_path.stat().st_size if log_path.exists() else 0
+        with log_path.open("ab") as log:
             self._process = self._run_as_owner(
                 [str(PG_BIN / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
                  "-h", "127.0.0.1", "-k", str(self.base_dir), "-c", "fsync=off",
@@ -125,6 +129,8 @@ class PostgresCluster:
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:
                 self._process = None
+                _running.discard(self)
+                check_taken(self._log_since_start())
                 raise RuntimeError(f"PostgreSQL exited during start-up:\n{self._log_tail()}")
             try:
                 with psycopg.connect(self._conninfo()):
@@ -134,6 +140,11 @@ class PostgresCluster:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"PostgreSQL not ready: {last}\n{self._log_tail()}")
+
+    def _log_since_start(self) -> str:
+        with (self.base_dir / "server.log").open("rb") as log:
+            log.seek(self._log_start)
+            return log.read().decode(errors="replace")
 
     def _log_tail(self, lines: int = 30) -> str:
         try:

@@ -1,7 +1,7 @@
 """A throwaway RabbitMQ broker for tests: its own node name, ports and data directory.
 
 The broker runs from the installed ``rabbitmq-server`` scripts, without plugins, bound
-to 127.0.0.1 on free ports. `restart` stops it gracefully and starts it again on the
+to 127.0.0.1 on free ports (ports.py). `restart` stops it gracefully and starts it again on the
 same ports and data directory, so durable queues and persistent messages survive, as
 they would on a real broker restart. The Erlang port mapper (epmd) is started by the
 first broker if needed and left running: it is shared by every Erlang node.
@@ -22,6 +22,8 @@ import uuid
 from pathlib import Path
 from types import TracebackType
 
+from tests.support.ports import check_taken, free_port, start_retrying
+
 SERVER_SCRIPT = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
 # AMQP 0-9-1 protocol header; a ready broker answers with a Connection.Start frame.
 _AMQP_HEADER = b"AMQP\x00\x00\x09\x01"
@@ -31,12 +33,6 @@ _METHOD_FRAME = 1
 def rabbitmq_available() -> bool:
     """Whether a RabbitMQ server is installed on this machine."""
     return SERVER_SCRIPT.exists() and shutil.which("erl") is not None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def amqp_ready(port: int) -> bool:
@@ -63,6 +59,8 @@ class RabbitBroker:
         self.dist_port = free_port()
         self.start_timeout = start_timeout
         self._process: subprocess.Popen[bytes] | None = None
+        self._started = False  # once started, a restart keeps the same ports
+        self._log_start = 0  # where the current start's lines begin in the log
         self._write_config()
 
     @property
@@ -104,9 +102,24 @@ class RabbitBroker:
         }
 
     def start(self) -> str:
-        """Start the broker and wait until it accepts AMQP; returns `url`."""
+        """Start the broker and wait until it accepts AMQP; returns `url`.
+
+        A first start moves to fresh ports if one was taken meanwhile; a restart keeps
+        its ports, which clients already know.
+        """
         if self._process is not None:
             raise RuntimeError(f"broker {self.node} is already running")
+        if self._started:
+            return self._start_node()
+        url = start_retrying(self._start_node, self._new_ports)
+        self._started = True
+        return url
+
+    def _new_ports(self) -> None:
+        self.port, self.dist_port = free_port(), free_port()
+
+    def _start_node(self) -> str:
+        self._log_start = self.log_file.stat().st_size if self.log_file.exists() else 0
         with self.log_file.open("ab") as out:
             # Run the packaged script directly: the /usr/sbin wrapper would switch to
             # the rabbitmq user, who cannot write our temp dir.
@@ -128,6 +141,8 @@ class RabbitBroker:
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:
                 self._process = None
+                _running.discard(self)
+                check_taken(self._log_since_start())
                 raise RuntimeError(f"RabbitMQ exited during start-up:\n{self._log_tail()}")
             if amqp_ready(self.port):
                 return
@@ -136,6 +151,11 @@ class RabbitBroker:
         raise RuntimeError(
             f"RabbitMQ not ready after {self.start_timeout:g} s:\n{self._log_tail()}"
         )
+
+    def _log_since_start(self) -> str:
+        with self.log_file.open("rb") as log:
+            log.seek(self._log_start)
+            return log.read().decode(errors="replace")
 
     def _log_tail(self, lines: int = 30) -> str:
         try:

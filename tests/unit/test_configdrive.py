@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from nimbostack.compute.configdrive import (
     ec2_instance_id,
     openstack_metadata_files,
 )
+from tests.support.requires import require_tools
 
 UUID = "6f1a2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b"
 KEYS = {"alice": "ssh-ed25519 AAAAC3Nza alice@laptop\n", "bob": "ssh-rsa AAAAB3Nza bob@desk"}
@@ -123,8 +123,7 @@ def test_ec2_meta_data() -> None:
 
 @pytest.mark.parametrize("bad", ["../escape", "/etc/passwd", "openstack/../../x", "a/./b", ""])
 def test_paths_outside_the_drive_are_rejected(bad: str, tmp_path: Path) -> None:
-    if shutil.which("genisoimage") is None and shutil.which("xorriso") is None:
-        pytest.skip("no ISO tool")
+    require_tools("genisoimage", why="the config drive is an ISO")
     with pytest.raises(ValueError, match="invalid config drive path"):
         build_config_drive({bad: b"x"}, tmp_path / "drive.iso")
     assert not (tmp_path / "drive.iso").exists()
@@ -135,8 +134,7 @@ def _isoinfo(*args: str) -> str:
 
 
 def test_iso_has_label_and_readable_files(tmp_path: Path) -> None:
-    if shutil.which("genisoimage") is None or shutil.which("isoinfo") is None:
-        pytest.skip("genisoimage/isoinfo not installed")
+    require_tools("genisoimage", "isoinfo", why="the config drive is an ISO read back here")
     files = _files()
     iso = build_config_drive(files, tmp_path / "cfg" / "disk.config")
 

@@ -30,7 +30,7 @@ from nimbostack.compute.conductor.manager import ConductorManager
 from nimbostack.compute.credentials import StaticAuth
 from nimbostack.compute.db.models import Base, Instance, ServerGroup
 from nimbostack.compute.messages import CONDUCTOR, SCHEDULER, BuildInstances
-from nimbostack.compute.objects import actions
+from nimbostack.compute.objects import actions, services
 from nimbostack.compute.rpcapi import ComputeRpc
 from nimbostack.compute.scheduler.manager import SchedulerManager
 from nimbostack.compute.scheduler.request_spec import RequestSpec
@@ -45,6 +45,7 @@ from nimbostack.core.rpc import RpcServer, get_transport
 from nimbostack.core.service import api_app
 from nimbostack.placement.service import API as PLACEMENT_API
 from tests.functional.placement.conftest import StubValidator, make_state
+from tests.support.waiting import await_until
 
 SMALL = {
     "flavorid": "1",
@@ -227,6 +228,19 @@ class FlowCloud:
                     f"host={inst.host}"
                 )
             await asyncio.sleep(0.02)
+
+    async def host_is_down(self, host: str) -> bool:
+        """Whether the conductor now counts ``host``'s agent as down (no recent heartbeat)."""
+        async with self.state.db.session() as s:
+            svc = (await services.by_host(s)).get(host)
+        down_after = float(self.conf.compute.service_down_time)
+        return svc is not None and not services.is_up(svc, down_after)
+
+    async def wait_host_down(self, host: str) -> None:
+        # A killed agent stops its heartbeats; its host is down once the last one ages
+        # past service_down_time.
+        timeout = float(self.conf.compute.service_down_time) + 10.0
+        await await_until(lambda: self.host_is_down(host), timeout, f"{host} seen down")
 
     async def wait_state(self, uuid_: str, vm_state: str, timeout: float = 10.0) -> Instance:
         return await self.wait(

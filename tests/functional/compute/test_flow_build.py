@@ -16,6 +16,7 @@ from nimbostack.compute.db.models import InstanceAction, InstanceActionEvent
 from nimbostack.compute.messages import TerminateInstance
 from nimbostack.compute.objects import faults
 from tests.functional.compute.flow_support import LARGE, LOOP_WATCH, SMALL, FlowCloud
+from tests.support.waiting import await_until
 
 pytestmark = LOOP_WATCH
 
@@ -43,14 +44,19 @@ async def test_build_records_the_agent_event(flow: FlowCloud) -> None:
     await flow.add_host("h1")
     (uuid,) = await flow.boot()
     await flow.wait_state(uuid, states.ACTIVE)
-    await asyncio.sleep(0.1)  # events are casts
-    async with flow.state.db.session() as s:
-        rows = await s.execute(
-            select(InstanceActionEvent.event, InstanceActionEvent.result)
-            .join(InstanceAction, InstanceAction.id == InstanceActionEvent.action_id)
-            .where(InstanceAction.instance_uuid == uuid)
-        )
-        events = dict(rows.all())
+
+    async def finished_events() -> dict[str, str | None]:
+        async with flow.state.db.session() as s:
+            rows = await s.execute(
+                select(InstanceActionEvent.event, InstanceActionEvent.result)
+                .join(InstanceAction, InstanceAction.id == InstanceActionEvent.action_id)
+                .where(InstanceAction.instance_uuid == uuid)
+            )
+            events = dict(rows.tuples().all())
+        return events if events and all(events.values()) else {}
+
+    # The agent's events are casts: they may land after the instance is ACTIVE.
+    events = await await_until(finished_events, 10, "the build's action event recorded")
     assert events == {"compute_build_and_run_instance": "Success"}
 
 
@@ -166,10 +172,14 @@ async def test_killed_agent_build_is_rescheduled_and_leaks_nothing(flow: FlowClo
     hang = asyncio.Event()
     d1 = await flow.add_host("h1")
     original = d1.spawn
+    late_spawn_done = asyncio.Event()
 
     async def stuck(spec):  # type: ignore[no-untyped-def]
         await hang.wait()
-        await original(spec)
+        try:
+            await original(spec)
+        finally:
+            late_spawn_done.set()
 
     d1.spawn = stuck  # type: ignore[method-assign]
     (uuid,) = await flow.boot(force_host="h1")
@@ -182,7 +192,7 @@ async def test_killed_agent_build_is_rescheduled_and_leaks_nothing(flow: FlowClo
         from nimbostack.compute.objects import instances
 
         await instances.update(s, uuid, {"request_spec": spec})
-    await asyncio.sleep(1.2)
+    await flow.wait_host_down("h1")
     await flow.agents["h2"].agent.conductor.report(flow.ctx, *await _report_args(flow, "h2"))
     assert await periodic.watch_builds(flow.state) == 1
     inst = await flow.wait_state(uuid, states.ACTIVE)
@@ -190,8 +200,9 @@ async def test_killed_agent_build_is_rescheduled_and_leaks_nothing(flow: FlowClo
     allocs = await flow.allocations(uuid)
     assert list(allocs) == [await flow.provider_of("h2")]
     hang.set()
-    await asyncio.sleep(0.05)
-    assert uuid not in d1.guests  # the late spawn on the dead host was cleaned up
+    await asyncio.wait_for(late_spawn_done.wait(), 10)
+    # The late spawn on the dead host is cleaned up.
+    await await_until(lambda: uuid not in d1.guests, 10, "the late guest on h1 removed")
 
 
 async def _report_args(flow: FlowCloud, host: str) -> tuple[dict, dict, dict]:  # type: ignore[type-arg]
@@ -215,7 +226,7 @@ async def test_killed_agent_without_alternate_goes_to_error(flow: FlowCloud) -> 
     (uuid,) = await flow.boot()
     await flow.wait(uuid, lambda i: i.task_state == states.SPAWNING)
     await flow.agents["h1"].kill()
-    await asyncio.sleep(1.2)
+    await flow.wait_host_down("h1")
     await periodic.watch_builds(flow.state)
     inst = await flow.wait_state(uuid, states.ERROR)
     assert inst.vm_state == states.ERROR

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from nimbostack.compute.messages import (
     SuspendInstance,
     UnshelveInstance,
 )
+from nimbostack.compute.objects import instances
 from nimbostack.core.context import RequestContext
 from tests.functional.compute.flow_support import LOOP_WATCH, FlowCloud, active_server, set_task
 
@@ -61,13 +62,27 @@ async def test_shelve_never_offloads_with_minus_one(flow: FlowCloud) -> None:
     assert await flow.allocations(uuid) != {}
 
 
+async def _shelved_ago(flow: FlowCloud, uuid: str, seconds: float) -> None:
+    """Move the instance's shelve time ``seconds`` into the past, as if that long went by."""
+    async with flow.state.db.session() as s:
+        inst = await instances.get_for_update(s, uuid)
+        meta = dict(inst.system_metadata)
+        meta["shelved_at"] = time.time() - seconds
+        await instances.update(s, uuid, {"system_metadata": meta})
+
+
 async def test_shelve_offloads_after_the_configured_time(flow: FlowCloud) -> None:
-    flow.conf.override("compute", shelved_offload_time=1)
+    # Time is moved by rewriting when the instance was shelved, never waited for: the
+    # offload time is long, and each side of it is missed by a wide margin.
+    wait = 3600
+    flow.conf.override("compute", shelved_offload_time=wait)
     uuid = await active_server(flow)
     await _shelve(flow, uuid, offload=False)
     await flow.wait_state(uuid, states.SHELVED)
     assert await shelve.offload_due(flow.state, RequestContext.admin()) == 0
-    await asyncio.sleep(1.1)
+    await _shelved_ago(flow, uuid, wait - 60)
+    assert await shelve.offload_due(flow.state, RequestContext.admin()) == 0
+    await _shelved_ago(flow, uuid, wait + 1)
     assert await shelve.offload_due(flow.state, RequestContext.admin()) == 1
     await flow.wait_state(uuid, states.SHELVED_OFFLOADED)
     assert await flow.allocations(uuid) == {}

@@ -1,4 +1,8 @@
-"""Helpers for identity's API tests: a REST client on the shared cloud, or identity in-process."""
+"""Identity's API tests: identity in-process with fresh state per module, and REST clients.
+
+Every module gets its own identity (tests/support/local_cloud.py) on a new database,
+first on SQLite and then on PostgreSQL, so no state carries over from other modules.
+"""
 
 from __future__ import annotations
 
@@ -11,35 +15,29 @@ import httpx
 import pytest
 
 from tests.functional.identity.local import LocalIdentity, local_identity
-from tests.support.cloud import RunningCloud
+from tests.support.cloud import CLIENT_TLS, CloudAccess
+from tests.support.local_cloud import LocalCloud, local_cloud
 
 
 @pytest.fixture(
-    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def cloud(
-    request: pytest.FixtureRequest, cloud: RunningCloud, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningCloud]:
-    """Every identity test runs twice: on the SQLite cloud and on a PostgreSQL one."""
-    if request.param == "sqlite":
-        yield cloud
-        return
-    postgres = request.getfixturevalue("postgres_server")
-    env = {
-        "NIMBOSTACK_DATABASE__CONNECTION": postgres.url("postgres"),
-        "NIMBOSTACK_IMAGE__GUEST_IMAGE": "false",
-    }
-    running = RunningCloud.start(tmp_path_factory.mktemp("cloud-pg"), env)
-    yield running
-    running.stop()
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalCloud]:
+    """Identity alone, for the module: on SQLite, then on a new PostgreSQL database."""
+    with local_cloud(request, tmp_path_factory, ("identity",)) as running:
+        yield running
 
 
 class Api:
     """``/v3`` of the running cloud, called with one token (or none)."""
 
-    def __init__(self, cloud: RunningCloud, token: str | None) -> None:
+    def __init__(self, cloud: CloudAccess, token: str | None) -> None:
         headers = {"X-Auth-Token": token} if token else {}
-        self.client = httpx.Client(base_url=cloud.auth_url, headers=headers, timeout=30)
+        self.client = httpx.Client(
+            base_url=cloud.auth_url, headers=headers, timeout=30, verify=CLIENT_TLS
+        )
 
     def call(self, method: str, path: str, body: Any = None, **kw: Any) -> httpx.Response:
         if body is not None:
@@ -87,7 +85,7 @@ def error(resp: httpx.Response) -> tuple[int, str]:
 
 
 @pytest.fixture
-def api(cloud: RunningCloud) -> Iterator[Api]:
+def api(cloud: CloudAccess) -> Iterator[Api]:
     client = Api(cloud, cloud.admin_token())
     yield client
     client.close()
@@ -97,7 +95,7 @@ MakeApi = Callable[[str | None], Api]
 
 
 @pytest.fixture
-def make_api(cloud: RunningCloud) -> Iterator[MakeApi]:
+def make_api(cloud: CloudAccess) -> Iterator[MakeApi]:
     """Api clients for any token, closed at the end of the test."""
     made: list[Api] = []
 
@@ -111,7 +109,7 @@ def make_api(cloud: RunningCloud) -> Iterator[MakeApi]:
 
 
 @pytest.fixture
-def anon(cloud: RunningCloud) -> Iterator[Api]:
+def anon(cloud: CloudAccess) -> Iterator[Api]:
     client = Api(cloud, None)
     yield client
     client.close()

@@ -7,10 +7,10 @@ from typing import Any
 import httpx
 
 from tests.functional.identity.conftest import Api, MakeApi, error, unique
-from tests.support.cloud import RunningCloud
+from tests.support.cloud import CloudAccess
 
 
-def _auth_with(cloud: RunningCloud, cred_id: str, secret: str) -> httpx.Response:
+def _auth_with(cloud: CloudAccess, cred_id: str, secret: str) -> httpx.Response:
     auth: dict[str, Any] = {
         "identity": {
             "methods": ["application_credential"],
@@ -20,13 +20,13 @@ def _auth_with(cloud: RunningCloud, cred_id: str, secret: str) -> httpx.Response
     return httpx.post(f"{cloud.auth_url}/auth/tokens", json={"auth": auth})
 
 
-def _owner(cloud: RunningCloud, make_api: MakeApi) -> tuple[Api, str]:
+def _owner(cloud: CloudAccess, make_api: MakeApi) -> tuple[Api, str]:
     account = cloud.make_project_user("acred")
     client = make_api(cloud.project_token(account.user, account.password, account.project))
     return client, account.user_id
 
 
-def test_create_list_show_delete(cloud: RunningCloud, make_api: MakeApi) -> None:
+def test_create_list_show_delete(cloud: CloudAccess, make_api: MakeApi) -> None:
     client, user_id = _owner(cloud, make_api)
     base = f"/users/{user_id}/application_credentials"
     resp = client.post(base, {"application_credential": {"name": "ci"}})
@@ -45,7 +45,7 @@ def test_create_list_show_delete(cloud: RunningCloud, make_api: MakeApi) -> None
     assert _auth_with(cloud, cred["id"], cred["secret"]).status_code == 401
 
 
-def test_given_secret_and_role_subset(cloud: RunningCloud, make_api: MakeApi) -> None:
+def test_given_secret_and_role_subset(cloud: CloudAccess, make_api: MakeApi) -> None:
     client, user_id = _owner(cloud, make_api)
     base = f"/users/{user_id}/application_credentials"
     body = {"name": "ro", "secret": "my-secret", "roles": [{"name": "reader"}]}
@@ -56,7 +56,7 @@ def test_given_secret_and_role_subset(cloud: RunningCloud, make_api: MakeApi) ->
     assert [r["name"] for r in token.json()["token"]["roles"]] == ["reader"]
 
 
-def test_bad_application_credentials(cloud: RunningCloud, make_api: MakeApi) -> None:
+def test_bad_application_credentials(cloud: CloudAccess, make_api: MakeApi) -> None:
     client, user_id = _owner(cloud, make_api)
     base = f"/users/{user_id}/application_credentials"
     client.post(base, {"application_credential": {"name": "dup"}})
@@ -77,7 +77,7 @@ def test_bad_application_credentials(cloud: RunningCloud, make_api: MakeApi) -> 
     assert error(client.post(base, {"application_credential": extra}))[0] == 400
 
 
-def test_cannot_create_for_another_user(cloud: RunningCloud, api: Api, make_api: MakeApi) -> None:
+def test_cannot_create_for_another_user(cloud: CloudAccess, api: Api, make_api: MakeApi) -> None:
     client, _ = _owner(cloud, make_api)
     other = api.create("user", name=unique("other"))
     resp = client.post(

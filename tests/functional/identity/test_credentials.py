@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 
 from tests.functional.identity.conftest import Api, error, unique
-from tests.support.cloud import Account, RunningCloud
+from tests.support.cloud import Account, CloudAccess
 
 
 @pytest.fixture
-def owner(cloud: RunningCloud) -> Account:
+def owner(cloud: CloudAccess) -> Account:
     return cloud.make_project_user("cred")
 
 
 @pytest.fixture
-def owner_api(cloud: RunningCloud, owner: Account) -> Iterator[Api]:
+def owner_api(cloud: CloudAccess, owner: Account) -> Iterator[Api]:
     client = Api(cloud, cloud.project_token(owner.user, owner.password, owner.project))
     yield client
     client.close()
@@ -78,7 +78,7 @@ def test_bad_credentials(api: Api, owner: Account) -> None:
 
 
 def test_credentials_are_invisible_to_other_users(
-    cloud: RunningCloud, api: Api, owner: Account
+    cloud: CloudAccess, api: Api, owner: Account
 ) -> None:
     secret_blob = "top-secret-" + unique("b")
     body = {"user_id": owner.user_id, "type": "totp", "blob": secret_blob}
@@ -117,7 +117,7 @@ def test_ec2_credentials(owner_api: Api, owner: Account) -> None:
     assert error(owner_api.post(path, {}))[0] == 400
 
 
-def test_ec2_credentials_of_another_user_are_forbidden(cloud: RunningCloud, owner_api: Api) -> None:
+def test_ec2_credentials_of_another_user_are_forbidden(cloud: CloudAccess, owner_api: Api) -> None:
     other = cloud.make_project_user("ec2other")
     resp = owner_api.post(
         f"/users/{other.user_id}/credentials/OS-EC2", {"tenant_id": other.project_id}

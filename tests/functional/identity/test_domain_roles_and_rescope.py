@@ -8,11 +8,11 @@ from typing import Any
 import httpx
 
 from tests.functional.identity.conftest import Api, error, unique
-from tests.support.cloud import RunningCloud
+from tests.support.cloud import CloudAccess
 
 
 def test_domain_role_is_not_effective_but_its_implied_global_role_is(
-    cloud: RunningCloud, api: Api, role_ids: dict[str, str]
+    cloud: CloudAccess, api: Api, role_ids: dict[str, str]
 ) -> None:
     account = cloud.make_project_user("domrole")
     domain = api.create("domain", name=unique("rd"))
@@ -54,7 +54,7 @@ def test_implication_rules_between_domain_and_global_roles(
     assert error(backwards) == (403, "Global role cannot imply a domain-specific role.")
 
 
-def test_application_credential_echoes_expiry_with_microseconds(cloud: RunningCloud) -> None:
+def test_application_credential_echoes_expiry_with_microseconds(cloud: CloudAccess) -> None:
     account = cloud.make_project_user("acexp")
     client = Api(cloud, cloud.project_token(account.user, account.password, account.project))
     # Stored as epoch seconds: exact to the microsecond for dates this century.
@@ -70,12 +70,12 @@ def test_application_credential_echoes_expiry_with_microseconds(cloud: RunningCl
     assert resp.json()["application_credential"]["expires_at"] == expires
 
 
-def _rescope(cloud: RunningCloud, token: str) -> httpx.Response:
+def _rescope(cloud: CloudAccess, token: str) -> httpx.Response:
     auth: dict[str, Any] = {"identity": {"methods": ["token"], "token": {"id": token}}}
     return httpx.post(f"{cloud.auth_url}/auth/tokens", json={"auth": auth}, timeout=30)
 
 
-def test_rescoping_a_revoked_token_is_not_found(cloud: RunningCloud, api: Api) -> None:
+def test_rescoping_a_revoked_token_is_not_found(cloud: CloudAccess, api: Api) -> None:
     account = cloud.make_project_user("rescope")
     token = cloud.issue_token(account.user, account.password, account.project)
     assert api.delete("/auth/tokens", headers={"X-Subject-Token": token}).status_code == 204

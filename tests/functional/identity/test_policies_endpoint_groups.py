@@ -7,11 +7,11 @@ from collections.abc import Iterator
 import pytest
 
 from tests.functional.identity.conftest import Api, error, unique
-from tests.support.cloud import RunningCloud
+from tests.support.cloud import CloudAccess
 
 
 @pytest.fixture
-def member(cloud: RunningCloud) -> Iterator[Api]:
+def member(cloud: CloudAccess) -> Iterator[Api]:
     account = cloud.make_project_user("pol")
     client = Api(cloud, cloud.project_token(account.user, account.password, account.project))
     yield client

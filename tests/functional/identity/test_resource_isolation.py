@@ -5,22 +5,22 @@ from __future__ import annotations
 import httpx
 
 from tests.functional.identity.conftest import Api, MakeApi, error, unique
-from tests.support.cloud import RunningCloud
+from tests.support.cloud import CloudAccess
 
 
-def _client(cloud: RunningCloud, make_api: MakeApi, role: str = "member") -> tuple[Api, str, str]:
+def _client(cloud: CloudAccess, make_api: MakeApi, role: str = "member") -> tuple[Api, str, str]:
     account = cloud.make_project_user(unique("iso"), role=role)
     token = cloud.issue_token(account.user, account.password, account.project)
     return make_api(token), account.project_id, account.user_id
 
 
-def _valid(cloud: RunningCloud, api: Api, token: str) -> int:
+def _valid(cloud: CloudAccess, api: Api, token: str) -> int:
     headers = {"X-Subject-Token": token}
     return api.get("/auth/tokens", headers=headers).status_code
 
 
 def test_member_cannot_list_users_see_other_projects_or_grant(
-    cloud: RunningCloud, api: Api, role_ids: dict[str, str], make_api: MakeApi
+    cloud: CloudAccess, api: Api, role_ids: dict[str, str], make_api: MakeApi
 ) -> None:
     member, project_id, user_id = _client(cloud, make_api)
     other = api.create("project", name=unique("other"))
@@ -34,7 +34,7 @@ def test_member_cannot_list_users_see_other_projects_or_grant(
     assert error(member.post("/projects", {"project": {"name": unique("x")}}))[0] == 403
 
 
-def test_reader_cannot_write(cloud: RunningCloud, make_api: MakeApi) -> None:
+def test_reader_cannot_write(cloud: CloudAccess, make_api: MakeApi) -> None:
     reader, project_id, _ = _client(cloud, make_api, role="reader")
     assert (
         error(reader.patch(f"/projects/{project_id}", {"project": {"description": "x"}}))[0] == 403
@@ -48,7 +48,7 @@ def test_no_token_is_401(anon: Api) -> None:
 
 
 def test_removing_the_grant_revokes_the_token(
-    cloud: RunningCloud, api: Api, role_ids: dict[str, str]
+    cloud: CloudAccess, api: Api, role_ids: dict[str, str]
 ) -> None:
     account = cloud.make_project_user(unique("rev"))
     token = cloud.issue_token(account.user, account.password, account.project)
@@ -58,7 +58,7 @@ def test_removing_the_grant_revokes_the_token(
     assert _valid(cloud, api, token) == 404
 
 
-def test_disabling_user_or_project_revokes_tokens(cloud: RunningCloud, api: Api) -> None:
+def test_disabling_user_or_project_revokes_tokens(cloud: CloudAccess, api: Api) -> None:
     first = cloud.make_project_user(unique("dis"))
     token = cloud.issue_token(first.user, first.password, first.project)
     api.patch(f"/users/{first.user_id}", {"user": {"enabled": False}})
@@ -69,7 +69,7 @@ def test_disabling_user_or_project_revokes_tokens(cloud: RunningCloud, api: Api)
     assert _valid(cloud, api, token) == 404
 
 
-def test_password_change_revokes_tokens(cloud: RunningCloud, api: Api) -> None:
+def test_password_change_revokes_tokens(cloud: CloudAccess, api: Api) -> None:
     account = cloud.make_project_user(unique("pwrev"))
     token = cloud.issue_token(account.user, account.password, account.project)
     body = {"user": {"password": "brand-new-pw", "original_password": account.password}}

@@ -11,7 +11,7 @@ import pytest
 
 from nimbostack.identity.tokens.formats import TokenPayload, new_audit_id, seal
 from nimbostack.identity.tokens.keys import KeyRepository
-from tests.support.cloud import RunningCloud
+from tests.support.cloud import CloudAccess
 
 
 def _auth(user: str, password: str, scope: Any = None) -> dict[str, Any]:
@@ -30,16 +30,16 @@ def _auth(user: str, password: str, scope: Any = None) -> dict[str, Any]:
     return body
 
 
-def _post(cloud: RunningCloud, body: Any, **kw: Any) -> httpx.Response:
+def _post(cloud: CloudAccess, body: Any, **kw: Any) -> httpx.Response:
     return httpx.post(f"{cloud.auth_url}/auth/tokens", json=body, timeout=30, **kw)
 
 
-def _validate(cloud: RunningCloud, token: str, subject: str | None = None) -> httpx.Response:
+def _validate(cloud: CloudAccess, token: str, subject: str | None = None) -> httpx.Response:
     headers = {"X-Auth-Token": token, "X-Subject-Token": subject or token}
     return httpx.get(f"{cloud.auth_url}/auth/tokens", headers=headers)
 
 
-def test_project_scoped_token_has_roles_and_catalog(cloud: RunningCloud) -> None:
+def test_project_scoped_token_has_roles_and_catalog(cloud: CloudAccess) -> None:
     scope = {"project": {"name": "admin", "domain": {"id": "default"}}}
     resp = _post(cloud, _auth("admin", cloud.password("admin"), scope))
     assert resp.status_code == 201
@@ -54,7 +54,7 @@ def test_project_scoped_token_has_roles_and_catalog(cloud: RunningCloud) -> None
     assert token["expires_at"].endswith("Z")
 
 
-def test_nocatalog_and_unscoped(cloud: RunningCloud) -> None:
+def test_nocatalog_and_unscoped(cloud: CloudAccess) -> None:
     resp = httpx.post(
         f"{cloud.auth_url}/auth/tokens?nocatalog",
         json=_auth("admin", cloud.password("admin"), "unscoped"),
@@ -64,7 +64,7 @@ def test_nocatalog_and_unscoped(cloud: RunningCloud) -> None:
     assert "catalog" not in body and "roles" not in body and "project" not in body
 
 
-def test_system_and_domain_scope(cloud: RunningCloud) -> None:
+def test_system_and_domain_scope(cloud: CloudAccess) -> None:
     system = _post(cloud, _auth("admin", cloud.password("admin"), {"system": {"all": True}}))
     assert system.status_code == 201
     assert system.json()["token"]["system"] == {"all": True}
@@ -72,13 +72,13 @@ def test_system_and_domain_scope(cloud: RunningCloud) -> None:
     assert demo.status_code == 401
 
 
-def test_default_project_scope_when_no_scope_given(cloud: RunningCloud) -> None:
+def test_default_project_scope_when_no_scope_given(cloud: CloudAccess) -> None:
     resp = _post(cloud, _auth("demo", cloud.password("demo")))
     assert resp.status_code == 201
     assert resp.json()["token"]["project"]["name"] == "demo"
 
 
-def test_rescope_with_token_method_keeps_audit_chain(cloud: RunningCloud) -> None:
+def test_rescope_with_token_method_keeps_audit_chain(cloud: CloudAccess) -> None:
     first = _post(cloud, _auth("admin", cloud.password("admin"), "unscoped"))
     token = first.headers["X-Subject-Token"]
     body = {
@@ -94,7 +94,7 @@ def test_rescope_with_token_method_keeps_audit_chain(cloud: RunningCloud) -> Non
     assert t2["expires_at"] == first.json()["token"]["expires_at"]
 
 
-def test_wrong_password_and_unknown_user_look_the_same(cloud: RunningCloud) -> None:
+def test_wrong_password_and_unknown_user_look_the_same(cloud: CloudAccess) -> None:
     wrong = _post(cloud, _auth("admin", "not-the-password"))
     unknown = _post(cloud, _auth("no-such-user", "whatever"))
     assert wrong.status_code == unknown.status_code == 401
@@ -103,12 +103,12 @@ def test_wrong_password_and_unknown_user_look_the_same(cloud: RunningCloud) -> N
     assert "WWW-Authenticate" in wrong.headers
 
 
-def test_scope_without_roles_is_refused(cloud: RunningCloud) -> None:
+def test_scope_without_roles_is_refused(cloud: CloudAccess) -> None:
     scope = {"project": {"name": "admin", "domain": {"id": "default"}}}
     assert _post(cloud, _auth("demo", cloud.password("demo"), scope)).status_code == 401
 
 
-def test_validate_check_and_revoke(cloud: RunningCloud) -> None:
+def test_validate_check_and_revoke(cloud: CloudAccess) -> None:
     admin = cloud.admin_token()
     token = cloud.issue_token("demo", cloud.password("demo"), "demo")
     assert _validate(cloud, admin, token).status_code == 200
@@ -125,13 +125,13 @@ def test_validate_check_and_revoke(cloud: RunningCloud) -> None:
     assert refused.status_code == 401
 
 
-def test_user_cannot_validate_someone_elses_token(cloud: RunningCloud) -> None:
+def test_user_cannot_validate_someone_elses_token(cloud: CloudAccess) -> None:
     demo = cloud.issue_token("demo", cloud.password("demo"), "demo")
     admin = cloud.admin_token()
     assert _validate(cloud, demo, admin).status_code == 403
 
 
-def test_tampered_token_is_refused(cloud: RunningCloud) -> None:
+def test_tampered_token_is_refused(cloud: CloudAccess) -> None:
     token = cloud.issue_token("demo", cloud.password("demo"), "demo")
     middle = len(token) // 2
     tampered = token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1 :]
@@ -140,7 +140,7 @@ def test_tampered_token_is_refused(cloud: RunningCloud) -> None:
     assert resp.json()["error"]["code"] == 401
 
 
-def _forge(cloud: RunningCloud, **fields: Any) -> str:
+def _forge(cloud: CloudAccess, **fields: Any) -> str:
     keys = KeyRepository(Path(cloud.data_dir) / "identity" / "fernet-keys").load()
     admin_id = httpx.get(
         f"{cloud.auth_url}/auth/tokens",
@@ -158,7 +158,7 @@ def _forge(cloud: RunningCloud, **fields: Any) -> str:
     return seal(TokenPayload(**base), keys)
 
 
-def test_expired_token_is_refused(cloud: RunningCloud) -> None:
+def test_expired_token_is_refused(cloud: CloudAccess) -> None:
     live = _forge(cloud)
     ok = httpx.get(f"{cloud.auth_url}/auth/projects", headers={"X-Auth-Token": live})
     assert ok.status_code == 200
@@ -181,7 +181,7 @@ def test_expired_token_is_refused(cloud: RunningCloud) -> None:
     ],
 )
 def test_bad_auth_bodies_are_400_naming_the_field(
-    cloud: RunningCloud, raw: bytes, needle: str
+    cloud: CloudAccess, raw: bytes, needle: str
 ) -> None:
     resp = httpx.post(
         f"{cloud.auth_url}/auth/tokens", content=raw, headers={"Content-Type": "application/json"}
@@ -190,7 +190,7 @@ def test_bad_auth_bodies_are_400_naming_the_field(
     assert needle in resp.json()["error"]["message"]
 
 
-def test_auth_endpoints(cloud: RunningCloud) -> None:
+def test_auth_endpoints(cloud: CloudAccess) -> None:
     headers = {"X-Auth-Token": cloud.admin_token()}
     projects = httpx.get(f"{cloud.auth_url}/auth/projects", headers=headers).json()["projects"]
     assert "admin" in {p["name"] for p in projects}
@@ -202,7 +202,7 @@ def test_auth_endpoints(cloud: RunningCloud) -> None:
     assert any(s["type"] == "identity" for s in catalog["catalog"])
 
 
-def test_version_discovery(cloud: RunningCloud) -> None:
+def test_version_discovery(cloud: CloudAccess) -> None:
     root = httpx.get(cloud.url("identity") + "/")
     assert root.status_code == 300
     assert root.json()["versions"]["values"][0]["id"].startswith("v3")
@@ -210,7 +210,7 @@ def test_version_discovery(cloud: RunningCloud) -> None:
     assert v3.status_code == 200 and v3.json()["version"]["status"] == "stable"
 
 
-def test_unknown_path_and_method_use_the_error_body(cloud: RunningCloud) -> None:
+def test_unknown_path_and_method_use_the_error_body(cloud: CloudAccess) -> None:
     missing = httpx.get(f"{cloud.auth_url}/no-such-thing")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == 404
     wrong = httpx.patch(f"{cloud.auth_url}/auth/tokens")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 
 from tests.functional.identity.conftest import Api, error, unique
-from tests.support.cloud import RunningCloud
+from tests.support.cloud import CloudAccess
 
 
-def _token_status(cloud: RunningCloud, name: str, password: str) -> int:
+def _token_status(cloud: CloudAccess, name: str, password: str) -> int:
     auth = {
         "identity": {
             "methods": ["password"],
@@ -53,7 +53,7 @@ def test_duplicate_user_and_bad_bodies(api: Api) -> None:
     assert error(no_domain) == (404, "Could not find domain: nope.")
 
 
-def test_self_service_password_change(cloud: RunningCloud, api: Api, anon: Api) -> None:
+def test_self_service_password_change(cloud: CloudAccess, api: Api, anon: Api) -> None:
     name = unique("pw")
     user = api.create("user", name=name, password="old-pass-1")
     path = f"/users/{user['id']}/password"
@@ -67,7 +67,7 @@ def test_self_service_password_change(cloud: RunningCloud, api: Api, anon: Api) 
     assert _token_status(cloud, name, "old-pass-1") == 401
 
 
-def test_admin_password_reset(cloud: RunningCloud, api: Api) -> None:
+def test_admin_password_reset(cloud: CloudAccess, api: Api) -> None:
     name = unique("reset")
     user = api.create("user", name=name, password="first-pass")
     resp = api.patch(f"/users/{user['id']}", {"user": {"password": "second-pass"}})

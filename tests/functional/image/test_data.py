@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +15,8 @@ import httpx
 
 from tests.functional.image.conftest import QUOTA, ImageApi
 from tests.support.cloud import Account
+from tests.support.dangerous_images import qemu_img
+from tests.support.waiting import wait_until
 
 OCTET = {"Content-Type": "application/octet-stream"}
 
@@ -34,14 +34,12 @@ def _new(c: httpx.Client, disk_format: str = "raw") -> str:
     return str(resp.json()["id"])
 
 
-def _wait_status(c: httpx.Client, image_id: str, wanted: str) -> dict[str, object]:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        body = c.get(f"/v2/images/{image_id}").json()
-        if body["status"] == wanted:
-            return body  # type: ignore[no-any-return]
-        time.sleep(0.05)
-    raise AssertionError(f"image {image_id} stayed {body['status']}")
+def _wait_status(c: httpx.Client, image_id: str, wanted: str) -> dict[str, Any]:
+    def shown() -> dict[str, Any]:
+        body: dict[str, Any] = c.get(f"/v2/images/{image_id}").json()
+        return body if body["status"] == wanted else {}
+
+    return wait_until(shown, 20, f"image {image_id} {wanted}")
 
 
 def test_upload_download_roundtrip(image_api: ImageApi, project_a: Account) -> None:
@@ -94,11 +92,7 @@ def test_qcow2_with_backing_file_is_refused(
     base = tmp_path / "base.raw"
     base.write_bytes(b"\0" * 65536)
     overlay = tmp_path / "x.qcow2"
-    subprocess.run(
-        ["qemu-img", "create", "-f", "qcow2", "-b", str(base), "-F", "raw", str(overlay)],
-        check=True,
-        capture_output=True,
-    )
+    qemu_img("create", "-f", "qcow2", "-b", str(base), "-F", "raw", str(overlay))
     with image_api.client(project_a) as c:
         image_id = _new(c, "qcow2")
         resp = c.put(f"/v2/images/{image_id}/file", content=overlay.read_bytes(), headers=OCTET)
@@ -112,20 +106,7 @@ def test_qcow2_with_external_data_file_is_refused(
     image_api: ImageApi, project_a: Account, tmp_path: Path
 ) -> None:
     disk = tmp_path / "d.qcow2"
-    subprocess.run(
-        [
-            "qemu-img",
-            "create",
-            "-f",
-            "qcow2",
-            "-o",
-            f"data_file={tmp_path}/ext.raw",
-            str(disk),
-            "1M",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    qemu_img("create", "-f", "qcow2", "-o", f"data_file={tmp_path}/ext.raw", str(disk), "1M")
     with image_api.client(project_a) as c:
         image_id = _new(c, "qcow2")
         resp = c.put(f"/v2/images/{image_id}/file", content=disk.read_bytes(), headers=OCTET)
@@ -180,9 +161,9 @@ def test_client_disconnect_mid_upload_kills_image(image_api: ImageApi) -> None:
         "Content-Type: application/octet-stream\r\nContent-Length: 6000000\r\n\r\n"
     )
     sock.sendall(head.encode() + b"\0" * 3_000_000)
-    time.sleep(0.3)
-    sock.close()
     with image_api.client(account) as c:
+        _wait_status(c, image_id, "saving")  # the upload is under way: now cut it
+        sock.close()
         image = _wait_status(c, image_id, "killed")
         assert image["size"] is None
         assert c.get(f"/v2/images/{image_id}/file").status_code == 204
@@ -210,15 +191,13 @@ def test_stage_and_glance_direct_import(image_api: ImageApi, project_a: Account)
 
 
 def _wait_tasks(c: httpx.Client, image_id: str) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    def finished() -> list[dict[str, Any]]:
         resp = c.get(f"/v2/images/{image_id}/tasks")
         assert resp.status_code == 200, resp.text
         tasks: list[dict[str, Any]] = resp.json()["tasks"]
-        if tasks and all(t["status"] != "processing" for t in tasks):
-            return tasks
-        time.sleep(0.05)
-    raise AssertionError(f"tasks of image {image_id} still processing")
+        return tasks if tasks and all(t["status"] != "processing" for t in tasks) else []
+
+    return wait_until(finished, 20, f"the tasks of image {image_id} finished")
 
 
 def test_failed_import_task_says_why(

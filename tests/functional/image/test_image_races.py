@@ -15,11 +15,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.functional.image.conftest import ImageApi, running_image_api
-from tests.support.cloud import Account, RunningCloud
+from tests.functional.image.conftest import ImageApi, image_cloud
+from tests.support.cloud import CLIENT_TLS, Account
 
-# The image service runs in a process of its own here: this loop runs only the client.
-pytestmark = pytest.mark.loop_watch_ms(0)
 OCTET = {"Content-Type": "application/octet-stream"}
 PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
 
@@ -28,28 +26,34 @@ PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
     scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def racing_api(
-    request: pytest.FixtureRequest,
-    image_api: ImageApi,
-    cloud: RunningCloud,
-    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ImageApi]:
-    """The suite's image service (SQLite), and one on PostgreSQL."""
-    if request.param == "sqlite":
-        yield image_api
-        return
-    postgres = request.getfixturevalue("postgres_server")
-    url = postgres.create_database("image_races")
-    try:
-        extra = {"NIMBOSTACK_IMAGE__CONNECTION": url}
-        with running_image_api(cloud, tmp_path_factory.mktemp("image-pg"), extra) as api:
-            yield api
-    finally:
-        postgres.drop_database("image_races")
+    """The image service in-process, on SQLite and then on PostgreSQL."""
+    for cloud in image_cloud(request, tmp_path_factory):
+        yield ImageApi(cloud.url("image"), cloud.data_dir, cloud)
+
+
+def _account(api: ImageApi, prefix: str) -> Account:
+    account = api.cloud.make_project_user(prefix)
+    # Its token is fetched now, in set-up: the async tests may not block their loop on it.
+    api.cloud.project_token(account.user, account.password, account.project)
+    return account
+
+
+@pytest.fixture(scope="module")
+def project_a(racing_api: ImageApi) -> Account:
+    return _account(racing_api, "race-a")
+
+
+@pytest.fixture(scope="module")
+def project_b(racing_api: ImageApi) -> Account:
+    return _account(racing_api, "race-b")
 
 
 def _client(image_api: ImageApi, account: Account) -> httpx.AsyncClient:
     token = image_api.cloud.project_token(account.user, account.password, account.project)
-    return httpx.AsyncClient(base_url=image_api.url, headers={"X-Auth-Token": token}, timeout=60)
+    headers = {"X-Auth-Token": token}
+    return httpx.AsyncClient(base_url=image_api.url, headers=headers, timeout=60, verify=CLIENT_TLS)
 
 
 async def _new(c: httpx.AsyncClient, **extra: object) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import http.server
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import pytest
 from tests.functional.image.conftest import ImageApi
 from tests.support.cloud import Account
 from tests.support.dangerous_images import BY_NAME, CASES, RAW_DANGEROUS, Case, host_secret
+from tests.support.waiting import wait_until
 
 OCTET = {"Content-Type": "application/octet-stream"}
 CONTAINERS = ("bare", "ovf", "ova", "docker", "compressed")
@@ -111,13 +111,11 @@ def _harmless(case: Case, files: Path) -> bytes:
 
 
 def _wait_task(c: httpx.Client, image_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    def finished() -> dict[str, Any]:
         tasks = c.get(f"/v2/images/{image_id}/tasks").json()["tasks"]
-        if tasks and tasks[0]["status"] != "processing":
-            return dict(tasks[0])
-        time.sleep(0.05)
-    raise AssertionError(f"the import of {image_id} never finished")
+        return dict(tasks[0]) if tasks and tasks[0]["status"] != "processing" else {}
+
+    return wait_until(finished, 30, f"the import of {image_id} finished")
 
 
 QCOW2_CASES = [case for case in CASES if case.disk_format in ("qcow2", "raw")]

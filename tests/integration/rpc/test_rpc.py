@@ -19,6 +19,7 @@ from nimbostack.core.rpc import (
     NoSuchMessage,
     RemoteError,
     RemoteExpectedError,
+    RpcClient,
     handles,
 )
 from tests.integration.rpc.harness import RpcHarness
@@ -143,6 +144,25 @@ async def eventually(check: Callable[[], bool], within: float = 10.0) -> None:
 
 
 CTXT = RequestContext(user_id="u1", project_id="p1")
+# Records from MARK up are markers: a message sent after the others, so once a listener
+# has handled one, it has handled (the handler records first) all it got before it.
+MARK = 10_000
+
+
+async def _drained(client: RpcClient, endpoints: list[Endpoint]) -> None:
+    """Cast markers to the shared topic until each competing listener has handled one."""
+
+    def marks_handled() -> int:
+        return sum(n >= MARK for e in endpoints for n in e.records)
+
+    async def send_mark(number: int) -> None:
+        await client.cast(CTXT, Record(MARK + number))
+        await eventually(lambda: marks_handled() == number + 1)
+
+    sent = 0
+    while not all(any(n >= MARK for n in e.records) for e in endpoints):
+        await send_mark(sent)
+        sent += 1
 
 
 async def test_call_returns_the_handler_result(rpc: RpcHarness) -> None:
@@ -186,10 +206,10 @@ async def test_fanout_reaches_every_listener(rpc: RpcHarness) -> None:
     client = await rpc.client()
 
     await client.fanout(CTXT, Record(7))
+    await client.fanout(CTXT, Record(MARK))  # queued behind 7, and any copy of it
 
-    await eventually(lambda: all(e.records for e in endpoints))
-    await asyncio.sleep(0.1)  # a duplicate would arrive about now
-    assert [e.records for e in endpoints] == [[7], [7], [7]]
+    await eventually(lambda: all(MARK in e.records for e in endpoints))
+    assert [e.records for e in endpoints] == [[7, MARK]] * 3
 
 
 async def test_competing_servers_share_a_topic(rpc: RpcHarness) -> None:
@@ -202,8 +222,8 @@ async def test_competing_servers_share_a_topic(rpc: RpcHarness) -> None:
         await client.cast(CTXT, Record(n))
 
     await eventually(lambda: len(first.records) + len(second.records) == 40)
-    await asyncio.sleep(0.1)
-    assert sorted(first.records + second.records) == list(range(40))
+    await _drained(client, [first, second])
+    assert sorted(n for n in first.records + second.records if n < MARK) == list(range(40))
     assert len(first.records) >= 5 and len(second.records) >= 5
 
 

@@ -1,13 +1,18 @@
-"""Identity resources driven by the unmodified openstack CLI."""
+"""Identity resources driven by the unmodified openstack CLI against `nimbostack up`."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
-from tests.functional.identity.conftest import unique
 from tests.support.cloud import RunningCloud
 
-pytestmark = pytest.mark.cli
+pytestmark = [pytest.mark.e2e, pytest.mark.cli]
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def test_role_assignment_list_with_names(cloud: RunningCloud) -> None:

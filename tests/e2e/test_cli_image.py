@@ -1,21 +1,31 @@
-"""The unmodified openstack CLI against the image service: the acceptance walk-through."""
+"""The unmodified openstack CLI against the image service of `nimbostack up`."""
 
 from __future__ import annotations
 
 import hashlib
+import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.functional.image.conftest import ImageApi
-from tests.support.cloud import Account
+from tests.support.cloud import RunningCloud
+from tests.support.requires import require_tools
 
-pytestmark = pytest.mark.cli
+pytestmark = [pytest.mark.e2e, pytest.mark.cli]
 
 
-def test_image_lifecycle_with_cli(image_api: ImageApi, qcow2_file: Path, tmp_path: Path) -> None:
-    cloud = image_api.cloud
+@pytest.fixture
+def qcow2_file(tmp_path: Path) -> Path:
+    require_tools("qemu-img", why="a real qcow2 file to upload")
+    path = tmp_path / "disk.qcow2"
+    subprocess.run(
+        ["qemu-img", "create", "-f", "qcow2", str(path), "16M"], check=True, capture_output=True
+    )
+    return path
+
+
+def test_image_lifecycle_with_cli(cloud: RunningCloud, qcow2_file: Path, tmp_path: Path) -> None:
     name = f"cli-{uuid.uuid4().hex[:6]}"
     image = cloud.cli(
         "image",
@@ -54,8 +64,8 @@ def test_image_lifecycle_with_cli(image_api: ImageApi, qcow2_file: Path, tmp_pat
     assert missing.returncode != 0
 
 
-def test_sharing_with_cli(image_api: ImageApi, project_a: Account, project_b: Account) -> None:
-    cloud = image_api.cloud
+def test_sharing_with_cli(cloud: RunningCloud) -> None:
+    project_a, project_b = cloud.make_project_user("img-a"), cloud.make_project_user("img-b")
     name = f"share-{uuid.uuid4().hex[:6]}"
     image = cloud.cli("image", "create", "--shared", name, account=project_a)
     seen_before = cloud.cli("image", "list", account=project_b)
