@@ -17,6 +17,7 @@ import pytest
 
 from tests.e2e.guest_support import IMAGE, wait_guest_image
 from tests.support.cloud import RunningCloud
+from tests.support.requires import require_tools
 
 pytestmark = [
     pytest.mark.e2e,
@@ -51,6 +52,7 @@ def _volume_file(cloud: RunningCloud, volume_id: str) -> Path:
 
 def _digest(path: Path) -> str:
     """SHA-256 of a volume's content (raw files, the default), read through qemu-img."""
+    require_tools("qemu-img", why="the volume's data is read with it")
     raw = path.with_name(path.name + ".check.raw")
     subprocess.run(
         ["qemu-img", "convert", "-U", "-f", "raw", "-O", "raw", str(path), str(raw)],

@@ -28,6 +28,7 @@ from nimbostack.identity import options as _identity_options  # noqa: F401 (serv
 from nimbostack.volume.service import API, VolumeService
 from nimbostack.volume.state import VolumeState
 from tests.functional.volume.fakes import CATALOG, FakeCompute, FakeImages, Router
+from tests.support.requires import require_tools
 
 TOKENS: dict[str, tuple[tuple[str, ...], str]] = {
     "admin": (("admin", "member", "reader"), "admin-project"),
@@ -93,6 +94,7 @@ class VolumeCloud:
         return self.service.state
 
     async def start(self) -> None:
+        require_tools("qemu-img", "qemu-io", why="the file backend and the disk checks use them")
         runtime = Runtime(conf=load(None, environ=self.env), data_dir=self.data_dir)
         self.service = Backstage(runtime, self.router)
         await self.service.start()
