@@ -65,6 +65,7 @@ SHAPES: dict[str, Callable[[Any, int], bool]] = {
     "placement": _placement,
     "image": _glance,
     "network": _neutron,
+    "volume": _nova,  # Cinder's faults have Nova's shape: {"badRequest": {code, message}}
 }
 
 

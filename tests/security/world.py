@@ -2,8 +2,8 @@
 
 Path parameters are drawn either from hostile text or from the ids of real resources
 this member owns (its project, user, server, image, keypair, server group, network,
-subnet, port, security group and rule, subnet pool, address group), so a
-hostile body also reaches the code behind a successful lookup.
+subnet, port, security group and rule, subnet pool, address group, volumes and what
+hangs off them), so a hostile body also reaches the code behind a successful lookup.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from tests.security.world_volume import volume_known
 from tests.support.cloud import Account, RunningCloud
 
 COMPUTE_LATEST = {"OpenStack-API-Version": "compute latest"}
@@ -104,6 +105,7 @@ def build_world(cloud: RunningCloud) -> World:
         group_id = _ok(client.post(f"{compute}/v2.1/os-server-groups", json=group))
         _ok(client.put(f"{compute}/v2.1/servers/{server}/tags/fuzz", headers=COMPUTE_LATEST))
         network = network_resources(client, cloud.url("network"))
+        volume = volume_known(client, cloud.url("volume"), server)
     known = {
         "project_id": account.project_id,
         "target_id": account.project_id,
@@ -122,5 +124,7 @@ def build_world(cloud: RunningCloud) -> World:
         "tag": "fuzz",
         "key": "fuzz",
         **network,
+        "target_project_id": account.project_id,
+        **volume,
     }
     return World(cloud, account, token, known)

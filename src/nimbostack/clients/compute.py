@@ -176,6 +176,11 @@ class ComputeClient(RestClient):
     async def delete_aggregate(self, aggregate_id: str) -> None:
         await self._send("DELETE", f"/os-aggregates/{aggregate_id}")
 
+    async def get_volume_attachment(self, server_id: str, volume_id: str) -> Doc:
+        """``os-volume_attachments/<volume>`` of a server (ComputeError 404 when none)."""
+        path = f"/servers/{server_id}/os-volume_attachments/{volume_id}"
+        return dict((await self._send("GET", path))["volumeAttachment"])
+
     async def send_events(self, events: list[Doc]) -> list[Doc]:
         """``os-server-external-events``: each result carries its own ``code``."""
         resp = await self.client.post(

@@ -56,14 +56,14 @@ class Cloud:
         self._topology_task: asyncio.Task[None] | None = None
         self.admin_password = secret_file(runtime.data_dir / "admin-password")
         self.demo_password = secret_file(runtime.data_dir / "demo-password")
-        # The compute processes' own user (compute/credentials.py reads the same file).
+        # The services' own user (clients/service_auth.py reads the same file).
         self.service_password = secret_file(runtime.data_dir / "service-password")
 
     def catalog(self) -> list[CatalogEntry]:
         return [
-            CatalogEntry(s.catalog_type, s.catalog_name, self.runtime.url(s.name, s.path))
+            CatalogEntry(kind, s.catalog_name, self.runtime.url(s.name, s.path))
             for s in self.specs
-            if s.catalog_type is not None
+            for kind in s.catalog_types()
         ]
 
     def _generated_secrets(self) -> None:

@@ -23,6 +23,11 @@ class ServiceSpec:
     in_up: bool = True  # run by `nimbostack up` (roles are for `serve` only)
     wave: int = 1  # `up` starts waves in order, the services of one wave together
     routes: str = ""  # "module:NAME" of its REST API's route table, if it serves one
+    # Further catalog types naming the same endpoint (block storage is also `volumev3`).
+    also_types: tuple[str, ...] = ()
+
+    def catalog_types(self) -> list[str]:
+        return [self.catalog_type, *self.also_types] if self.catalog_type else []
 
     def load(self, runtime: Runtime) -> Service[Any]:
         module, _, cls_name = self.target.partition(":")
@@ -83,6 +88,15 @@ SERVICES: list[ServiceSpec] = [
         routes="nimbostack.network.api.routes:ROUTES",
     ),
     ServiceSpec("console_proxy", "nimbostack.compute.console.service:ConsoleProxyService", None),
+    ServiceSpec(
+        "volume",
+        "nimbostack.volume.service:VolumeService",
+        "block-storage",
+        "cinderv3",
+        "/v3",
+        routes="nimbostack.volume.api.routes:ROUTES",
+        also_types=("volumev3",),
+    ),
     # The web console: not in the catalog, started last (it only calls the others).
     ServiceSpec("dashboard", "nimbostack.dashboard.service:DashboardService", None, wave=2),
     *(
@@ -95,6 +109,15 @@ SERVICES: list[ServiceSpec] = [
         for role in ("api", "conductor", "scheduler", "agent")
     ),
     ServiceSpec("network-server", "nimbostack.network.service:NetworkService", None, in_up=False),
+    *(
+        ServiceSpec(
+            f"volume-{role}",
+            f"nimbostack.volume.service:Volume{role.capitalize()}Service",
+            None,
+            in_up=False,
+        )
+        for role in ("api", "scheduler", "manager")
+    ),
 ]
 
 

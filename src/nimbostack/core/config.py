@@ -87,6 +87,8 @@ class OptGroup:
 
 
 _registry: dict[str, OptGroup] = {}
+# Sections whose names an operator chooses (``[backend_<name>]``), by name prefix.
+_families: dict[str, OptGroup] = {}
 
 
 def register(section: str, help: str, opts: Iterable[Opt]) -> None:
@@ -94,6 +96,33 @@ def register(section: str, help: str, opts: Iterable[Opt]) -> None:
     group = _registry.setdefault(section, OptGroup(section, help))
     for opt in opts:
         group.opts[opt.name] = opt
+
+
+def register_family(prefix: str, help: str, opts: Iterable[Opt]) -> None:
+    """Declare the options of every section named ``<prefix><name>`` (names are free)."""
+    group = _families.setdefault(prefix, OptGroup(f"{prefix}<name>", help))
+    for opt in opts:
+        group.opts[opt.name] = opt
+
+
+def _group_of(section: str) -> OptGroup | None:
+    group = _registry.get(section)
+    if group is not None:
+        return group
+    for prefix, family in _families.items():
+        if section.startswith(prefix) and len(section) > len(prefix):
+            return family
+    return None
+
+
+def _family_sections(parser: configparser.ConfigParser, env: Mapping[str, str]) -> set[str]:
+    """The sections of a family named in the INI file or in the environment."""
+    found = {s for s in parser.sections() if s not in _registry and _group_of(s)}
+    for key in env:
+        section, sep, _option = key.removeprefix("NIMBOSTACK_").partition("__")
+        if key.startswith("NIMBOSTACK_") and sep and _group_of(section.lower()):
+            found.add(section.lower())
+    return found - set(_registry)
 
 
 def env_name(section: str, option: str) -> str:
@@ -137,7 +166,7 @@ class Config:
 
     def override(self, section: str, **values: Any) -> None:
         """Set values programmatically (tests, command-line flags)."""
-        group = _registry.get(section)
+        group = _group_of(section)
         target = self._values.setdefault(section, {})
         for key, value in values.items():
             if group and key in group.opts:
@@ -157,7 +186,12 @@ def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> 
         except configparser.Error as exc:
             raise ConfigError(f"{path}: {exc}") from None
     values: dict[str, dict[str, Any]] = {}
-    for section, group in _registry.items():
+    groups = dict(_registry)
+    for section in _family_sections(parser, env):
+        family = _group_of(section)
+        if family is not None:
+            groups[section] = family
+    for section, group in groups.items():
         resolved: dict[str, Any] = {}
         for name, opt in group.opts.items():
             raw = env.get(env_name(section, name))
@@ -174,7 +208,7 @@ def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> 
 def _reject_unknown(parser: configparser.ConfigParser) -> None:
     defaults = set(parser.defaults())
     for section in parser.sections():
-        group = _registry.get(section)
+        group = _group_of(section)
         if group is None:
             raise ConfigError(f"unknown section [{section}]")
         for option in parser.options(section):
@@ -185,8 +219,9 @@ def _reject_unknown(parser: configparser.ConfigParser) -> None:
 def sample() -> str:
     """A commented INI file listing every option with its default and help."""
     lines: list[str] = []
-    for section in sorted(_registry, key=lambda s: (s != "DEFAULT", s)):
-        group = _registry[section]
+    groups = {**_registry, **{g.name: g for g in _families.values()}}
+    for section in sorted(groups, key=lambda s: (s != "DEFAULT", s)):
+        group = groups[section]
         lines.append(f"[{section}]")
         lines.extend(f"# {line}" for line in textwrap.wrap(group.help, 78))
         lines.append("")

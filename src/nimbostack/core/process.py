@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 _FD_DIR = "/proc/self/fd"
@@ -44,3 +45,47 @@ async def spawn(
         for fd in passed:
             with contextlib.suppress(OSError):
                 os.set_inheritable(fd, False)
+
+
+@dataclass(frozen=True)
+class Finished:
+    """What a tool run by ``run`` left: its exit status and captured output."""
+
+    returncode: int
+    out: bytes
+    err: bytes
+
+    def reason(self) -> str:
+        """The last line of its error output (tools put the cause there)."""
+        lines = self.err.decode(errors="replace").strip().splitlines()
+        return lines[-1] if lines else f"exit status {self.returncode}"
+
+
+async def run(*argv: str, timeout: float) -> Finished:
+    """Run a tool with no input and its output captured, within ``timeout`` seconds.
+
+    Past the deadline the child is killed and reaped, then TimeoutError is raised (an
+    OSError subclass: catch it first); a cancelled caller kills it too. Any other
+    OSError: the tool could not start.
+    """
+    proc = await spawn(
+        *argv,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        _kill(proc)
+        await proc.wait()
+        raise
+    except asyncio.CancelledError:
+        _kill(proc)
+        raise
+    return Finished(proc.returncode or 0, out, err)
+
+
+def _kill(proc: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()

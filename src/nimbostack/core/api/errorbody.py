@@ -57,3 +57,12 @@ def placement_error(err: ApiError, request_id: str) -> dict[str, Any]:
 def glance_error(err: ApiError, request_id: str) -> dict[str, Any]:
     # Glance answers with webob's plain shape; clients read "message" or the text.
     return {"code": err.status, "title": err.title, "message": err.message}
+
+
+# Cinder names the same faults as Nova, but has no key of its own for 406 and 429.
+_CINDER_FAULT_KEYS = {k: v for k, v in _NOVA_FAULT_KEYS.items() if k not in (406, 429)}
+
+
+def cinder_error(err: ApiError, request_id: str) -> dict[str, Any]:
+    key = _CINDER_FAULT_KEYS.get(err.status, "computeFault")
+    return {key: {"code": err.status, "message": err.message}}

@@ -9,15 +9,13 @@ never probes.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import math
 from pathlib import Path
 from typing import Any
 
 from nimbostack.core.diskimage.probe import FormatError
-from nimbostack.core.process import spawn
+from nimbostack.core.process import run
 
 # qemu-img info needs a few hundred MiB of address space at most (Nova and Glance use 1 GiB).
 ADDRESS_SPACE_BYTES = 1024**3
@@ -37,27 +35,15 @@ async def info(
     """``qemu-img info --output=json`` of ``path`` read as ``fmt`` (-U: it may be in use)."""
     argv = limited([qemu_img, "info", "--output=json", "-U", "-f", fmt, str(path)], timeout)
     try:
-        proc = await spawn(
-            *argv,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        done = await run(*argv, timeout=timeout)
+    except TimeoutError:  # first: it is an OSError too
+        raise FormatError("Image data could not be inspected in time.") from None
     except OSError as exc:
         raise FormatError(f"Image data could not be inspected: {exc}") from None
+    if done.returncode != 0:
+        raise FormatError(f"Image data is not a valid {fmt} file: {done.reason()}")
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        await proc.wait()
-        raise FormatError("Image data could not be inspected in time.") from None
-    if proc.returncode != 0:
-        lines = err.decode(errors="replace").strip().splitlines()
-        reason = lines[-1] if lines else f"qemu-img ended with status {proc.returncode}"
-        raise FormatError(f"Image data is not a valid {fmt} file: {reason}")
-    try:
-        found = json.loads(out)
+        found = json.loads(done.out)
     except ValueError:
         raise FormatError(
             "Image data could not be inspected: unreadable qemu-img output."

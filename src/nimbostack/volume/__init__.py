@@ -1,0 +1,1 @@
+"""Block storage (Cinder): volumes, snapshots, backups, types, attachments."""

@@ -1,0 +1,1 @@
+"""Backups: the chunked posix store the volume managers write to."""

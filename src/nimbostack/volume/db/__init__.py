@@ -1,0 +1,1 @@
+"""Block storage tables and their Alembic migrations."""

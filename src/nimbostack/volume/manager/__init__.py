@@ -1,0 +1,1 @@
+"""The volume manager: one per backend, one module per workflow."""

@@ -1,0 +1,1 @@
+"""Block storage state and SQL, one module per resource."""

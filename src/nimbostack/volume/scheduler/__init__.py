@@ -1,0 +1,1 @@
+"""The volume scheduler: picks a backend for each new volume."""
