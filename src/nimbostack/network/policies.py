@@ -36,16 +36,8 @@ _BASE = [
     ("context_is_admin", "role:admin", "Cloud admin access"),
     ("admin_only", "rule:context_is_admin", "Admin-only access"),
     ("service_api", "role:service", "Service-to-service APIs"),
-    ("owner", "project_id:%(project_id)s", "Resource owner"),
-    ("admin_or_owner", "rule:context_is_admin or rule:owner", "Admin or resource owner"),
     ("network_owner", "project_id:%(network:project_id)s", "Owner of the resource's network"),
-    (
-        "admin_or_network_owner",
-        "rule:context_is_admin or project_id:%(network:project_id)s",
-        "Admin or owner of the resource's network",
-    ),
     ("sg_owner", "project_id:%(security_group:project_id)s", "Owner of the rule's group"),
-    ("regular_user", "", "Any authenticated user"),
     ("shared", "'True':%(shared)s", "A network shared with the caller"),
     ("external", "'True':%(router:external)s", "An external network"),
     ("external_network", "'True':%(router:external)s", "A subnet of an external network"),
@@ -53,14 +45,12 @@ _BASE = [
     ("shared_subnetpools", "'True':%(shared)s", "A subnet pool shared with the caller"),
     ("shared_security_group", "'True':%(shared)s", "A security group shared with the caller"),
     ("shared_address_groups", "'True':%(shared)s", "An address group shared with the caller"),
-    ("default", "rule:admin_or_owner", "Default access rule"),
 ]
 
 _NETWORK = [
     ("create_network", ADMIN_OR_PROJECT_MEMBER, "Create a network"),
     ("create_network:shared", ADMIN, "Create a shared network"),
     ("create_network:router:external", ADMIN, "Create an external network"),
-    ("create_network:is_default", ADMIN, "Create a default external network"),
     ("create_network:port_security_enabled", ADMIN_OR_PROJECT_MEMBER, "Set port security"),
     ("create_network:segments", ADMIN, "Create a network with segments"),
     ("create_network:provider:network_type", ADMIN, "Set a network's type"),
@@ -83,13 +73,8 @@ _NETWORK = [
         "Show a network's tags",
     ),
     ("update_network", ADMIN_OR_PROJECT_MEMBER, "Update a network"),
-    ("update_network:segments", ADMIN, "Update a network's segments"),
     ("update_network:shared", ADMIN, "Share or unshare a network"),
-    ("update_network:provider:network_type", ADMIN, "Update a network's type"),
-    ("update_network:provider:physical_network", ADMIN, "Update a physical network"),
-    ("update_network:provider:segmentation_id", ADMIN, "Update a segmentation id"),
     ("update_network:router:external", ADMIN, "Make a network external or not"),
-    ("update_network:is_default", ADMIN, "Make an external network the default"),
     ("update_network:port_security_enabled", ADMIN_OR_PROJECT_MEMBER, "Set port security"),
     ("update_network:tags", ADMIN_OR_PROJECT_MEMBER, "Change a network's tags"),
     ("delete_network", ADMIN_OR_PROJECT_MEMBER, "Delete a network"),
@@ -98,7 +83,6 @@ _NETWORK = [
 
 _SUBNET = [
     ("create_subnet", ADMIN_OR_NET_OWNER_MEMBER, "Create a subnet"),
-    ("create_subnet:segment_id", ADMIN, "Put a subnet on a segment"),
     ("create_subnet:tags", f"{PROJECT_MEMBER} or {ADMIN_OR_NET_OWNER_MEMBER}", "Tag a subnet"),
     (
         "get_subnet",
@@ -106,7 +90,6 @@ _SUBNET = [
         f"or ({NET_OWNER_READER})",
         "Show a subnet",
     ),
-    ("get_subnet:segment_id", ADMIN, "Show a subnet's segment"),
     (
         "get_subnet:tags",
         f"{PROJECT_READER} or rule:shared or rule:external_network or {ADMIN} "
@@ -114,7 +97,6 @@ _SUBNET = [
         "Show a subnet's tags",
     ),
     ("update_subnet", f"({PROJECT_MEMBER}) or {ADMIN_OR_NET_OWNER_MEMBER}", "Update a subnet"),
-    ("update_subnet:segment_id", ADMIN, "Move a subnet to a segment"),
     ("update_subnet:tags", f"({PROJECT_MEMBER}) or {ADMIN_OR_NET_OWNER_MEMBER}", "Retag"),
     ("delete_subnet", f"({PROJECT_MEMBER}) or {ADMIN_OR_NET_OWNER_MEMBER}", "Delete a subnet"),
     ("delete_subnet:tags", f"({PROJECT_MEMBER}) or {ADMIN_OR_NET_OWNER_MEMBER}", "Untag"),

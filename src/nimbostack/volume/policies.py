@@ -25,8 +25,6 @@ _MEMBER = [
     "volume:extend_attached_volume",
     "volume:retype",
     "volume:update_readonly_flag",
-    "volume:revert_to_snapshot",
-    "volume:reimage",
     "volume:multiattach",
     "volume:create_volume_metadata",
     "volume:update_volume_metadata",
@@ -60,7 +58,6 @@ _MEMBER = [
     "volume:accept_transfer",
     "volume:delete_transfer",
     "message:delete",
-    "volume_extension:volume_type_access",
 ]
 _READER = [
     "volume:get",
@@ -89,7 +86,6 @@ _READER = [
 ]
 _ADMIN = [
     "volume:force_delete",
-    "volume:update_volume_admin_metadata",
     "volume_extension:volume_host_attribute",
     "volume_extension:volume_mig_status_attribute",
     "volume_extension:volume_actions:upload_public",
@@ -97,13 +93,11 @@ _ADMIN = [
     "volume_extension:volume_admin_actions:force_delete",
     "volume_extension:volume_admin_actions:force_detach",
     "volume_extension:volume_admin_actions:migrate_volume",
-    "volume_extension:volume_admin_actions:migrate_volume_completion",
     "volume_extension:snapshot_admin_actions:reset_status",
     "volume_extension:snapshot_admin_actions:force_delete",
     "volume_extension:backup_admin_actions:reset_status",
     "volume_extension:backup_admin_actions:force_delete",
     "backup:backup_project_attribute",
-    "volume_extension:types_manage",
     "volume_extension:type_create",
     "volume_extension:type_update",
     "volume_extension:type_delete",
@@ -122,17 +116,11 @@ _ADMIN = [
     "volume_extension:qos_specs_manage:delete",
     "volume_extension:quotas:update",
     "volume_extension:quotas:delete",
-    "volume_extension:quota_classes",
     "volume_extension:quota_classes:get",
     "volume_extension:quota_classes:update",
     "volume_extension:services:index",
     "volume_extension:services:update",
-    "volume_extension:capabilities",
     "scheduler_extension:scheduler_stats:get_pools",
-    "volume_extension:default_set_or_update",
-    "volume_extension:default_get",
-    "volume_extension:default_get_all",
-    "volume_extension:default_unset",
 ]
 # Called by compute when it finished growing an attached volume (os-extend, 3.71).
 _ADMIN_OR_SERVICE = ["volume_extension:volume_admin_actions:extend_volume_completion"]

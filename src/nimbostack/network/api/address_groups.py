@@ -66,7 +66,7 @@ async def list_address_groups(req: ApiRequest) -> Response:
     lreq = listing.parse(req, address_groups.TABLE)
     async with state_of(req).db.reader() as s:
         found = await address_groups.search(s, scope(req), lreq)
-    shown = access.Shown(req, "address_group", ())
+    shown = access.Shown(req, "get_address_group", GROUP)
     return listing.answer(
         req, "address_groups", [g for g in found if shown.visible(target(g))], lreq
     )
@@ -75,7 +75,7 @@ async def list_address_groups(req: ApiRequest) -> Response:
 async def _show(req: ApiRequest, caller: Scope, ag_id: str) -> dict[str, Any]:
     async with state_of(req).db.reader() as s:
         view = await address_groups.find(s, caller, ag_id)
-    shown = access.Shown(req, "address_group", ())
+    shown = access.Shown(req, "get_address_group", GROUP)
     return listing.select_fields(shown.one(view, target(view)), listing.fields_of(req))
 
 

@@ -42,6 +42,8 @@ class Attr:
     post: bool = True
     put: bool = False
     policy: bool = False  # guarded by create_<r>:<name> / update_<r>:<name>
+    policy_keys: tuple[str, ...] = ()  # entry keys guarded by create_<r>:<name>:<key>...
+    shown_by_policy: bool = False  # shown only to whom get_<r>:<name> allows
 
 
 def standard(put: bool = True) -> tuple[Attr, ...]:
@@ -52,9 +54,9 @@ def standard(put: bool = True) -> tuple[Attr, ...]:
     )
 
 
-def read_only(*names: str) -> tuple[Attr, ...]:
+def read_only(*names: str, shown_by_policy: bool = False) -> tuple[Attr, ...]:
     """Attributes a resource shows but no request may set."""
-    return tuple(Attr(name, post=False) for name in names)
+    return tuple(Attr(name, post=False, shown_by_policy=shown_by_policy) for name in names)
 
 
 STANDARD_READ_ONLY = read_only("created_at", "updated_at", "revision_number")
@@ -76,6 +78,14 @@ class Body:
 
     def attr(self, name: str) -> Attr | None:
         return next((a for a in self.attrs if a.name == name), None)
+
+    def guarded(self, action: str) -> tuple[Attr, ...]:
+        """The attributes with a rule of their own for ``action``: create, update or get."""
+        if action == "get":
+            return tuple(a for a in self.attrs if a.shown_by_policy)
+        if action == "update":
+            return tuple(a for a in self.attrs if a.policy and a.put)
+        return tuple(a for a in self.attrs if a.policy and a.post)
 
     async def create(self, req: ApiRequest) -> tuple[list[dict[str, Any]], bool]:
         """The parsed items, and whether they came as a bulk (plural) body."""

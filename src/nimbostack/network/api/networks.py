@@ -97,16 +97,16 @@ NETWORK = Body(
         Attr("router:external", boolean, False, put=True, policy=True),
         Attr("port_security_enabled", boolean, True, put=True, policy=True),
         Attr("mtu", nullable(integer()), UNSET, put=True),
-        Attr(NETWORK_TYPE, nullable(string(32)), UNSET, policy=True),
-        Attr(PHYSICAL_NETWORK, nullable(string(64)), UNSET, policy=True),
-        Attr(SEGMENTATION_ID, nullable(integer()), UNSET, policy=True),
-        Attr("segments", nullable(list_of(_segment)), UNSET, policy=True),
+        # Provider attributes: set on create only, and shown only to admins.
+        Attr(NETWORK_TYPE, nullable(string(32)), UNSET, policy=True, shown_by_policy=True),
+        Attr(PHYSICAL_NETWORK, nullable(string(64)), UNSET, policy=True, shown_by_policy=True),
+        Attr(SEGMENTATION_ID, nullable(integer()), UNSET, policy=True, shown_by_policy=True),
+        Attr("segments", nullable(list_of(_segment)), UNSET, policy=True, shown_by_policy=True),
         Attr("availability_zone_hints", list_of(string(255)), [], policy=True),
         Attr("dns_domain", dns_name, "", put=True),
         TAGS_ATTR,
     ),
 )
-GUARDED = ("segments", NETWORK_TYPE, PHYSICAL_NETWORK, SEGMENTATION_ID)
 
 
 def target(view: dict[str, Any]) -> dict[str, Any]:
@@ -119,7 +119,7 @@ def target(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def _shown(req: ApiRequest) -> access.Shown:
-    return access.Shown(req, "network", GUARDED)
+    return access.Shown(req, "get_network", NETWORK)
 
 
 async def list_networks(req: ApiRequest) -> Response:

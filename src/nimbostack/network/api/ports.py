@@ -133,13 +133,22 @@ PORT = Body(
     (
         ID,
         *STANDARD_READ_ONLY,
-        *read_only("status", "binding:vif_type", "binding:vif_details", "dns_assignment"),
+        *read_only("status", "dns_assignment"),
+        # Binding attributes only admins and services see (the VNIC type is everyone's).
+        *read_only("binding:vif_type", "binding:vif_details", shown_by_policy=True),
         *standard(),
         *OWNER,
         Attr("network_id", uuid_str, REQUIRED),
         Attr("admin_state_up", boolean, True, put=True),
         Attr("mac_address", mac_address, UNSET, put=True, policy=True),
-        Attr("fixed_ips", list_of(_fixed_ip), UNSET, put=True, policy=True),
+        Attr(
+            "fixed_ips",
+            list_of(_fixed_ip),
+            UNSET,
+            put=True,
+            policy=True,
+            policy_keys=("ip_address", "subnet_id"),
+        ),
         Attr("device_id", string(255), "", put=True, policy=True),
         Attr("device_owner", string(255), "", put=True, policy=True),
         Attr("security_groups", _groups, UNSET, put=True),
@@ -147,9 +156,9 @@ PORT = Body(
         Attr("allowed_address_pairs", list_of(_pair), [], put=True, policy=True),
         Attr("extra_dhcp_opts", list_of(_opt), [], put=True),
         Attr("dns_name", dns_name, "", put=True),
-        Attr("binding:host_id", string(255), UNSET, put=True, policy=True),
+        Attr("binding:host_id", string(255), UNSET, put=True, policy=True, shown_by_policy=True),
         Attr("binding:vnic_type", choice(*VNIC_TYPES), "normal", put=True, policy=True),
-        Attr("binding:profile", json_object, UNSET, put=True, policy=True),
+        Attr("binding:profile", json_object, UNSET, put=True, policy=True, shown_by_policy=True),
         TAGS_ATTR,
     ),
 )
@@ -174,7 +183,7 @@ def _visible(shown: access.Shown, row: Any) -> bool:
 
 
 def _shown(req: ApiRequest) -> access.Shown:
-    return access.Shown(req, "port", ports.BINDING_ATTRS)
+    return access.Shown(req, "get_port", PORT)
 
 
 def _keys(req: ApiRequest, shown: access.Shown) -> set[str]:
@@ -216,10 +225,6 @@ def _check_create(req: ApiRequest, item: dict[str, Any], net: dict[str, Any]) ->
     }
     access.enforce(req, "create_port", policy_target)
     access.check_attributes(req, "create", PORT, item, policy_target)
-    for entry in item.get("fixed_ips", []):
-        for key in ("ip_address", "subnet_id"):
-            if key in entry:
-                access.enforce(req, f"create_port:fixed_ips:{key}", policy_target)
 
 
 async def create_port(req: ApiRequest) -> Response:

@@ -37,16 +37,26 @@ async def _find_port(s: object, scope: Scope, port_id: str) -> dict[str, object]
 
 
 TAGGABLE = [
-    tags.Taggable("networks", "network", Network, network_rows.find, networks.target),
-    tags.Taggable("subnets", "subnet", Subnet, subnet_rows.find, subnets.target),
-    tags.Taggable("ports", "port", Port, _find_port, ports.target),
-    tags.Taggable("subnetpools", "subnetpool", SubnetPool, pool_rows.find, subnetpools.target),
+    tags.Taggable(
+        "networks", "network", Network, network_rows.find, networks.target, "get_network"
+    ),
+    tags.Taggable("subnets", "subnet", Subnet, subnet_rows.find, subnets.target, "get_subnet"),
+    tags.Taggable("ports", "port", Port, _find_port, ports.target, "get_port"),
+    tags.Taggable(
+        "subnetpools",
+        "subnetpool",
+        SubnetPool,
+        pool_rows.find,
+        subnetpools.target,
+        "get_subnetpool",
+    ),
     tags.Taggable(
         "security-groups",
         "security_group",
         SecurityGroup,
         group_rows.find,
         security_groups.group_target,
+        "get_security_group",
     ),
 ]
 

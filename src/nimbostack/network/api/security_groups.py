@@ -141,7 +141,7 @@ async def list_security_groups(req: ApiRequest) -> Response:
     await security_groups.ensure_default_in(state.db, caller.project_id)
     async with state.db.reader() as s:
         found = await security_groups.search(s, caller, lreq)
-    shown = access.Shown(req, "security_group", ())
+    shown = access.Shown(req, "get_security_group", GROUP)
     items = [g for g in found if shown.visible(group_target(g))]
     return listing.answer(req, "security_groups", items, lreq)
 
@@ -149,7 +149,7 @@ async def list_security_groups(req: ApiRequest) -> Response:
 async def _show_group(req: ApiRequest, caller: Scope, sg_id: str) -> dict[str, Any]:
     async with state_of(req).db.reader() as s:
         view = await security_groups.find(s, caller, sg_id)
-    shown = access.Shown(req, "security_group", ())
+    shown = access.Shown(req, "get_security_group", GROUP)
     return listing.select_fields(shown.one(view, group_target(view)), listing.fields_of(req))
 
 
@@ -220,7 +220,7 @@ async def list_security_group_rules(req: ApiRequest) -> Response:
     lreq = listing.parse(req, sg_rules.TABLE)
     async with state_of(req).db.reader() as s:
         found = await sg_rules.search(s, caller, lreq)
-    shown = access.Shown(req, "security_group_rule", ())
+    shown = access.Shown(req, "get_security_group_rule", RULE)
     items = [_rule_out(r) for r in found if shown.visible(rule_target(r))]
     return listing.answer(req, "security_group_rules", items, lreq)
 
@@ -233,7 +233,7 @@ def _rule_out(view: dict[str, Any]) -> dict[str, Any]:
 async def show_security_group_rule(req: ApiRequest) -> Response:
     async with state_of(req).db.reader() as s:
         view = await sg_rules.find(s, scope(req), req.param("rule_id"))
-    access.Shown(req, "security_group_rule", ()).one(view, rule_target(view))
+    access.Shown(req, "get_security_group_rule", RULE).one(view, rule_target(view))
     shown = listing.select_fields(_rule_out(view), listing.fields_of(req))
     return json_response({"security_group_rule": shown})
 

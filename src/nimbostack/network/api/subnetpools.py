@@ -77,14 +77,14 @@ async def list_subnetpools(req: ApiRequest) -> Response:
     lreq = listing.parse(req, subnetpools.table(caller))
     async with state_of(req).db.reader() as s:
         found = await subnetpools.search(s, caller, lreq)
-    shown = access.Shown(req, "subnetpool", ())
+    shown = access.Shown(req, "get_subnetpool", POOL)
     return listing.answer(req, "subnetpools", [p for p in found if shown.visible(target(p))], lreq)
 
 
 async def _show(req: ApiRequest, caller: Scope, pool_id: str) -> dict[str, Any]:
     async with state_of(req).db.reader() as s:
         view = await subnetpools.find(s, caller, pool_id)
-    shown = access.Shown(req, "subnetpool", ())
+    shown = access.Shown(req, "get_subnetpool", POOL)
     return listing.select_fields(shown.one(view, target(view)), listing.fields_of(req))
 
 

@@ -97,7 +97,7 @@ async def list_subnets(req: ApiRequest) -> Response:
     lreq = listing.parse(req, subnets.TABLE)
     async with state_of(req).db.reader() as s:
         found = await subnets.search(s, caller, lreq)
-    shown = access.Shown(req, "subnet", ())
+    shown = access.Shown(req, "get_subnet", SUBNET)
     items = [_present(shown, v) for v in found if shown.visible(target(v))]
     return listing.answer(req, "subnets", items, lreq)
 
@@ -105,7 +105,7 @@ async def list_subnets(req: ApiRequest) -> Response:
 async def _show(req: ApiRequest, caller: Scope, subnet_id: str) -> dict[str, Any]:
     async with state_of(req).db.reader() as s:
         view = await subnets.find(s, caller, subnet_id)
-    shown = access.Shown(req, "subnet", ())
+    shown = access.Shown(req, "get_subnet", SUBNET)
     shown.one(view, target(view))
     return listing.select_fields(_present(shown, view), listing.fields_of(req))
 

@@ -44,6 +44,7 @@ def valid_tag(value: Any) -> str:
     return text
 
 
+ACTIONS = ("get", "create", "update", "delete")
 TAGS_ATTR = Attr("tags", list_of(valid_tag, unique=True, max_items=MAX_TAGS), UNSET, policy=True)
 Finder = Callable[[AsyncSession, Scope, str], Awaitable[dict[str, Any]]]
 
@@ -57,10 +58,16 @@ class Taggable:
     model: type[Owned]
     find: Finder
     target: Callable[[dict[str, Any]], dict[str, Any]]
+    show_rule: str  # get_<singular>: who may see the resource (a refused change is a 404)
 
     @property
     def path(self) -> str:
         return f"/v2.0/{self.plural}/{{resource_id}}/tags"
+
+
+def rules(res: Taggable) -> set[str]:
+    """Every ``<action>_<singular>:tags`` rule the tag routes of ``res`` enforce."""
+    return {access.attribute_rule(action, res.singular, "tags") for action in ACTIONS}
 
 
 def extensions(taggables: list[Taggable]) -> tuple[Extension, ...]:
@@ -88,11 +95,12 @@ async def _parent(req: ApiRequest, res: Taggable, s: AsyncSession, action: str) 
     lost and none inserts a tag another has just inserted.
     """
     view = await res.find(s, scope(req), req.param("resource_id"))
-    rule = f"{action}_{res.singular}:tags"
     if action == "get":
-        access.enforce(req, rule, res.target(view))
+        access.enforce(req, access.attribute_rule(action, res.singular, "tags"), res.target(view))
         return view
-    access.enforce_change(req, rule, f"get_{res.singular}", res.target(view))
+    access.enforce_change(
+        req, access.attribute_rule(action, res.singular, "tags"), res.show_rule, res.target(view)
+    )
     await get_for_update(s, res.model, view["id"])
     # Read again under the lock: the tags as the last change left them (or a 404).
     return await res.find(s, scope(req), view["id"])

@@ -29,8 +29,6 @@ from nimbostack.network.objects.scope import Scope
 
 TAGS = port_view.TAGS
 BINDING_ACTIVE = port_view.BINDING_ACTIVE
-# Binding attributes only admins and services see (the VNIC type is everyone's).
-BINDING_ATTRS = ("binding:host_id", "binding:profile", "binding:vif_details", "binding:vif_type")
 
 
 def _fixed_ips_filter(values: list[str]) -> ColumnElement[bool]:

@@ -97,6 +97,8 @@ async def retype(req: ApiRequest, volume_id: str, body: Any) -> Response:
         req.enforce("volume:retype", _target(volume))
         new_type = await types.get(s, req.context, body["new_type"])
         spec = await types.spec_of(s, new_type)
+        if spec.extra_specs.get("multiattach", "").lower() == "<is> true":
+            req.enforce("volume:multiattach", _target(volume))
         has_snapshots = await snapshots.count_of_volume(s, volume.id) > 0
     if volume.status not in (states.AVAILABLE, states.IN_USE):
         raise BadRequest(

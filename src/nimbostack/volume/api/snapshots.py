@@ -255,10 +255,12 @@ async def snapshot_metadata(req: ApiRequest) -> Response:
     body = await req.json(wrapped("metadata", KEY_VALUES)) if method != "GET" else None
     async with state.db.session() as s:
         snap = await snapshots.get(s, req.context, req.param("snapshot_id"))
-        rule = (
-            "volume:get_snapshot_metadata" if method == "GET" else "volume:update_snapshot_metadata"
+        req.enforce(
+            "volume:get_snapshot_metadata"
+            if method == "GET"
+            else "volume:update_snapshot_metadata",
+            _target(snap),
         )
-        req.enforce(rule, _target(snap))
         table = keyvalues.SNAPSHOT_METADATA
         if body is not None and method == "PUT":
             await keyvalues.replace(s, table, snap.id, body["metadata"])
@@ -278,8 +280,14 @@ async def snapshot_metadata_item(req: ApiRequest) -> Response:
     table = keyvalues.SNAPSHOT_METADATA
     async with state.db.session() as s:
         snap = await snapshots.get(s, req.context, req.param("snapshot_id"))
-        rule = {"GET": "volume:get_snapshot_metadata", "PUT": "volume:update_snapshot_metadata"}
-        req.enforce(rule.get(method, "volume:delete_snapshot_metadata"), _target(snap))
+        req.enforce(
+            "volume:get_snapshot_metadata"
+            if method == "GET"
+            else "volume:update_snapshot_metadata"
+            if method == "PUT"
+            else "volume:delete_snapshot_metadata",
+            _target(snap),
+        )
         if method == "PUT" and body is not None:
             await keyvalues.merge(s, table, snap.id, body["meta"])
             return json_response({"meta": body["meta"]})

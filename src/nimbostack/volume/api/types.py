@@ -212,7 +212,11 @@ async def type_action(req: ApiRequest) -> Response:
     name, args = next(iter(body.items()))
     if name not in ("addProjectAccess", "removeProjectAccess"):
         raise BadRequest(f"There is no such action: {name}")
-    req.enforce(f"volume_extension:volume_type_access:{name}")
+    req.enforce(
+        "volume_extension:volume_type_access:addProjectAccess"
+        if name == "addProjectAccess"
+        else "volume_extension:volume_type_access:removeProjectAccess"
+    )
     validate(args, ACCESS)
     async with state.db.session() as s:
         vtype = await types.get(s, None, req.param("type_id"))

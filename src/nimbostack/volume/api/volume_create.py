@@ -244,6 +244,8 @@ async def _record(
     now = time.time()
     async with state.db.session() as s:
         specs = await keyvalues.read(s, keyvalues.EXTRA_SPECS, vtype.id)
+        if _multiattach(specs):
+            req.enforce("volume:multiattach", {"project_id": project_of(req)})
         await quotas.check(
             s, state.options, project_of(req), {"volumes": 1, "gigabytes": size}, vtype.name
         )
@@ -260,7 +262,7 @@ async def _record(
             volume_type_id=vtype.id,
             snapshot_id=source.id if source.kind == "snapshot" else None,
             source_volid=source.id if source.kind == "volume" else None,
-            multiattach=specs.get("multiattach", "").lower() == "<is> true",
+            multiattach=_multiattach(specs),
             bootable=False,
             created_at=now,
             updated_at=now,
@@ -270,6 +272,11 @@ async def _record(
         await _hold_source(s, source, volume.id)
         await keyvalues.replace(s, keyvalues.VOLUME_METADATA, volume.id, metadata)
     return volume, metadata, specs
+
+
+def _multiattach(specs: dict[str, str]) -> bool:
+    """Whether a type's volumes can be attached to several servers at once."""
+    return specs.get("multiattach", "").lower() == "<is> true"
 
 
 async def _hold_source(s: AsyncSession, source: Source, volume_id: str) -> None:

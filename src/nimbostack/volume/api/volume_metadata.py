@@ -33,8 +33,10 @@ async def _write(req: ApiRequest, replace: bool) -> Response:
     body = await req.json(METADATA_BODY)
     async with state.db.session() as s:
         volume = await volumes.get(s, req.context, req.param("volume_id"))
-        rule = "volume:update_volume_metadata" if replace else "volume:create_volume_metadata"
-        req.enforce(rule, _target(volume))
+        req.enforce(
+            "volume:update_volume_metadata" if replace else "volume:create_volume_metadata",
+            _target(volume),
+        )
         if replace:
             await keyvalues.replace(s, TABLE, volume.id, body["metadata"])
         else:
