@@ -15,6 +15,7 @@ import asyncio
 import json
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -118,11 +119,15 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def run(ep: Endpoints, single: int, count: int) -> str:
+async def run(
+    ep: Endpoints, single: int, count: int, cpu: Callable[[], float] = lambda: 0.0
+) -> str:
     async with httpx.AsyncClient(timeout=300) as client:
         flavor, image = await prepare(ep, client)
         boots = await single_boots(ep, client, flavor, image, single)
+        cpu_before = cpu()
         rate = await burst(ep, client, flavor, image, count)
+        cpu_per_boot = (cpu() - cpu_before) / count * 1000
         have = single + count
         if have < 1000:
             await boot_many(ep, client, flavor, image, 1000 - have, width=50)
@@ -135,6 +140,7 @@ async def run(ep: Endpoints, single: int, count: int) -> str:
             f"| API->ACTIVE single boot p50 | {statistics.median(boots):.0f} ms | <= 100 ms |",
             f"| API->ACTIVE single boot p95 | {_pct(boots, 0.95):.0f} ms | |",
             f"| sustained boots/s, concurrency 50 ({count} boots) | {rate:.1f}/s | >= 50/s |",
+            f"| cloud CPU per boot in that burst (`up` process) | {cpu_per_boot:.1f} ms | |",
             f"| GET /servers/detail, 1,000 servers, p50 | {statistics.median(listing):.0f} ms "
             "| <= 150 ms |",
             f"| GET /servers/detail, 1,000 servers, p95 | {_pct(listing, 0.95):.0f} ms | |",
@@ -168,7 +174,8 @@ def main() -> None:
             image=urls["image"],
             token=_token(urls["identity"], password),
         )
-        print(asyncio.run(run(ep, args.single, args.burst)))
+        cpu = cloud.cpu_seconds if cloud is not None else (lambda: 0.0)
+        print(asyncio.run(run(ep, args.single, args.burst, cpu)))
     finally:
         if cloud is not None:
             cloud.stop()
