@@ -16,7 +16,7 @@ up: deps venv
 
 test: test-deps venv
 	$(MAKE) lint
-	$(BIN)/pytest -q -p no:cacheprovider tests
+	bash scripts/run-tests.sh
 
 deps:
 	@bash scripts/apt-install.sh $(APT_RUNTIME)
