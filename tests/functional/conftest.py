@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from nimbostack.clients import tls
 from nimbostack.core.loopwatch import Blocked, LoopWatch, patch_handles
 from tests.support.cloud import LOOP_WATCH_MS, RunningCloud
 
@@ -25,6 +26,18 @@ from tests.support.cloud import LOOP_WATCH_MS, RunningCloud
 # the bound is looser than for CPU, since SQLite's occasional fsync (statements run
 # on the loop) waits on a disk other tests share.
 WALL_LIMIT_MS = 4 * LOOP_WATCH_MS
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tls_context_built() -> None:
+    """Build the shared TLS context before any service runs, as the entry points do.
+
+    Loading the system's certificate authorities takes 50-90 ms of CPU; in `nimbostack
+    up` it happens before the loop starts, so a service's first HTTP client never pays
+    it on the loop. Without this, whichever in-process test first made a client would
+    be blamed for it.
+    """
+    tls.context()
 
 
 @pytest.hookimpl(wrapper=True)
