@@ -108,6 +108,14 @@ class FakeL2Agent:
     ) -> None:
         self.refiltered.extend(msg.security_group_ids)
 
+    async def device_up(self, port_id: str) -> None:
+        """Report a port's device up now, whatever the delay (to drive a slow agent)."""
+        ctxt = RequestContext.admin()
+        device = tap_name(port_id)
+        found = _details(await self.plugin.call(ctxt, GetDeviceDetails(device, self.host)))
+        self.devices[device] = found
+        await self.plugin.call(ctxt, UpdateDeviceUp(device=device, host=self.host))
+
     async def _wire(self, port_id: str) -> None:
         ctxt = RequestContext.admin()
         device = tap_name(port_id)
