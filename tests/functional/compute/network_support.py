@@ -120,15 +120,19 @@ class NetworkedCloud:
         await server.start()
         self.rpc_servers.append(server)
 
-    async def add_host(self, host: str, device_delay: float = 0.0) -> None:
-        config = AgentConfiguration(tunnel_types=["vxlan"])
-        agent = FakeL2Agent(
-            self.flow.transport, host, config, report_interval=3600, device_delay=device_delay
-        )
-        await agent.start()
-        self.agents[host] = agent
+    async def add_host(
+        self, host: str, device_delay: float = 0.0, *, l2_agent: bool = True, **size: int
+    ) -> None:
+        """A compute host, with a fake L2 agent unless ``l2_agent`` is false."""
+        if l2_agent:
+            config = AgentConfiguration(tunnel_types=["vxlan"])
+            agent = FakeL2Agent(
+                self.flow.transport, host, config, report_interval=3600, device_delay=device_delay
+            )
+            await agent.start()
+            self.agents[host] = agent
         service = StaticAuth(Session("service", CATALOG))
-        await self.flow.add_host(host, network=lambda: self.network_client(service))
+        await self.flow.add_host(host, network=lambda: self.network_client(service), **size)
 
     async def stop(self) -> None:
         for agent in self.agents.values():

@@ -11,8 +11,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from nimbostack.compute import states
+from nimbostack.compute.db.models import InstanceAction, InstanceActionEvent
 from tests.functional.compute.flow_support import LOOP_WATCH
 from tests.functional.compute.network_support import NetworkedCloud
 from tests.support.waiting import await_until
@@ -194,3 +196,40 @@ async def test_build_waits_for_vif_plugged(cloud: NetworkedCloud) -> None:
     assert port["status"] == "DOWN"
     await agent.device_up(port["id"])
     await _active(cloud, server_id)
+
+
+async def test_failed_binding_reschedules_to_a_host_that_binds(tmp_path: Path) -> None:
+    cloud = NetworkedCloud(tmp_path)
+    await cloud.start(hosts=())
+    try:
+        # The bigger host weighs first, but has no L2 agent: its binding fails.
+        await cloud.add_host("host-big", l2_agent=False, memory_mb=65536)
+        await cloud.add_host("host-small", memory_mb=1024)
+        net = await cloud.private_network()
+        server_id = (await cloud.create_server([{"uuid": net["id"]}])).json()["server"]["id"]
+        inst = await cloud.flow.wait_state(server_id, states.ACTIVE)
+        assert inst.host == "host-small"
+        assert await _build_results(cloud, server_id) == [
+            ("host-big", "Error"),
+            ("host-small", "Success"),
+        ]
+        assert len(await cloud.flow.allocations(server_id)) == 1
+        (port,) = await cloud.ports_of(server_id)
+        assert (port["binding:host_id"], port["status"]) == ("host-small", "ACTIVE")
+    finally:
+        await cloud.stop()
+
+
+async def _build_results(cloud: NetworkedCloud, server_id: str) -> list[tuple[str, str]]:
+    """Each host's build of the server, in order, with its result."""
+    async with cloud.flow.state.db.session() as s:
+        rows = await s.execute(
+            select(InstanceActionEvent.host, InstanceActionEvent.result)
+            .join(InstanceAction, InstanceAction.id == InstanceActionEvent.action_id)
+            .where(
+                InstanceAction.instance_uuid == server_id,
+                InstanceActionEvent.event == "compute_build_and_run_instance",
+            )
+            .order_by(InstanceActionEvent.id)
+        )
+        return [(str(host), str(result)) for host, result in rows]
