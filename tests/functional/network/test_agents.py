@@ -25,6 +25,7 @@ from nimbostack.network.agent_messages import (
     LINUXBRIDGE_AGENT,
     PLUGIN,
     AgentConfiguration,
+    DeviceDetails,
     ReportState,
     UpdateDeviceUp,
     tap_name,
@@ -263,3 +264,24 @@ async def test_device_up_from_another_host_changes_nothing(wired: Wired) -> None
     msg = UpdateDeviceUp(device=tap_name(port["id"]), host=HOST)
     assert await client.call(RequestContext.admin(), msg) is False
     assert (await wired.port_of(port["id"]))["status"] == "DOWN"
+
+
+async def test_rule_changes_reach_the_agents(wired: Wired) -> None:
+    group = await wired.api.create("security_group", "alice", name="web")
+    rule = await wired.api.create(
+        "security_group_rule", "alice", security_group_id=group["id"], direction="ingress"
+    )
+    await await_until(lambda: wired.agent.refiltered == [group["id"]], 10, "told of the rule")
+    resp = await wired.api.call("DELETE", f"/v2.0/security-group-rules/{rule['id']}")
+    assert resp.status_code == 204
+    await await_until(lambda: len(wired.agent.refiltered) == 2, 10, "told of the removal")
+
+
+async def test_network_delete_reaches_the_agents(wired: Wired) -> None:
+    net = await _private(wired.api)
+    # A device the agent still has on the network (say it missed the port's delete).
+    stale = DeviceDetails(device="tapstale", port_id="stale", network_id=net["id"])
+    wired.agent.devices["tapstale"] = stale
+    resp = await wired.api.call("DELETE", f"/v2.0/networks/{net['id']}")
+    assert resp.status_code == 204, resp.text
+    await await_until(lambda: "tapstale" not in wired.agent.devices, 10, "bridge removed")
