@@ -26,6 +26,7 @@ from nimbostack.network.agent_messages import (
     PLUGIN,
     AgentConfiguration,
     DeviceDetails,
+    GetDeviceDetails,
     ReportState,
     UpdateDeviceUp,
     tap_name,
@@ -285,3 +286,11 @@ async def test_network_delete_reaches_the_agents(wired: Wired) -> None:
     resp = await wired.api.call("DELETE", f"/v2.0/networks/{net['id']}")
     assert resp.status_code == 204, resp.text
     await await_until(lambda: "tapstale" not in wired.agent.devices, 10, "bridge removed")
+
+
+async def test_a_short_device_name_matches_no_port(wired: Wired) -> None:
+    net = await _private(wired.api)
+    await wired.api.port(net, **{"binding:host_id": HOST})
+    client = RpcClient(wired.transport, PLUGIN)
+    found = await client.call(RequestContext.admin(), GetDeviceDetails(device="tap", host=HOST))
+    assert found["port_id"] == ""

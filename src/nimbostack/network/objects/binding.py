@@ -134,9 +134,12 @@ async def details(s: AsyncSession, device: str, host: str) -> DeviceDetails:
     )
 
 
+TAP_ID_LENGTH = 11
+
+
 def _device_filter(device: str) -> object:
     """A device is a tap (``tap`` + the port id's first 11 characters) or a port id."""
-    if device.startswith("tap"):
+    if device.startswith("tap") and len(device) == 3 + TAP_ID_LENGTH:
         return Port.id.startswith(device[3:], autoescape=True)
     return Port.id == device
 
