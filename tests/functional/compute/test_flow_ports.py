@@ -7,6 +7,7 @@ networking's ``network-vif-plugged`` reaches the agent through the external-even
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -233,3 +234,21 @@ async def _build_results(cloud: NetworkedCloud, server_id: str) -> list[tuple[st
             .order_by(InstanceActionEvent.id)
         )
         return [(str(host), str(result)) for host, result in rows]
+
+
+async def test_two_servers_racing_for_one_port_one_gets_it(cloud: NetworkedCloud) -> None:
+    net = await cloud.private_network()
+    port = await cloud.create("port", "ports", network_id=net["id"])
+    # Both pass the API's check (the port is free), then race on the host.
+    sent = await asyncio.gather(*(cloud.create_server([{"port": port["id"]}]) for _ in range(2)))
+    assert [r.status_code for r in sent] == [202, 202], [r.text for r in sent]
+    made = [r.json()["server"]["id"] for r in sent]
+    finished = [
+        await cloud.flow.wait(s, lambda i: i.task_state is None and i.vm_state != "building")
+        for s in made
+    ]
+    states_seen = sorted(i.vm_state for i in finished)
+    assert states_seen == [states.ACTIVE, states.ERROR]
+    winner = next(i.uuid for i in finished if i.vm_state == states.ACTIVE)
+    shown = (await cloud.neutron("GET", f"/ports/{port['id']}", token="admin")).json()["port"]
+    assert (shown["device_id"], shown["status"]) == (winner, "ACTIVE")

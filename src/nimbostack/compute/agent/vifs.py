@@ -28,6 +28,10 @@ class PortBindingFailed(Exception):
     """The networking service could not bind a port of the instance on this host."""
 
 
+class PortInUse(Exception):
+    """The user's port went to another device between the API's check and the build."""
+
+
 def requested(request_spec: dict[str, Any]) -> list[RequestedNetwork]:
     """The networks a build asked for, from its request spec."""
     spec = RequestSpec.from_dict(request_spec)
@@ -83,12 +87,33 @@ async def _bind(
         "binding:host_id": host,
     }
     if entry.port_id is not None:
-        return await client.update_port(entry.port_id, **fields)
+        return await _take(client, entry.port_id, instance.uuid, fields)
     if entry.fixed_ip is not None:
         fields["fixed_ips"] = [{"ip_address": entry.fixed_ip}]
     return await client.create_port(
         network_id=entry.network_id, project_id=instance.project_id, **fields
     )
+
+
+async def _take(
+    client: NetworkClient, port_id: str, instance_uuid: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    """Take the user's port, unless another device took it since the API checked it.
+
+    The update is conditional on the revision read, so of two builds racing for one
+    port exactly one gets it.
+    """
+    port = await client.get_port(port_id)
+    if port is None:
+        raise PortInUse(f"Port {port_id} could not be found.")
+    if port.get("device_id") not in ("", instance_uuid):
+        raise PortInUse(f"Port {port_id} is still in use.")
+    try:
+        return await client.update_port(port_id, revision=port["revision_number"], **fields)
+    except NetworkError as exc:
+        if exc.status == 412:
+            raise PortInUse(f"Port {port_id} is still in use.") from None
+        raise
 
 
 async def _label(client: NetworkClient, network_id: str) -> str:
@@ -116,7 +141,7 @@ async def release(agent: AgentHost, instance_uuid: str, preserved: set[str]) -> 
 
 async def _release_one(client: NetworkClient, port_id: str, preserved: set[str]) -> None:
     if port_id in preserved:
-        unbound = {"device_id": "", "device_owner": "", "binding:host_id": ""}
+        unbound: dict[str, Any] = {"device_id": "", "device_owner": "", "binding:host_id": ""}
         await client.update_port(port_id, **unbound)
     else:
         await client.delete_port(port_id)
