@@ -56,13 +56,19 @@ class NetworkClient:
         self._base = base
 
     async def request(
-        self, method: str, path: str, *, json: Any = None, params: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Any = None,
+        extra_headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """One request to ``/v2.0<path>``; a 401 renews the token once."""
         for attempt in range(2):
             session = await self.auth.session()
             base = (self._base or session.endpoint("network")).rstrip("/")
-            headers = {"X-Auth-Token": session.token, **trace_headers()}
+            headers = {"X-Auth-Token": session.token, **trace_headers(), **(extra_headers or {})}
             url = path if path.startswith("http") else f"{base}/v2.0{path}"
             resp = await self.client.request(method, url, json=json, params=params, headers=headers)
             if resp.status_code != 401 or attempt:
@@ -156,8 +162,16 @@ class NetworkClient:
     async def create_port(self, **fields: Any) -> dict[str, Any]:
         return await self._create("port", "ports", fields)
 
-    async def update_port(self, port_id: str, **fields: Any) -> dict[str, Any]:
-        return await self._update("port", "ports", port_id, fields)
+    async def update_port(
+        self, port_id: str, *, revision: int | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        """Change a port; with ``revision``, only if it is still at that revision (412)."""
+        if revision is None:
+            return await self._update("port", "ports", port_id, fields)
+        match = {"If-Match": f"revision_number={revision}"}
+        body = {"port": fields}
+        found = await self._ok("PUT", f"/ports/{port_id}", json=body, extra_headers=match)
+        return dict(found["port"])
 
     async def delete_port(self, port_id: str) -> None:
         """Delete a port (one already gone is fine)."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from nimbostack.clients.identity import Session
+from nimbostack.clients.network import NetworkClient
 from nimbostack.compute.agent.conductor_api import ConductorApi
 from nimbostack.compute.agent.drivers import fake
 from nimbostack.compute.agent.drivers.base import Driver
@@ -13,6 +15,7 @@ from nimbostack.compute.agent.images import Access, ImageCache
 from nimbostack.compute.agent.runner import AgentRunner
 from nimbostack.compute.credentials import Auth
 from nimbostack.compute.rpcapi import ComputeRpc
+from nimbostack.compute.service_state import pooled_network_clients
 from nimbostack.core.config import Config
 from nimbostack.core.context import RequestContext
 
@@ -65,6 +68,14 @@ def image_access(auth: Auth | None) -> object:
     return for_request
 
 
+def network_access(auth: Auth | None) -> Callable[[], NetworkClient] | None:
+    """The networking service as compute itself (its ports need a service's rights)."""
+    if auth is None:
+        return None
+    make = pooled_network_clients()
+    return lambda: make(auth)
+
+
 def build_agents(
     conf: Config, rpc: ComputeRpc, auth: Auth | None, base_host: str, data_dir: Path
 ) -> list[AgentRunner]:
@@ -75,6 +86,7 @@ def build_agents(
         qemu_img=_qemu_img(conf),
     )
     access = image_access(auth)
+    network = network_access(auth)
     runners = []
     driver_name = str(conf.compute_agent.driver)
     for name in host_names(base_host, conf):
@@ -86,6 +98,7 @@ def build_agents(
             conf=conf,
             images=images,
             image_access=access,
+            network=network,
         )
         runners.append(AgentRunner(agent))
     return runners

@@ -4,8 +4,9 @@ One field per column of the ``instances`` table (``metadata`` for the model's
 ``metadata_``), so that a renamed or retyped column shows up in the type checker
 wherever an agent reads it, and a unit test keeps the two in step. It travels as a
 JSON object (a call's reply: GetInstance, UpdateInstance) and is rebuilt on receipt.
-Later additions (ports, block-device mappings) become fields of their own, with
-defaults, so that an agent can read what an older conductor sends.
+``network_info`` holds the instance's ports as typed ``Vif``s (``network_info.py``).
+Later additions (block-device mappings) become fields of their own, with defaults,
+so that an agent can read what an older conductor sends.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+from nimbostack.compute.network_info import Vif, decode
 from nimbostack.core.rpc import MalformedMessage
 
 
@@ -46,7 +48,7 @@ class InstanceRecord:
     system_metadata: dict[str, Any]
     tags: list[str]
     request_spec: dict[str, Any]
-    network_info: list[Any]
+    network_info: list[Vif]
     locked: bool
     locked_by: str | None
     locked_reason: str | None
@@ -68,8 +70,10 @@ class InstanceRecord:
         if not isinstance(data, dict):
             raise MalformedMessage(f"an instance record must be an object, not {type(data)}")
         try:
-            return cls(**{k: v for k, v in data.items() if k in _field_names()})
-        except TypeError as exc:
+            fields = {k: v for k, v in data.items() if k in _field_names()}
+            fields["network_info"] = decode(fields.get("network_info"))
+            return cls(**fields)
+        except (TypeError, KeyError, ValueError) as exc:
             raise MalformedMessage(f"instance record: {exc}") from None
 
 

@@ -23,6 +23,19 @@ register(
         ),
         Opt("default_availability_zone", "nova", "Availability zone of hosts in none."),
         Opt(
+            "vif_plugging_timeout",
+            300,
+            "Seconds a build waits for network-vif-plugged of each port (0: no wait).",
+            type="int",
+            minimum=0,
+        ),
+        Opt(
+            "vif_plugging_is_fatal",
+            True,
+            "Whether a build fails when its ports' network-vif-plugged does not come in time.",
+            type="bool",
+        ),
+        Opt(
             "max_attempts",
             3,
             "Hosts tried for one build before it goes to ERROR.",

@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 
 from nimbostack.clients import tls
-from nimbostack.clients.identity import Session
+from nimbostack.clients.identity import Session, SessionSource
 from nimbostack.clients.image import ImageClient
+from nimbostack.clients.network import NetworkClient
 from nimbostack.clients.placement import PlacementClient
 from nimbostack.compute.credentials import Auth
 from nimbostack.compute.rpcapi import ComputeRpc
@@ -47,6 +48,23 @@ def pooled_image_clients() -> Callable[[Session], ImageClient]:
     return make
 
 
+class _PooledNetworkClient(NetworkClient):
+    async def close(self) -> None:
+        return None
+
+
+def pooled_network_clients() -> Callable[[SessionSource], NetworkClient]:
+    """A factory of networking clients sharing one connection pool (made on first use)."""
+    pool: list[httpx.AsyncClient] = []
+
+    def make(auth: SessionSource) -> NetworkClient:
+        if not pool:
+            pool.append(httpx.AsyncClient(timeout=60, verify=tls.context()))
+        return _PooledNetworkClient(auth, pool[0])
+
+    return make
+
+
 @dataclass
 class ComputeState:
     """Shared by the compute API, conductor and scheduler of one process.
@@ -63,6 +81,9 @@ class ComputeState:
     auth: Auth
     placement: PlacementClient
     image_client: Callable[[Session], ImageClient] = field(default_factory=pooled_image_clients)
+    network_client: Callable[[SessionSource], NetworkClient] = field(
+        default_factory=pooled_network_clients
+    )
     enforcer: Enforcer | None = None
     public_url: str = ""
     data_dir: Path | None = None

@@ -74,6 +74,10 @@ class AvailabilityZoneNotFound(_Templated, NotFound):
 
 
 # -- networks and segments ------------------------------------------------------------
+class AgentNotFound(_Templated, NotFound):
+    template = "Agent {id} could not be found."
+
+
 class NetworkNotFound(_Templated, NotFound):
     template = "Network {net_id} could not be found."
 

@@ -138,3 +138,33 @@ register(
         )
     ],
 )
+
+register(
+    "l2_agent",
+    "The L2 agent on each host (only the fake one exists so far: it wires nothing).",
+    [
+        Opt("driver", "fake", "The L2 agent `up` runs: fake (no devices).", choices=("fake",)),
+        Opt(
+            "report_interval",
+            10.0,
+            "Seconds between an agent's state reports (keep it below agent_down_time).",
+            type="float",
+            minimum=0.1,
+        ),
+        Opt(
+            "device_delay",
+            0.0,
+            "Seconds the fake agent waits before reporting a device up.",
+            type="float",
+            minimum=0.0,
+        ),
+        Opt(
+            "bridge_mappings",
+            ["public:br-ex"],
+            "<physical_network>:<bridge> entries: the physical networks the agent wires.",
+            type="list",
+        ),
+        Opt("tunnel_types", ["vxlan"], "Tunnel types the agent wires (vxlan, none).", type="list"),
+        Opt("local_ip", "", "The agent's tunnel endpoint address (empty: the host's)."),
+    ],
+)

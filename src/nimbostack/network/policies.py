@@ -253,6 +253,7 @@ _CONTROL = [
     ("delete_quota", ADMIN, "Reset a project's quotas"),
     ("get_network_ip_availability", ADMIN_OR_SERVICE, "Show IP availability"),
     ("get_availability_zone", "role:reader", "List availability zones"),
+    ("get_agent", ADMIN, "List agents and show one"),
 ]
 
 

@@ -1,14 +1,16 @@
 """The networking service: Neutron's API v2.0 on [network] port.
 
 On start it brings the ML2 allocation tables in line with the configured VLAN and
-VXLAN ranges. Routers, floating IPs, the agents' RPC contract and the agents
-themselves build on this service (see ``docs/architecture.md``).
+VXLAN ranges, serves the agents' RPC contract on ``network.plugin``, and runs the L2
+agents of this machine (``network/agents/l2_hosts.py``). Routers, floating IPs and the
+real dataplane agents build on this service (see ``docs/architecture.md``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from nimbostack.clients.service_auth import service_auth
 from nimbostack.core.api.errorbody import neutron_error
 from nimbostack.core.auth.policy import Enforcer, RuleDefault
 from nimbostack.core.config import Config
@@ -16,9 +18,13 @@ from nimbostack.core.db import Database
 from nimbostack.core.service import Api, Schema, Service
 from nimbostack.network import options as _options  # noqa: F401
 from nimbostack.network import policies
+from nimbostack.network.agent_messages import PLUGIN
+from nimbostack.network.agents.l2_hosts import start_l2_agents
 from nimbostack.network.api.routes import EXTENSIONS, ROUTES
+from nimbostack.network.compute_events import ComputeVifEvents
 from nimbostack.network.db.models import Base
 from nimbostack.network.ml2.manager import TypeManager
+from nimbostack.network.plugin_rpc import AgentNotifier, PluginEndpoint
 from nimbostack.network.state import NetworkState
 
 MIGRATIONS = Path(__file__).parent / "db" / "migrations"
@@ -37,6 +43,19 @@ class NetworkService(Service[NetworkState]):
 
     async def build_state(self) -> NetworkState:
         return await build_state(self.runtime.conf, self.database, self.enforcer)
+
+    async def serve(self) -> None:
+        state = self.state
+        rt = self.runtime
+        events = ComputeVifEvents(service_auth(rt.data_dir, rt.url("identity", "/v3")))
+        self.on_stop("compute events client", events.close)
+        state.agents = AgentNotifier(self.bus)
+        state.vif_events = events
+        endpoint = PluginEndpoint(state.db, state.agent_down_time, events)
+        await self.serve_rpc(PLUGIN, endpoint)
+        await super().serve()
+        for agent in await start_l2_agents(rt.conf, self.bus, str(rt.host)):
+            self.on_stop(f"L2 agent {agent.host}", agent.stop)
 
 
 async def build_state(conf: Config, database: Database, enforcer: Enforcer) -> NetworkState:

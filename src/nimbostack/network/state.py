@@ -10,6 +10,7 @@ from nimbostack.core.config import Config
 from nimbostack.core.db import Database
 from nimbostack.network.extensions import Registry
 from nimbostack.network.ml2.manager import TypeManager
+from nimbostack.network.plugin_rpc import AgentNotifier, VifEvents
 
 
 @dataclass
@@ -21,6 +22,9 @@ class NetworkState:
     enforcer: Enforcer
     extensions: Registry
     types: TypeManager
+    # The agents' bus and compute's events; None where no agents run (API-only tests).
+    agents: AgentNotifier | None = None
+    vif_events: VifEvents | None = None
 
     @property
     def base_mac(self) -> str:
@@ -29,6 +33,10 @@ class NetworkState:
     @property
     def dns_domain(self) -> str:
         return str(self.conf.network.dns_domain).strip(".")
+
+    @property
+    def agent_down_time(self) -> float:
+        return float(self.conf.network.agent_down_time)
 
     @property
     def max_limit(self) -> int | None:

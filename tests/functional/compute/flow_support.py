@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from nimbostack.clients.identity import Session
+from nimbostack.clients.network import NetworkClient
 from nimbostack.clients.placement import PlacementClient
 from nimbostack.compute import states
 from nimbostack.compute.agent.conductor_api import ConductorApi
@@ -114,7 +115,9 @@ class FlowCloud:
             await server.start()
             self.servers.append(server)
 
-    async def add_host(self, name: str, **size: int) -> fake.FakeDriver:
+    async def add_host(
+        self, name: str, network: Callable[[], NetworkClient] | None = None, **size: int
+    ) -> fake.FakeDriver:
         driver = fake.make(name, **size)
         agent = AgentHost(
             host=name,
@@ -125,6 +128,7 @@ class FlowCloud:
             # No image service here; a client of its own would build a TLS context.
             images=ImageCache(self.tmp / "images", 3600, client=self.no_images),
             image_access=None,
+            network=network,
         )
         runner = AgentRunner(agent)
         await runner.start(periodic=False)

@@ -10,6 +10,7 @@ import pytest
 
 from nimbostack.compute.db.models import Instance
 from nimbostack.compute.instance_record import InstanceRecord
+from nimbostack.compute.network_info import Vif, VifIp, VifNetwork
 from nimbostack.compute.objects.instances import to_record
 from nimbostack.core.rpc import MalformedMessage
 
@@ -28,6 +29,11 @@ def test_field_types_match_the_model() -> None:
     model = typing.get_type_hints(Instance)
     record = typing.get_type_hints(InstanceRecord)
     for column, attr in _columns().items():
+        if column == "network_info":
+            # Stored as the JSON of its Vifs, typed on the record.
+            assert record[column] == list[Vif]
+            assert typing.get_args(model[attr])[0] == list[typing.Any]
+            continue
         assert record[column] == typing.get_args(model[attr])[0], column
 
 
@@ -49,6 +55,22 @@ def test_a_record_round_trips_through_json() -> None:
     record = to_record(_row())
     assert record.metadata == {"k": "v"}
     assert InstanceRecord.from_wire(orjson.loads(orjson.dumps(record))) == record
+
+
+def test_network_info_travels_typed() -> None:
+    row = _row()
+    vif = Vif(
+        id="port-1",
+        address="fa:16:3e:00:00:01",
+        network=VifNetwork("net-1", "private"),
+        ips=[VifIp("10.0.0.5", 4, "sub-1")],
+        type="bridge",
+        details={"bridge_name": "brqnet-1"},
+    )
+    row.network_info = [vif.to_json()]
+    record = to_record(row)
+    assert record.network_info == [vif]
+    assert InstanceRecord.from_wire(orjson.loads(orjson.dumps(record))).network_info == [vif]
 
 
 def test_fields_a_newer_conductor_adds_are_ignored() -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nimbostack.compute import states
-from nimbostack.compute.agent import guest
+from nimbostack.compute.agent import guest, vifs
 from nimbostack.compute.agent.drivers.base import GuestNotFound
 from nimbostack.compute.agent.host import AgentHost
 from nimbostack.compute.instance_record import InstanceRecord
@@ -184,6 +184,7 @@ async def terminate(agent: AgentHost, ctxt: RequestContext, uuid: str, request_i
             async with agent.conductor.event(ctxt, uuid, request_id, "compute_terminate_instance"):
                 with contextlib.suppress(GuestNotFound):
                     await agent.driver.destroy(uuid)
+                await vifs.release_requested(agent, await agent.conductor.get(ctxt, uuid))
         except InstanceNotFound:
             pass
         await agent.conductor.terminated(ctxt, uuid)

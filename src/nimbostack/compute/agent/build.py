@@ -7,13 +7,15 @@ deleted meanwhile is left to the delete.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 
 from nimbostack.compute import states
-from nimbostack.compute.agent import guest
+from nimbostack.compute.agent import guest, vifs
 from nimbostack.compute.agent.drivers.base import ImageRefused
 from nimbostack.compute.agent.host import AgentHost
+from nimbostack.compute.agent.vif_events import VifPlugTimeout, VifWaiter
 from nimbostack.compute.instance_record import InstanceRecord
 from nimbostack.compute.messages import (
     BuildAndRunInstance,
@@ -47,10 +49,11 @@ async def build_and_run(agent: AgentHost, ctxt: RequestContext, msg: BuildAndRun
                     await _spawn(agent, ctxt, instance, msg.admin_pass)
             except (InstanceNotFound, UnexpectedTaskState):
                 LOG.info("instance %s was deleted during its build", uuid)
-                await _cleanup(agent, uuid)
+                await _cleanup(agent, uuid, vifs.user_ports(msg.request_spec))
             except Exception as exc:
                 LOG.warning("build of %s failed on %s: %s", uuid, agent.host, exc)
-                await _cleanup(agent, uuid)
+                await _cleanup(agent, uuid, vifs.user_ports(msg.request_spec))
+                await _forget_ports(agent, ctxt, uuid)
                 # A refused image is refused by every host: no point in rescheduling.
                 await agent.conductor.build_failed(
                     ctxt,
@@ -65,9 +68,16 @@ async def build_and_run(agent: AgentHost, ctxt: RequestContext, msg: BuildAndRun
 async def _spawn(
     agent: AgentHost, ctxt: RequestContext, instance: InstanceRecord, admin_pass: str | None
 ) -> None:
-    spec = await guest.guest_spec(agent, ctxt, instance, admin_pass=admin_pass)
-    with tracing.span("driver.spawn", service=SERVICE, instance_uuid=instance.uuid):
-        await agent.driver.spawn(spec)
+    # Expect the ports' events before making them: the first may come at once.
+    waiter = agent.vif_events.expect(instance.uuid)
+    try:
+        instance = await _ports(agent, ctxt, instance)
+        spec = await guest.guest_spec(agent, ctxt, instance, admin_pass=admin_pass)
+        with tracing.span("driver.spawn", service=SERVICE, instance_uuid=instance.uuid):
+            await agent.driver.spawn(spec)
+        await _plugged(agent, waiter, instance)
+    finally:
+        agent.vif_events.forget(instance.uuid)
     # Its own span, so `nimbostack trace` shows when the instance became ACTIVE.
     with tracing.span("instance ACTIVE", service=SERVICE, instance_uuid=instance.uuid):
         await agent.conductor.update(
@@ -83,11 +93,45 @@ async def _spawn(
         )
 
 
-async def _cleanup(agent: AgentHost, uuid: str) -> None:
+async def _ports(
+    agent: AgentHost, ctxt: RequestContext, instance: InstanceRecord
+) -> InstanceRecord:
+    """Make and bind the instance's ports here, and record them as its network info."""
+    with tracing.span("allocate ports", service=SERVICE, instance_uuid=instance.uuid):
+        made = await vifs.allocate(agent, instance, vifs.requested(instance.request_spec or {}))
+    if not made:
+        return instance
+    values = {"network_info": [vif.to_json() for vif in made]}
+    return await agent.conductor.update(ctxt, instance.uuid, values, [states.SPAWNING])
+
+
+async def _plugged(agent: AgentHost, waiter: VifWaiter, instance: InstanceRecord) -> None:
+    """Wait until the networking service reports every port wired (Nova's vif plugging)."""
+    timeout = float(agent.conf.compute.vif_plugging_timeout)
+    if not instance.network_info or timeout <= 0:
+        return
+    with tracing.span("wait network-vif-plugged", service=SERVICE, instance_uuid=instance.uuid):
+        try:
+            await waiter.wait([vif.id for vif in instance.network_info], timeout)
+        except VifPlugTimeout:
+            if agent.conf.compute.vif_plugging_is_fatal:
+                raise
+            LOG.warning("%s: going on without network-vif-plugged", instance.uuid)
+
+
+async def _forget_ports(agent: AgentHost, ctxt: RequestContext, uuid: str) -> None:
+    """A failed build's instance shows no ports: they were released, or go elsewhere."""
+    with contextlib.suppress(InstanceNotFound, UnexpectedTaskState):
+        await agent.conductor.update(ctxt, uuid, {"network_info": []}, [states.SPAWNING])
+
+
+async def _cleanup(agent: AgentHost, uuid: str, preserved: set[str] | None = None) -> None:
+    """Remove what a failed build left here: the guest and the instance's ports."""
     try:
         await agent.driver.destroy(uuid)
     except Exception:
         LOG.debug("nothing to clean up for %s", uuid, exc_info=True)
+    await vifs.release(agent, uuid, preserved or set())
 
 
 async def spawn_on_host(agent: AgentHost, ctxt: RequestContext, msg: SpawnOnHost) -> None:

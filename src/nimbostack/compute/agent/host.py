@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from nimbostack.clients.network import NetworkClient
 from nimbostack.compute.agent.conductor_api import ConductorApi
 from nimbostack.compute.agent.drivers.base import Driver
 from nimbostack.compute.agent.images import Access, ImageCache
 from nimbostack.compute.agent.locks import InstanceLocks
+from nimbostack.compute.agent.vif_events import VifEvents
 from nimbostack.compute.rpcapi import ComputeRpc
 from nimbostack.core.config import Config
 from nimbostack.core.context import RequestContext
@@ -29,6 +32,9 @@ class AgentHost:
     locks: InstanceLocks = field(default_factory=InstanceLocks)
     # External events (network-vif-plugged...) that a workflow is waiting for.
     waiters: dict[tuple[str, str], asyncio.Future[str]] = field(default_factory=dict)
+    # The networking service as compute itself (None: no networking; builds need none).
+    network: Callable[[], NetworkClient] | None = None
+    vif_events: VifEvents = field(default_factory=VifEvents)
 
     def access(self, ctxt: RequestContext) -> Access:
         result: Access = self.image_access(ctxt)

@@ -16,6 +16,7 @@ from nimbostack.compute.agent import (
 )
 from nimbostack.compute.agent.drivers.base import GuestNotFound
 from nimbostack.compute.agent.host import AgentHost
+from nimbostack.compute.agent.vif_events import VIF_PLUGGED
 from nimbostack.compute.messages import (
     BuildAndRunInstance,
     ConfirmResize,
@@ -177,6 +178,10 @@ class AgentManager:
 
     @handles(ExternalEvent)
     async def external_event(self, _ctxt: RequestContext, msg: ExternalEvent) -> None:
+        if msg.event == VIF_PLUGGED:
+            if not self.agent.vif_events.deliver(msg.instance_uuid, msg.tag, msg.status):
+                LOG.debug("%s of %s with nobody waiting", msg.event, msg.instance_uuid)
+            return
         waiter = self.agent.waiters.pop((msg.instance_uuid, msg.event), None)
         if waiter is not None and not waiter.done():
             waiter.set_result(msg.status)

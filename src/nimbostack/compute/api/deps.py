@@ -10,11 +10,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
-from nimbostack.clients.identity import Session
+from nimbostack.clients.identity import Session, SessionSource
 from nimbostack.clients.image import ImageClient
-from nimbostack.compute.credentials import Auth
+from nimbostack.clients.network import NetworkClient
+from nimbostack.compute.credentials import Auth, StaticAuth
 from nimbostack.compute.rpcapi import ComputeRpc
 from nimbostack.core.api.request import ApiRequest
+from nimbostack.core.context import RequestContext
 from nimbostack.core.db import Database
 
 
@@ -36,10 +38,21 @@ class ApiState(Protocol):
     @property
     def image_client(self) -> Callable[[Session], ImageClient]: ...
 
+    @property
+    def network_client(self) -> Callable[[SessionSource], NetworkClient]: ...
+
 
 def state_of(req: ApiRequest) -> ApiState:
     state: ApiState = req.service_state
     return state
+
+
+async def user_networks(ctxt: RequestContext, state: ApiState) -> NetworkClient | None:
+    """A networking client acting with the caller's token; None without networking."""
+    service = await state.auth.session()
+    if not any(entry.get("type") == "network" for entry in service.catalog):
+        return None
+    return state.network_client(StaticAuth(Session(ctxt.auth_token or "", service.catalog)))
 
 
 def compute_conf(state: ApiState) -> Any:

@@ -17,12 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from nimbostack.compute import quota_limits, states
-from nimbostack.compute.api import admin_pass, server_refs
+from nimbostack.compute.api import admin_pass, server_networks, server_refs
 from nimbostack.compute.api.deps import ApiState, compute_conf, state_of
 from nimbostack.compute.api.server_create_schema import MAX_INT, server_schema
 from nimbostack.compute.api.server_lookup import viewer
 from nimbostack.compute.db.models import Instance, InstanceFault
 from nimbostack.compute.messages import BuildInstances
+from nimbostack.compute.network_info import RequestedNetwork
 from nimbostack.compute.objects import actions
 from nimbostack.compute.objects import quotas as quota_store
 from nimbostack.compute.scheduler.request_spec import RequestSpec
@@ -48,6 +49,7 @@ class BuildPlan:
     values: dict[str, Any] = field(default_factory=dict)
     hints: dict[str, Any] = field(default_factory=dict)
     group: str | None = None
+    networks: list[RequestedNetwork] = field(default_factory=list)
     # Handed to the conductor with the build, never stored (see admin_pass.py).
     admin_pass: str | None = field(default=None, repr=False)
 
@@ -128,9 +130,6 @@ def _local_image_ref(server: dict[str, Any]) -> None:
 
 def _refuse_unavailable(server: dict[str, Any]) -> None:
     _local_image_ref(server)
-    networks = server.get("networks")
-    if isinstance(networks, list) and networks:
-        raise BadRequest("Requested networks are not available: networking is not available.")
     if server.get("personality"):
         raise BadRequest("Personality files are not supported.")
 
@@ -145,6 +144,7 @@ async def _plan(req: ApiRequest, state: ApiState, body: dict[str, Any]) -> Build
     hints = dict(body.get("os:scheduler_hints") or body.get("OS-SCH-HNT:scheduler_hints") or {})
     plan = BuildPlan(server["name"], low, high, flavor, image, hints=hints)
     plan.group = await server_refs.group_hint(req, state, hints)
+    plan.networks = await server_networks.requested(req, state, server.get("networks"), high)
     key_name, key_data = await server_refs.keypair(req, state, server.get("key_name"))
     conf = compute_conf(state)
     drive = admin_pass.has_config_drive(conf, _bool(server.get("config_drive", False)))
@@ -214,6 +214,7 @@ def _spec(req: ApiRequest, plan: BuildPlan, count: int) -> dict[str, Any]:
         availability_zone=plan.values.get("availability_zone"),
         scheduler_hints=plan.hints,
         force_host=plan.values.get("force_host"),
+        requested_networks=[n.to_json() for n in plan.networks],
     ).to_dict()
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nimbostack.compute.db.models import Instance
 from nimbostack.compute.instance_record import InstanceRecord
 from nimbostack.compute.messages import InstanceNotFound, UnexpectedTaskState
+from nimbostack.compute.network_info import decode
 
 # Columns an instance record carries; "metadata" (the model's metadata_) is added apart.
 _FIELDS = [c.name for c in Instance.__table__.columns if c.name != "metadata"]
@@ -34,6 +35,7 @@ def to_record(instance: Instance) -> InstanceRecord:
     """The instance as the conductor hands it to agents."""
     data = {name: getattr(instance, name) for name in _FIELDS}
     data["metadata"] = dict(instance.metadata_ or {})
+    data["network_info"] = decode(instance.network_info)
     return InstanceRecord(**data)
 
 

@@ -22,6 +22,7 @@ class RequestSpec:
     disk_format, properties such as hypervisor_type and architecture), empty for none.
     ``scheduler_hints`` may carry ``group``, ``same_host`` and ``different_host``.
     ``force_host`` pins the request to one host (admin ``host`` / ``az:host``).
+    ``requested_networks`` are the ports each instance gets on its host.
     """
 
     project_id: str
@@ -35,6 +36,8 @@ class RequestSpec:
     ignore_hosts: list[str] = field(default_factory=list)
     attempts: list[str] = field(default_factory=list)
     alternates: list[dict[str, Any]] = field(default_factory=list)
+    # RequestedNetwork.to_json() of each entry of the request's networks (none: no ports).
+    requested_networks: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A deep copy as plain JSON types (orjson: far cheaper than dataclasses.asdict)."""

@@ -185,4 +185,6 @@ async def delete_network(req: ApiRequest) -> Response:
     access.enforce_change(req, "delete_network", "get_network", target(current))
     async with state.db.session() as s:
         await network_writes.delete(s, caller, state.types, net_id, if_match(req))
+    if state.agents is not None:
+        await state.agents.network_delete(req.context, net_id)
     return empty(204)

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty
-from nimbostack.network.api import access, listing
+from nimbostack.network.api import access, listing, port_binding
 from nimbostack.network.api.attributes import (
     ID,
     OWNER,
@@ -236,11 +236,15 @@ async def create_port(req: ApiRequest) -> Response:
     # One transaction for the checks and the writes: a create is one round of locks.
     async with state.db.session() as s:
         views = []
+        placed = []
         for item in items:
             _check_create(req, item, await networks.facts(s, caller, item["network_id"]))
             port_id = await port_writes.create(s, state.conf, caller, item)
+            placed.append(await port_binding.after_create(s, state, port_id, item))
             row = await ports.rendered(s, Scope.admin(), port_id, state.dns_domain, keys)
             views.append(row.view)
+    for where in placed:
+        await port_binding.notify(req, state, where)
     if bulk:
         return listing.raw_list("ports", views, [], 201)
     return listing.raw_one("port", views[0], 201)
@@ -260,6 +264,9 @@ async def update_port(req: ApiRequest) -> Response:
     access.check_attributes(req, "update", PORT, changes, policy_target, updating=True)
     async with state.db.session() as s:
         await port_updates.update(s, state.conf, caller, port_id, changes, expected=if_match(req))
+        before = str(current.get("binding:host_id") or "")
+        placed = await port_binding.after_update(s, state, port_id, before, changes)
+    await port_binding.notify(req, state, placed)
     return await show_port(req)
 
 
@@ -272,4 +279,6 @@ async def delete_port(req: ApiRequest) -> Response:
     access.enforce_change(req, "delete_port", "get_port", target(current))
     async with state.db.session() as s:
         await port_writes.delete_port(s, caller, port_id, if_match(req))
+    if state.agents is not None and current.get("binding:host_id"):
+        await state.agents.port_delete(req.context, port_id)
     return empty(204)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from nimbostack.core.api.app import Route
 from nimbostack.network.api import (
     address_groups,
+    agents,
     availability,
     networks,
     ports,
@@ -71,6 +72,7 @@ EXTENSIONS = Registry(
         *rbac.EXTENSIONS,
         *quotas.EXTENSIONS,
         *availability.EXTENSIONS,
+        *agents.EXTENSIONS,
         *tags.extensions(TAGGABLE),
     ]
 )
@@ -145,5 +147,7 @@ ROUTES: list[Route] = [
         f"{V2}/network-ip-availabilities/{{network_id}}",
         availability.show_network_ip_availability,
     ),
+    Route("GET", f"{V2}/agents", agents.list_agents),
+    Route("GET", f"{V2}/agents/{{agent_id}}", agents.show_agent),
     *(route for taggable in TAGGABLE for route in tags.routes(taggable)),
 ]

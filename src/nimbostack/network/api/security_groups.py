@@ -265,6 +265,7 @@ async def create_security_group_rule(req: ApiRequest) -> Response:
         for rule in items:
             await _check_rule(req, s, caller, rule)
         ids = await sg_rules.create(s, state.conf, items)
+    await _rules_changed(req, sorted({i["security_group_id"] for i in items}))
     async with state.db.reader() as s:
         views = [_rule_out(await sg_rules.find(s, Scope.admin(), rule_id)) for rule_id in ids]
     return RULE.created(views, bulk)
@@ -278,4 +279,12 @@ async def delete_security_group_rule(req: ApiRequest) -> Response:
             req, "delete_security_group_rule", "get_security_group_rule", rule_target(view)
         )
         await sg_rules.delete_rule(s, view["id"])
+    await _rules_changed(req, [view["security_group_id"]])
     return empty(204)
+
+
+async def _rules_changed(req: ApiRequest, group_ids: list[str]) -> None:
+    """Tell the L2 agents to refilter the ports of groups whose rules changed."""
+    agents = state_of(req).agents
+    if agents is not None and group_ids:
+        await agents.security_groups_changed(req.context, group_ids)

@@ -1,0 +1,156 @@
+"""An instance's ports on this host: made (or taken) and bound before its guest starts,
+removed (or given back) when it goes.
+
+As Nova's compute manager does, the host creates a port on each requested network, or
+takes the port the user passed, with ``device_id`` the instance, ``device_owner``
+``compute:<zone>`` and ``binding:host_id`` this host, as the compute service. A port
+the networking service cannot bind here fails the build, and every port of the
+instance is released again: created ones deleted, the user's unbound and kept.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from nimbostack.clients.network import NetworkClient, NetworkError
+from nimbostack.compute.agent.host import AgentHost
+from nimbostack.compute.instance_record import InstanceRecord
+from nimbostack.compute.network_info import RequestedNetwork, Vif, from_port
+from nimbostack.compute.scheduler.request_spec import RequestSpec
+
+LOG = logging.getLogger(__name__)
+BINDING_FAILED = "binding_failed"
+
+
+class PortBindingFailed(Exception):
+    """The networking service could not bind a port of the instance on this host."""
+
+
+class PortInUse(Exception):
+    """The user's port went to another device between the API's check and the build."""
+
+
+def requested(request_spec: dict[str, Any]) -> list[RequestedNetwork]:
+    """The networks a build asked for, from its request spec."""
+    spec = RequestSpec.from_dict(request_spec)
+    return [RequestedNetwork.from_json(n) for n in spec.requested_networks]
+
+
+def user_ports(request_spec: dict[str, Any]) -> set[str]:
+    """The ports the user passed in a build's request (kept when the instance goes)."""
+    return _preserved(requested(request_spec))
+
+
+def _client(agent: AgentHost) -> NetworkClient:
+    if agent.network is None:
+        raise PortBindingFailed("This compute host has no access to the networking service.")
+    return agent.network()
+
+
+async def allocate(
+    agent: AgentHost, instance: InstanceRecord, wanted: list[RequestedNetwork]
+) -> list[Vif]:
+    """Make or take, and bind here, a port per requested network; their Vifs."""
+    if not wanted:
+        return []
+    client = _client(agent)
+    vifs: list[Vif] = []
+    labels: dict[str, str] = {}
+    try:
+        for entry in wanted:
+            port = await _bind(client, agent.host, instance, entry)
+            label = labels.get(port["network_id"]) or await _label(client, port["network_id"])
+            labels[port["network_id"]] = label
+            vif = from_port(port, label, preserve=entry.port_id is not None)
+            vifs.append(vif)
+            if vif.type == BINDING_FAILED:
+                raise PortBindingFailed(
+                    f"Binding failed for port {vif.id}, please check the networking "
+                    f"agent on host {agent.host}."
+                )
+        return vifs
+    except BaseException:
+        await release(agent, instance.uuid, _preserved(wanted))
+        raise
+    finally:
+        await client.close()
+
+
+async def _bind(
+    client: NetworkClient, host: str, instance: InstanceRecord, entry: RequestedNetwork
+) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "device_id": instance.uuid,
+        "device_owner": f"compute:{instance.availability_zone or 'nova'}",
+        "binding:host_id": host,
+    }
+    if entry.port_id is not None:
+        return await _take(client, entry.port_id, instance.uuid, fields)
+    if entry.fixed_ip is not None:
+        fields["fixed_ips"] = [{"ip_address": entry.fixed_ip}]
+    return await client.create_port(
+        network_id=entry.network_id, project_id=instance.project_id, **fields
+    )
+
+
+async def _take(
+    client: NetworkClient, port_id: str, instance_uuid: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    """Take the user's port, unless another device took it since the API checked it.
+
+    The update is conditional on the revision read, so of two builds racing for one
+    port exactly one gets it.
+    """
+    port = await client.get_port(port_id)
+    if port is None:
+        raise PortInUse(f"Port {port_id} could not be found.")
+    if port.get("device_id") not in ("", instance_uuid):
+        raise PortInUse(f"Port {port_id} is still in use.")
+    try:
+        return await client.update_port(port_id, revision=port["revision_number"], **fields)
+    except NetworkError as exc:
+        if exc.status == 412:
+            raise PortInUse(f"Port {port_id} is still in use.") from None
+        raise
+
+
+async def _label(client: NetworkClient, network_id: str) -> str:
+    net = await client.get_network(network_id)
+    return str(net["name"]) if net and net.get("name") else network_id
+
+
+def _preserved(wanted: Iterable[RequestedNetwork]) -> set[str]:
+    return {entry.port_id for entry in wanted if entry.port_id is not None}
+
+
+async def release(agent: AgentHost, instance_uuid: str, preserved: set[str]) -> None:
+    """Delete the ports made for the instance; unbind and keep the user's ones."""
+    if agent.network is None:
+        return
+    client = agent.network()
+    try:
+        for port in await client.list_ports(device_id=instance_uuid):
+            await _release_one(client, port["id"], preserved)
+    except NetworkError as exc:
+        LOG.warning("could not release the ports of %s: %s", instance_uuid, exc)
+    finally:
+        await client.close()
+
+
+async def _release_one(client: NetworkClient, port_id: str, preserved: set[str]) -> None:
+    if port_id in preserved:
+        unbound: dict[str, Any] = {"device_id": "", "device_owner": "", "binding:host_id": ""}
+        await client.update_port(port_id, **unbound)
+    else:
+        await client.delete_port(port_id)
+
+
+async def release_requested(agent: AgentHost, instance: InstanceRecord) -> None:
+    """Release the ports of an instance going away (its request says which are the user's)."""
+    preserved = user_ports(instance.request_spec or {})
+    if not instance.network_info and not preserved:
+        return  # it never had ports (a failed build released its own)
+    preserved |= {vif.id for vif in instance.network_info if vif.preserve_on_delete}
+    await release(agent, instance.uuid, preserved)

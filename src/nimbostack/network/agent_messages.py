@@ -1,0 +1,133 @@
+"""The networking agents' RPC contract: network-server to agents, and agents to the server.
+
+Topics: ``network.plugin`` (the server's handlers, competing between server processes)
+and ``network.l2`` (every L2 agent; ``network.l2.<host>`` reaches the one on a host).
+Ports, networks and groups travel by id; what an agent needs to wire a device it asks
+for with ``GetDeviceDetails`` and receives as a typed ``DeviceDetails``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nimbostack.core.rpc import Message
+
+PLUGIN = "network.plugin"
+L2_AGENT = "network.l2"
+LINUXBRIDGE_AGENT = "Linux bridge agent"
+LINUXBRIDGE_BINARY = "neutron-linuxbridge-agent"
+
+
+@dataclass
+class AgentConfiguration:
+    """What an L2 agent can wire: physical networks to host devices, and tunnels."""
+
+    bridge_mappings: dict[str, str] = field(default_factory=dict)
+    interface_mappings: dict[str, str] = field(default_factory=dict)
+    tunnel_types: list[str] = field(default_factory=list)
+    tunneling_ip: str | None = None
+    devices: int = 0
+
+
+@dataclass
+class DeviceDetails:
+    """What an L2 agent needs to wire one port's device (empty ids: no such port)."""
+
+    device: str
+    port_id: str = ""
+    network_id: str = ""
+    mac_address: str = ""
+    admin_state_up: bool = False
+    network_type: str = ""
+    physical_network: str | None = None
+    segmentation_id: int | None = None
+    mtu: int = 1500
+    fixed_ips: list[str] = field(default_factory=list)
+    security_group_ids: list[str] = field(default_factory=list)
+    port_security_enabled: bool = True
+
+
+# -------------------------------------------------------------- agents -> server
+@dataclass
+class ReportState(Message):
+    """agent -> server (network.plugin), call: the agent is alive; record its state."""
+
+    name = "ReportState"
+    agent_type: str
+    binary: str
+    host: str
+    topic: str
+    configurations: AgentConfiguration
+    start_flag: bool = False
+    availability_zone: str | None = None
+
+
+@dataclass
+class GetDeviceDetails(Message):
+    """L2 agent -> server, call: the ``DeviceDetails`` of a device (a tap or a port id)."""
+
+    name = "GetDeviceDetails"
+    device: str
+    host: str
+
+
+@dataclass
+class UpdateDeviceUp(Message):
+    """L2 agent -> server, call: the device is wired; lift the port's L2 block."""
+
+    name = "UpdateDeviceUp"
+    device: str
+    host: str
+
+
+@dataclass
+class UpdateDeviceDown(Message):
+    """L2 agent -> server, call: the device is gone; the port goes DOWN."""
+
+    name = "UpdateDeviceDown"
+    device: str
+    host: str
+
+
+# -------------------------------------------------------------- server -> agents
+@dataclass
+class PortUpdate(Message):
+    """server -> network.l2.<host>, cast: a port bound to this host changed; rewire it."""
+
+    name = "PortUpdate"
+    port_id: str
+    network_id: str
+
+
+@dataclass
+class PortDelete(Message):
+    """server -> network.l2, fanout: a port is gone; remove its device if wired here."""
+
+    name = "PortDelete"
+    port_id: str
+
+
+@dataclass
+class NetworkDelete(Message):
+    """server -> network.l2, fanout: a network is gone; remove its bridge if here."""
+
+    name = "NetworkDelete"
+    network_id: str
+
+
+@dataclass
+class SecurityGroupsChanged(Message):
+    """server -> network.l2, fanout: these groups' rules or members changed; refilter."""
+
+    name = "SecurityGroupsChanged"
+    security_group_ids: list[str]
+
+
+def tap_name(port_id: str) -> str:
+    """The tap device of a port on a host: ``tap<port-id[:11]>``."""
+    return f"tap{port_id[:11]}"
+
+
+def bridge_name(network_id: str) -> str:
+    """The Linux bridge of a network on a host: ``brq<net-id[:11]>``."""
+    return f"brq{network_id[:11]}"
