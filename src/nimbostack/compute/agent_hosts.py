@@ -13,6 +13,7 @@ from nimbostack.compute.agent.images import Access, ImageCache
 from nimbostack.compute.agent.runner import AgentRunner
 from nimbostack.compute.credentials import Auth
 from nimbostack.compute.rpcapi import ComputeRpc
+from nimbostack.compute.volume_access import VolumeAccess
 from nimbostack.core.config import Config
 from nimbostack.core.context import RequestContext
 
@@ -86,6 +87,7 @@ def build_agents(
             conf=conf,
             images=images,
             image_access=access,
+            volumes=VolumeAccess(auth) if auth is not None else None,
         )
         runners.append(AgentRunner(agent))
     return runners

@@ -14,6 +14,7 @@ from nimbostack.clients.identity import Session
 from nimbostack.clients.image import ImageClient
 from nimbostack.compute.credentials import Auth
 from nimbostack.compute.rpcapi import ComputeRpc
+from nimbostack.compute.volume_access import VolumeAccess
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.db import Database
 
@@ -36,10 +37,21 @@ class ApiState(Protocol):
     @property
     def image_client(self) -> Callable[[Session], ImageClient]: ...
 
+    @property
+    def extra(self) -> dict[str, Any]: ...  # "volumes": a VolumeAccess, made on first use
+
 
 def state_of(req: ApiRequest) -> ApiState:
     state: ApiState = req.service_state
     return state
+
+
+def volume_access(state: ApiState) -> VolumeAccess:
+    """Block storage with the caller's token and ours (tests put their own in ``extra``)."""
+    found = state.extra.get("volumes")
+    if not isinstance(found, VolumeAccess):
+        found = state.extra["volumes"] = VolumeAccess(state.auth)
+    return found
 
 
 def compute_conf(state: ApiState) -> Any:
