@@ -91,6 +91,22 @@ async def test_a_failed_attach_leaves_the_volume_available_and_a_fault(
     assert event["event"] == "compute_attach_volume" and event["result"] == "Error"
 
 
+async def test_a_stopped_server_gets_its_volume_when_started(cloud: AttachCloud) -> None:
+    server = await cloud.server()
+    vol = await cloud.volumes.available_volume()
+    action = f"/servers/{server}/action"
+    assert (await cloud.call("POST", action, {"os-stop": None})).status_code == 202
+    await cloud.flow.wait_state(server, "stopped")
+    assert (await cloud.attach(server, vol["id"])).status_code == 200
+    await cloud.volumes.wait_volume(vol["id"], "in-use")
+    assert (await cloud.call("POST", action, {"os-start": None})).status_code == 202
+    await cloud.flow.wait_state(server, "active")
+    (started,) = cloud.driver.guests[server].spec.volumes
+    assert started.volume_id == vol["id"] and started.device == "/dev/vdb"
+    assert started.driver_volume_type == "file"
+    assert started.connection["path"].endswith(f"volume-{vol['id']}")
+
+
 async def test_another_projects_volume_is_not_found(cloud: AttachCloud) -> None:
     server = await cloud.server()
     theirs = await cloud.volumes.available_volume(token="other")
