@@ -41,6 +41,14 @@ async def test_attach_then_detach_moves_the_volume_in_use_and_back(cloud: Attach
     (bdm,) = await cloud.mappings(server)
     assert bdm.status == "attached" and bdm.connection_info
     assert bdm.connection_info["driver_volume_type"] == "file"
+    shown = (await cloud.call("GET", f"/servers/{server}")).json()["server"]
+    volumes = [{"id": vol["id"], "delete_on_termination": False}]
+    assert shown["os-extended-volumes:volumes_attached"] == volumes
+    detail = (await cloud.call("GET", "/servers/detail")).json()["servers"]
+    assert (
+        next(d for d in detail if d["id"] == server)["os-extended-volumes:volumes_attached"]
+        == volumes
+    )
     listed = await cloud.call("GET", f"/servers/{server}/os-volume_attachments")
     assert [a["volumeId"] for a in listed.json()["volumeAttachments"]] == [vol["id"]]
     old = await cloud.call(

@@ -51,6 +51,27 @@ async def find(s: AsyncSession, instance_uuid: str, volume_id: str) -> BlockDevi
     return found
 
 
+async def volumes_by_instance(
+    s: AsyncSession, instance_uuids: list[str]
+) -> dict[str, list[tuple[str, bool]]]:
+    """(volume id, delete_on_termination) of each server's volumes, in one query."""
+    found: dict[str, list[tuple[str, bool]]] = {}
+    if not instance_uuids:
+        return found
+    rows = await s.execute(
+        select(
+            BlockDeviceMapping.instance_uuid,
+            BlockDeviceMapping.volume_id,
+            BlockDeviceMapping.delete_on_termination,
+        )
+        .where(BlockDeviceMapping.instance_uuid.in_(instance_uuids))
+        .order_by(BlockDeviceMapping.id)
+    )
+    for instance_uuid, volume_id, goes_with in rows:
+        found.setdefault(instance_uuid, []).append((volume_id, bool(goes_with)))
+    return found
+
+
 def to_record(row: BlockDeviceMapping) -> BlockDevice:
     return BlockDevice(
         uuid=row.uuid,
