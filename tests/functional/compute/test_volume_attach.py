@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,13 +17,27 @@ pytestmark = LOOP_WATCH
 
 
 @pytest.fixture
-async def cloud(tmp_path: Path) -> AsyncIterator[AttachCloud]:
-    running = AttachCloud(tmp_path)
+async def cloud(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[AttachCloud]:
+    """Compute's database on SQLite, or (parametrized "postgres") a fresh PostgreSQL one."""
+    postgres = None
+    url = None
+    name = f"compute_{uuid.uuid4().hex[:12]}"
+    if getattr(request, "param", "sqlite") == "postgres":
+        postgres = request.getfixturevalue("postgres_server")
+        url = postgres.create_database(name)
+    running = AttachCloud(tmp_path, url)
     await running.start()
     try:
         yield running
     finally:
         await running.stop()
+        if postgres is not None:
+            postgres.drop_database(name)
+
+
+SQLITE_AND_POSTGRES = pytest.mark.parametrize(
+    "cloud", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 
 
 async def test_attach_then_detach_moves_the_volume_in_use_and_back(cloud: AttachCloud) -> None:
@@ -168,6 +183,7 @@ async def test_bad_requests(cloud: AttachCloud) -> None:
     assert busy.status_code == 409, busy.text
 
 
+@SQLITE_AND_POSTGRES
 async def test_two_attaches_of_one_volume_at_once_have_one_winner(cloud: AttachCloud) -> None:
     first, second = await cloud.server(), await cloud.server()
     vol = await cloud.volumes.available_volume()

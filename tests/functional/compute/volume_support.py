@@ -37,11 +37,11 @@ CATALOG = [
 
 
 class AttachCloud:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, db_url: str | None = None) -> None:
         (tmp / "volume").mkdir()
         (tmp / "compute").mkdir()
         self.volumes = VolumeCloud(tmp / "volume", base_env(tmp / "volume"))
-        self.flow = FlowCloud(tmp / "compute")
+        self.flow = FlowCloud(tmp / "compute", db_url=db_url)
 
     async def start(self) -> None:
         await self.volumes.start()
