@@ -220,3 +220,45 @@ async def test_deleting_the_server_releases_its_volumes(cloud: AttachCloud) -> N
         lambda r: r.status_code == 404,
     )
     assert await _eventually_no_mappings(cloud, server)
+
+
+async def test_a_failed_detach_keeps_the_volume_attached(cloud: AttachCloud) -> None:
+    server = await cloud.server()
+    vol = await cloud.volumes.available_volume()
+    assert (await cloud.attach(server, vol["id"])).status_code == 200
+    await cloud.volumes.wait_volume(vol["id"], "in-use")
+    cloud.driver.fail_next("detach_volume", "the guest holds the disk")
+
+    async def back_to_attached() -> bool:
+        return [m.status for m in await cloud.mappings(server)] == ["attached"]
+
+    await await_until(back_to_attached, 10, "the mapping attached")
+    assert (await cloud.detach(server, vol["id"])).status_code == 202
+    await await_until(lambda: _detach_failed(cloud, server), 10, "the failed detach")
+    assert await back_to_attached()
+    assert (await cloud.volumes.volume(vol["id"]))["status"] == "in-use"
+    assert vol["id"] in cloud.driver.guests[server].volumes
+    assert "the guest holds the disk" in await cloud.last_fault(server)
+    # Once the guest lets go, the detach goes through.
+    assert (await cloud.detach(server, vol["id"])).status_code == 202
+    await cloud.volumes.wait_volume(vol["id"], "available")
+
+
+async def _detach_failed(cloud: AttachCloud, server: str) -> bool:
+    return "the guest holds the disk" in await cloud.last_fault(server)
+
+
+async def test_two_detaches_at_once_have_one_winner(cloud: AttachCloud) -> None:
+    server = await cloud.server()
+    vol = await cloud.volumes.available_volume()
+    assert (await cloud.attach(server, vol["id"])).status_code == 200
+    await cloud.volumes.wait_volume(vol["id"], "in-use")
+
+    async def attached() -> bool:
+        return [m.status for m in await cloud.mappings(server)] == ["attached"]
+
+    await await_until(attached, 10, "the mapping attached")
+    answers = await asyncio.gather(cloud.detach(server, vol["id"]), cloud.detach(server, vol["id"]))
+    assert sorted(r.status_code for r in answers) == [202, 400], [r.text for r in answers]
+    await cloud.volumes.wait_volume(vol["id"], "available")
+    assert await _eventually_no_mappings(cloud, server)
