@@ -262,3 +262,17 @@ async def test_two_detaches_at_once_have_one_winner(cloud: AttachCloud) -> None:
     assert sorted(r.status_code for r in answers) == [202, 400], [r.text for r in answers]
     await cloud.volumes.wait_volume(vol["id"], "available")
     assert await _eventually_no_mappings(cloud, server)
+
+
+async def test_delete_on_termination_can_be_changed_from_2_85(cloud: AttachCloud) -> None:
+    server = await cloud.server()
+    vol = await cloud.volumes.available_volume()
+    assert (await cloud.attach(server, vol["id"])).status_code == 200
+    path = f"/servers/{server}/os-volume_attachments/{vol['id']}"
+    body = {"volumeAttachment": {"volumeId": vol["id"], "delete_on_termination": True}}
+    assert (await cloud.call("PUT", path, body, version="2.84")).status_code == 400
+    assert (await cloud.call("PUT", path, body, version="2.85")).status_code == 202
+    shown = (await cloud.call("GET", path)).json()["volumeAttachment"]
+    assert shown["delete_on_termination"] is True
+    moved = {"volumeAttachment": {"volumeId": vol["id"], "device": "/dev/vdz"}}
+    assert (await cloud.call("PUT", path, moved, version="2.85")).status_code == 400
