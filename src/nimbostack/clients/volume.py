@@ -127,6 +127,9 @@ class VolumeClient(RestClient):
     async def get_volume(self, volume_id: str) -> Volume:
         return Volume.from_body((await self._send("GET", f"/volumes/{volume_id}"))["volume"])
 
+    async def delete_volume(self, volume_id: str) -> None:
+        await self._send("DELETE", f"/volumes/{volume_id}")
+
     async def get_encryption_metadata(self, volume_id: str) -> dict[str, Any]:
         """``encryption_key_id`` (and the cipher settings of an encrypted type)."""
         return dict(await self._send("GET", f"/volumes/{volume_id}/encryption"))

@@ -16,6 +16,7 @@ from nimbostack.compute.agent.runner import AgentRunner
 from nimbostack.compute.credentials import Auth
 from nimbostack.compute.rpcapi import ComputeRpc
 from nimbostack.compute.service_state import pooled_network_clients
+from nimbostack.compute.volume_access import VolumeAccess
 from nimbostack.core.config import Config
 from nimbostack.core.context import RequestContext
 
@@ -99,6 +100,7 @@ def build_agents(
             images=images,
             image_access=access,
             network=network,
+            volumes=VolumeAccess(auth) if auth is not None else None,
         )
         runners.append(AgentRunner(agent))
     return runners

@@ -148,6 +148,25 @@ class InstanceTerminated(Message):
 
 
 @dataclass
+class ChangeBlockDevice(Message):
+    """agent -> conductor, call: apply ``values`` (status, connection_info) to a block
+    device mapping if its status is one of ``expected``; returns whether it did."""
+
+    name = "ChangeBlockDevice"
+    bdm_uuid: str
+    values: dict[str, Any]
+    expected_status: list[str] | None = None
+
+
+@dataclass
+class RemoveBlockDevice(Message):
+    """agent -> conductor, call: forget a block device mapping (its volume is detached)."""
+
+    name = "RemoveBlockDevice"
+    bdm_uuid: str
+
+
+@dataclass
 class MigrateInstance(Message):
     """api -> conductor, cast: cold migrate (``flavor`` None) or resize to ``flavor``."""
 
@@ -281,6 +300,29 @@ class InstanceTask(Message):
 
     instance_uuid: str
     request_id: str
+
+
+@dataclass
+class AttachVolume(InstanceTask):
+    """api -> agent, cast: connect the reserved volume and give it to the guest.
+
+    The API recorded the block device mapping ``bdm_uuid`` (attaching) and created the
+    volume's attachment ``attachment_id`` in block storage (reserved).
+    """
+
+    name = "AttachVolume"
+    bdm_uuid: str
+    volume_id: str
+    attachment_id: str
+
+
+@dataclass
+class DetachVolume(InstanceTask):
+    """api -> agent, cast: take the volume from the guest and delete its attachment."""
+
+    name = "DetachVolume"
+    bdm_uuid: str
+    volume_id: str
 
 
 @dataclass

@@ -76,8 +76,9 @@ LOOP_WATCH = pytest.mark.loop_watch_ms(100)
 
 
 class FlowCloud:
-    def __init__(self, tmp: Path, **compute: Any) -> None:
+    def __init__(self, tmp: Path, *, db_url: str | None = None, **compute: Any) -> None:
         self.tmp = tmp
+        self.db_url = db_url  # compute's database (default: a SQLite file in tmp)
         self.conf = load(None, environ={})
         self.conf.override("compute", force_config_drive=False, **compute)
         self.conf.override("compute_agent", reserved_host_memory_mb=0)
@@ -98,7 +99,7 @@ class FlowCloud:
             {"type": "placement", "endpoints": [{"interface": "public", "url": "http://placement"}]}
         ]
         auth = StaticAuth(Session("admin", catalog))
-        url = sqlite_url(self.tmp / "compute.sqlite")
+        url = self.db_url or sqlite_url(self.tmp / "compute.sqlite")
         await asyncio.to_thread(upgrade, url, MIGRATIONS, Base.metadata)
         self.state = ComputeState(
             conf=self.conf,

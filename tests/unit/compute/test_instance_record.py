@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from nimbostack.compute.db.models import Instance
-from nimbostack.compute.instance_record import InstanceRecord
+from nimbostack.compute.instance_record import BlockDevice, InstanceRecord
 from nimbostack.compute.network_info import Vif, VifIp, VifNetwork
 from nimbostack.compute.objects.instances import to_record
 from nimbostack.core.rpc import MalformedMessage
@@ -20,9 +20,13 @@ def _columns() -> dict[str, str]:
     return {prop.columns[0].name: prop.key for prop in Instance.__mapper__.column_attrs}
 
 
+# Fields that come from other tables than ``instances``.
+_JOINED = {"block_device_mappings"}
+
+
 def test_one_field_per_column() -> None:
     fields = {f.name for f in dataclasses.fields(InstanceRecord)}
-    assert fields == set(_columns())
+    assert fields == set(_columns()) | _JOINED
 
 
 def test_field_types_match_the_model() -> None:
@@ -71,6 +75,24 @@ def test_network_info_travels_typed() -> None:
     record = to_record(row)
     assert record.network_info == [vif]
     assert InstanceRecord.from_wire(orjson.loads(orjson.dumps(record))).network_info == [vif]
+
+
+def test_block_devices_round_trip_typed() -> None:
+    device = BlockDevice(
+        uuid="b-1", volume_id="v-1", attachment_id="a-1", device_name="/dev/vdb", tag="t",
+        delete_on_termination=True, status="attached",
+        connection_info={"driver_volume_type": "file", "data": {"path": "/x"}},
+    )  # fmt: skip
+    record = to_record(_row(), (device,))
+    back = InstanceRecord.from_wire(orjson.loads(orjson.dumps(record)))
+    assert back == record
+    assert isinstance(back.block_device_mappings[0], BlockDevice)
+
+
+def test_a_malformed_block_device_is_refused() -> None:
+    wire = {**dataclasses.asdict(to_record(_row())), "block_device_mappings": ["x"]}
+    with pytest.raises(MalformedMessage, match="block device"):
+        InstanceRecord.from_wire(wire)
 
 
 def test_fields_a_newer_conductor_adds_are_ignored() -> None:

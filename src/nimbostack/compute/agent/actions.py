@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nimbostack.compute import states
-from nimbostack.compute.agent import guest, vifs
+from nimbostack.compute.agent import guest, vifs, volumes
 from nimbostack.compute.agent.drivers.base import GuestNotFound
 from nimbostack.compute.agent.host import AgentHost
 from nimbostack.compute.instance_record import InstanceRecord
@@ -178,13 +178,16 @@ async def _failed(
 
 
 async def terminate(agent: AgentHost, ctxt: RequestContext, uuid: str, request_id: str) -> None:
-    """Destroy the guest (present or not) and tell the conductor it is gone."""
+    """Destroy the guest (present or not), release its volumes, tell the conductor."""
     async with agent.locks.hold(uuid):
         try:
             async with agent.conductor.event(ctxt, uuid, request_id, "compute_terminate_instance"):
                 with contextlib.suppress(GuestNotFound):
                     await agent.driver.destroy(uuid)
-                await vifs.release_requested(agent, await agent.conductor.get(ctxt, uuid))
+                record = await agent.conductor.get(ctxt, uuid)
+                await vifs.release_requested(agent, record)
+                # The guest let go of its volumes with its process: free them.
+                await volumes.release_all(agent, ctxt, record)
         except InstanceNotFound:
             pass
         await agent.conductor.terminated(ctxt, uuid)

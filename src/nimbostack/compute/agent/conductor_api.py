@@ -11,12 +11,14 @@ from typing import Any
 from nimbostack.compute.instance_record import InstanceRecord
 from nimbostack.compute.messages import (
     BuildFailed,
+    ChangeBlockDevice,
     GetInstance,
     InstanceOffloaded,
     InstanceTerminated,
     ListHostInstances,
     RecordActionEvent,
     RecordFault,
+    RemoveBlockDevice,
     ReportHost,
     UpdateInstance,
     UpdateMigration,
@@ -47,6 +49,19 @@ class ConductorApi:
     ) -> InstanceRecord:
         msg = UpdateInstance(instance_uuid=uuid, values=values, expected_task_state=expected)
         return InstanceRecord.from_wire(await self.rpc.call_conductor(ctxt, msg))
+
+    async def change_block_device(
+        self,
+        ctxt: RequestContext,
+        bdm_uuid: str,
+        values: dict[str, Any],
+        expected: list[str] | None = None,
+    ) -> bool:
+        msg = ChangeBlockDevice(bdm_uuid=bdm_uuid, values=values, expected_status=expected)
+        return bool(await self.rpc.call_conductor(ctxt, msg))
+
+    async def remove_block_device(self, ctxt: RequestContext, bdm_uuid: str) -> None:
+        await self.rpc.call_conductor(ctxt, RemoveBlockDevice(bdm_uuid=bdm_uuid))
 
     @asynccontextmanager
     async def event(

@@ -6,9 +6,11 @@ import base64
 import binascii
 from typing import Any
 
-from nimbostack.compute.agent.drivers.base import GuestSpec, ImageFiles
+from nimbostack.compute.agent.drivers.base import GuestSpec, ImageFiles, VolumeAttachment
 from nimbostack.compute.agent.host import AgentHost
 from nimbostack.compute.configdrive import openstack_metadata_files
+from nimbostack.compute.instance_record import BDM_ATTACHED as ATTACHED
+from nimbostack.compute.instance_record import BDM_DETACHING as DETACHING
 from nimbostack.compute.instance_record import InstanceRecord
 from nimbostack.core import tracing
 from nimbostack.core.context import RequestContext
@@ -59,6 +61,23 @@ async def image_files(
         return await agent.images.fetch(image_id, agent.access(ctxt))
 
 
+def attached_volumes(instance: InstanceRecord) -> tuple[VolumeAttachment, ...]:
+    """The volumes the guest has (or still has, while they detach), with their connection."""
+    found = []
+    for bdm in instance.block_device_mappings:
+        info = bdm.connection_info or {}
+        if bdm.status in (ATTACHED, DETACHING) and info.get("driver_volume_type"):
+            found.append(
+                VolumeAttachment(
+                    volume_id=bdm.volume_id,
+                    device=bdm.device_name,
+                    driver_volume_type=str(info["driver_volume_type"]),
+                    connection=dict(info.get("data") or {}),
+                )
+            )
+    return tuple(found)
+
+
 async def guest_spec(
     agent: AgentHost,
     ctxt: RequestContext,
@@ -88,4 +107,5 @@ async def guest_spec(
         config_drive=config_drive(instance, flavor, admin_pass) if wants_drive else None,
         extra_specs={str(k): str(v) for k, v in (flavor.get("extra_specs") or {}).items()},
         rescue_image=rescue,
+        volumes=attached_volumes(instance),
     )

@@ -14,6 +14,7 @@ from nimbostack.compute.agent.images import Access, ImageCache
 from nimbostack.compute.agent.locks import InstanceLocks
 from nimbostack.compute.agent.vif_events import VifEvents
 from nimbostack.compute.rpcapi import ComputeRpc
+from nimbostack.compute.volume_access import VolumeAccess
 from nimbostack.core.config import Config
 from nimbostack.core.context import RequestContext
 
@@ -29,6 +30,7 @@ class AgentHost:
     conf: Config
     images: ImageCache
     image_access: Any  # Callable[[RequestContext], Access]: the image endpoint and token
+    volumes: VolumeAccess | None = None  # block storage, for volume attachments
     locks: InstanceLocks = field(default_factory=InstanceLocks)
     # External events (network-vif-plugged...) that a workflow is waiting for.
     waiters: dict[tuple[str, str], asyncio.Future[str]] = field(default_factory=dict)
@@ -39,6 +41,11 @@ class AgentHost:
     def access(self, ctxt: RequestContext) -> Access:
         result: Access = self.image_access(ctxt)
         return result
+
+    def block_storage(self) -> VolumeAccess:
+        if self.volumes is None:
+            raise RuntimeError("this agent has no block storage access")
+        return self.volumes
 
     def inventory_options(self) -> dict[str, Any]:
         opts = self.conf.compute_agent

@@ -13,13 +13,16 @@ from nimbostack.compute.agent import (
     resize,
     shelve,
     snapshot,
+    volumes,
 )
 from nimbostack.compute.agent.drivers.base import GuestNotFound
 from nimbostack.compute.agent.host import AgentHost
 from nimbostack.compute.agent.vif_events import VIF_PLUGGED
 from nimbostack.compute.messages import (
+    AttachVolume,
     BuildAndRunInstance,
     ConfirmResize,
+    DetachVolume,
     ExternalEvent,
     FinishResize,
     FinishRevertResize,
@@ -75,6 +78,14 @@ class AgentManager:
     @handles(OffloadInstance)
     async def offload_instance(self, ctxt: RequestContext, msg: OffloadInstance) -> None:
         await shelve.offload(self.agent, ctxt, msg.instance_uuid, msg.request_id)
+
+    @handles(AttachVolume)
+    async def attach_volume(self, ctxt: RequestContext, msg: AttachVolume) -> None:
+        await volumes.attach(self.agent, ctxt, msg)
+
+    @handles(DetachVolume)
+    async def detach_volume(self, ctxt: RequestContext, msg: DetachVolume) -> None:
+        await volumes.detach(self.agent, ctxt, msg)
 
     @handles(ConfirmResize)
     async def confirm_resize(self, ctxt: RequestContext, msg: ConfirmResize) -> None:

@@ -15,6 +15,7 @@ from nimbostack.clients.image import ImageClient
 from nimbostack.clients.network import NetworkClient
 from nimbostack.compute.credentials import Auth, StaticAuth
 from nimbostack.compute.rpcapi import ComputeRpc
+from nimbostack.compute.volume_access import VolumeAccess
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.context import RequestContext
 from nimbostack.core.db import Database
@@ -41,6 +42,9 @@ class ApiState(Protocol):
     @property
     def network_client(self) -> Callable[[SessionSource], NetworkClient]: ...
 
+    @property
+    def extra(self) -> dict[str, Any]: ...  # "volumes": a VolumeAccess, made on first use
+
 
 def state_of(req: ApiRequest) -> ApiState:
     state: ApiState = req.service_state
@@ -53,6 +57,14 @@ async def user_networks(ctxt: RequestContext, state: ApiState) -> NetworkClient 
     if not any(entry.get("type") == "network" for entry in service.catalog):
         return None
     return state.network_client(StaticAuth(Session(ctxt.auth_token or "", service.catalog)))
+
+
+def volume_access(state: ApiState) -> VolumeAccess:
+    """Block storage with the caller's token and ours (tests put their own in ``extra``)."""
+    found = state.extra.get("volumes")
+    if not isinstance(found, VolumeAccess):
+        found = state.extra["volumes"] = VolumeAccess(state.auth)
+    return found
 
 
 def compute_conf(state: ApiState) -> Any:

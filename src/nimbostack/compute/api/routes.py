@@ -36,11 +36,14 @@ from nimbostack.compute.api import (
     usage,
     usage_audit,
     versions,
+    volume_attachments,
 )
 from nimbostack.core.api.app import Route
 
 V = "/v2.1"
 SERVER = f"{V}/servers/{{server_id}}"
+VOLUME_ATTACHMENTS = f"{SERVER}/os-volume_attachments"
+VOLUME_ATTACHMENT = f"{VOLUME_ATTACHMENTS}/{{volume_id}}"
 FLAVOR = f"{V}/flavors/{{flavor_id}}"
 HYPERVISOR = f"{V}/os-hypervisors/{{hypervisor_id}}"
 AGGREGATE = f"{V}/os-aggregates/{{aggregate_id}}"
@@ -86,6 +89,11 @@ ROUTES: list[Route] = [
     ),
     Route("GET", f"{SERVER}/migrations", migrations.list_server_migrations),
     Route("GET", f"{SERVER}/diagnostics", server_diagnostics.show_diagnostics),
+    Route("GET", VOLUME_ATTACHMENTS, volume_attachments.list_attachments),
+    Route("POST", VOLUME_ATTACHMENTS, volume_attachments.attach_volume),
+    Route("GET", VOLUME_ATTACHMENT, volume_attachments.show_attachment),
+    Route("PUT", VOLUME_ATTACHMENT, volume_attachments.update_attachment),
+    Route("DELETE", VOLUME_ATTACHMENT, volume_attachments.detach_volume),
     # a Nimbostack extension: the recorded hops of the server's requests
     Route("GET", f"{SERVER}/os-trace", server_trace.show_server_trace),
     # flavors

@@ -16,7 +16,7 @@ from nimbostack.compute.api.server_lookup import load_server, target, viewer
 from nimbostack.compute.api.views import servers as views
 from nimbostack.compute.db.models import Instance, ServerGroup
 from nimbostack.compute.messages import TerminateInstance
-from nimbostack.compute.objects import actions, instance_queries, server_groups
+from nimbostack.compute.objects import actions, block_devices, instance_queries, server_groups
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
@@ -36,7 +36,13 @@ async def render(
     """The server as ``view`` shows it (the show view, or the rebuild one)."""
     faults = await instance_queries.latest_faults(state.db, [instance.uuid])
     groups = await groups_of(state, instance)
-    return dict(view(viewer(req), instance, faults.get(instance.uuid), groups))
+    see = viewer(req)
+    body = dict(view(see, instance, faults.get(instance.uuid), groups))
+    if views.VOLUMES_ATTACHED in body:
+        async with state.db.session() as s:
+            found = await block_devices.volumes_by_instance(s, [instance.uuid])
+        body[views.VOLUMES_ATTACHED] = views.volumes_attached(see, found.get(instance.uuid, []))
+    return body
 
 
 async def show_server(req: ApiRequest) -> Response:

@@ -16,7 +16,7 @@ from nimbostack.compute.api.server_lookup import viewer
 from nimbostack.compute.api.server_refs import ref_id
 from nimbostack.compute.api.views import servers as views
 from nimbostack.compute.api.views.servers import ServerRecord
-from nimbostack.compute.objects import instance_queries
+from nimbostack.compute.objects import block_devices, instance_queries
 from nimbostack.compute.objects.instance_queries import InstanceQuery, PageSpec
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
@@ -205,11 +205,18 @@ async def _list(req: ApiRequest, detail: bool) -> Response:
         faults = await instance_queries.latest_faults(
             state.db, [r.uuid for r in rows if r.vm_state == states.ERROR]
         )
+    volumes: dict[str, list[tuple[str, bool]]] = {}
+    if detail:
+        async with state.db.session() as s:
+            volumes = await block_devices.volumes_by_instance(s, [r.uuid for r in rows])
     servers = []
     for index, row in enumerate(rows, 1):
-        servers.append(
-            views.full(see, row, faults.get(row.uuid)) if detail else views.brief(see, row)
-        )
+        if detail:
+            shown = views.full(see, row, faults.get(row.uuid))
+            shown[views.VOLUMES_ATTACHED] = views.volumes_attached(see, volumes.get(row.uuid, []))
+        else:
+            shown = views.brief(see, row)
+        servers.append(shown)
         if index % _VIEWS_PER_TURN == 0:
             await asyncio.sleep(0)  # a page of a thousand servers takes a while to render
     body: dict[str, Any] = {"servers": servers}

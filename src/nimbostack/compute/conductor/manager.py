@@ -18,6 +18,7 @@ from nimbostack.compute.instance_record import InstanceRecord
 from nimbostack.compute.messages import (
     BuildFailed,
     BuildInstances,
+    ChangeBlockDevice,
     EvacuateInstance,
     GetInstance,
     InstanceOffloaded,
@@ -28,6 +29,7 @@ from nimbostack.compute.messages import (
     OffloadDue,
     RecordActionEvent,
     RecordFault,
+    RemoveBlockDevice,
     ReportHost,
     UnshelveInstance,
     UpdateInstance,
@@ -79,6 +81,16 @@ class ConductorManager:
         return await records.update_instance(
             self.state, msg.instance_uuid, msg.values, msg.expected_task_state
         )
+
+    @handles(ChangeBlockDevice)
+    async def change_block_device(self, _ctxt: RequestContext, msg: ChangeBlockDevice) -> bool:
+        return await records.change_block_device(
+            self.state, msg.bdm_uuid, msg.values, msg.expected_status
+        )
+
+    @handles(RemoveBlockDevice)
+    async def remove_block_device(self, _ctxt: RequestContext, msg: RemoveBlockDevice) -> None:
+        await records.remove_block_device(self.state, msg.bdm_uuid)
 
     @handles(RecordActionEvent)
     async def record_action_event(self, _ctxt: RequestContext, msg: RecordActionEvent) -> None:

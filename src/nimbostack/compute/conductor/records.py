@@ -14,7 +14,7 @@ from nimbostack.compute.db.models import (
     Migration,
 )
 from nimbostack.compute.instance_record import InstanceRecord
-from nimbostack.compute.objects import actions, faults, instances, server_groups
+from nimbostack.compute.objects import actions, block_devices, faults, instances, server_groups
 from nimbostack.compute.service_state import ComputeState
 from nimbostack.core.context import RequestContext
 
@@ -34,7 +34,8 @@ _OPEN_MIGRATIONS = (
 
 async def get_instance(state: ComputeState, uuid: str, read_deleted: bool) -> InstanceRecord:
     async with state.db.session() as session:
-        return instances.to_record(await instances.get(session, uuid, read_deleted=read_deleted))
+        instance = await instances.get(session, uuid, read_deleted=read_deleted)
+        return instances.to_record(instance, await block_devices.records(session, uuid))
 
 
 async def update_instance(
@@ -44,7 +45,20 @@ async def update_instance(
     expected: list[str | None] | None,
 ) -> InstanceRecord:
     async with state.db.session() as session:
-        return instances.to_record(await instances.update(session, uuid, values, expected))
+        instance = await instances.update(session, uuid, values, expected)
+        return instances.to_record(instance, await block_devices.records(session, uuid))
+
+
+async def change_block_device(
+    state: ComputeState, bdm_uuid: str, values: dict[str, Any], expected: list[str] | None
+) -> bool:
+    async with state.db.session() as session:
+        return await block_devices.change(session, bdm_uuid, values, expected)
+
+
+async def remove_block_device(state: ComputeState, bdm_uuid: str) -> None:
+    async with state.db.session() as session:
+        await block_devices.remove(session, bdm_uuid)
 
 
 async def set_error(

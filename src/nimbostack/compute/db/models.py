@@ -282,3 +282,29 @@ class TraceSpan(Base):
     request_id: Mapped[str | None] = mapped_column(String(64), index=True)
     instance_uuid: Mapped[str | None] = mapped_column(UUID, index=True)
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class BlockDeviceMapping(Base):
+    """A volume attached (or being attached) to a server, as Nova's block_device_mapping.
+
+    One row per server and volume; ``status`` moves attaching -> attached -> detaching,
+    each step a conditional UPDATE, so of two racing attaches or detaches one wins.
+    """
+
+    __tablename__ = "block_device_mappings"
+    __table_args__ = (
+        UniqueConstraint("instance_uuid", "volume_id", name="uq_bdm_instance_volume"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(UUID, unique=True)
+    instance_uuid: Mapped[str] = mapped_column(UUID, index=True)
+    project_id: Mapped[str] = mapped_column(String(64))
+    volume_id: Mapped[str] = mapped_column(UUID)
+    attachment_id: Mapped[str | None] = mapped_column(UUID)
+    device_name: Mapped[str] = mapped_column(String(255))
+    tag: Mapped[str | None] = mapped_column(String(255))
+    delete_on_termination: Mapped[bool] = mapped_column(Boolean, default=False)
+    connection_info: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float | None] = mapped_column(Float)

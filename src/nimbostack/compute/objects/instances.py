@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.compute.db.models import Instance
-from nimbostack.compute.instance_record import InstanceRecord
+from nimbostack.compute.instance_record import BlockDevice, InstanceRecord
 from nimbostack.compute.messages import InstanceNotFound, UnexpectedTaskState
 from nimbostack.compute.network_info import decode
 
@@ -31,12 +31,12 @@ async def flavor_totals(session: AsyncSession, *where: ColumnElement[bool]) -> d
     return {"count": int(row[0]), **{k: int(v) for k, v in zip(keys, row[1:], strict=True)}}
 
 
-def to_record(instance: Instance) -> InstanceRecord:
-    """The instance as the conductor hands it to agents."""
-    data = {name: getattr(instance, name) for name in _FIELDS}
+def to_record(instance: Instance, devices: tuple[BlockDevice, ...] = ()) -> InstanceRecord:
+    """The instance as the conductor hands it to agents, with its volumes if given."""
+    data: dict[str, Any] = {name: getattr(instance, name) for name in _FIELDS}
     data["metadata"] = dict(instance.metadata_ or {})
     data["network_info"] = decode(instance.network_info)
-    return InstanceRecord(**data)
+    return InstanceRecord(**data, block_device_mappings=devices)
 
 
 async def get(session: AsyncSession, uuid: str, *, read_deleted: bool = False) -> Instance:

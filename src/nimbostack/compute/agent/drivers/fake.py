@@ -139,12 +139,14 @@ class FakeDriver(Driver):
     async def power_on(self, spec: GuestSpec) -> None:
         await self._step("power_on", spec.uuid)
         guest = self._guest(spec.uuid)
+        guest.spec = spec  # what it was last started with (its volumes...)
         guest.boots += 1
         self._boot(guest)
 
     async def reboot(self, spec: GuestSpec, *, hard: bool) -> None:
         await self._step("reboot", spec.uuid)
         guest = self._guest(spec.uuid)
+        guest.spec = spec  # what it was last started with (its volumes...)
         guest.boots += 1
         self._boot(guest)
 

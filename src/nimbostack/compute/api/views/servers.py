@@ -268,7 +268,7 @@ def full(
         "OS-EXT-STS:task_state": instance.task_state,
         "OS-EXT-STS:vm_state": instance.vm_state,
         "OS-EXT-STS:power_state": instance.power_state,
-        "os-extended-volumes:volumes_attached": [],
+        VOLUMES_ATTACHED: [],  # filled in by the caller, who reads the mappings
         **_extended(viewer, instance),
         **_versioned(viewer, instance),
     }
@@ -281,6 +281,16 @@ def full(
     if server_groups is not None and viewer.at_least("2.71"):
         body["server_groups"] = server_groups
     return body
+
+
+VOLUMES_ATTACHED = "os-extended-volumes:volumes_attached"
+
+
+def volumes_attached(viewer: ServerViewer, volumes: list[tuple[str, bool]]) -> list[dict[str, Any]]:
+    """The server's volumes: their ids, and from 2.3 whether they go with the server."""
+    if viewer.at_least("2.3"):
+        return [{"id": v, "delete_on_termination": d} for v, d in volumes]
+    return [{"id": v} for v, _d in volumes]
 
 
 _REBUILD_KEYS = frozenset(

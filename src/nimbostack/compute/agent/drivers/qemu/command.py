@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from nimbostack.compute.agent.drivers.base import GuestSpec
-from nimbostack.compute.agent.drivers.qemu import chain, disks
+from nimbostack.compute.agent.drivers.qemu import chain, disks, volumes
 from nimbostack.compute.agent.drivers.qemu.layout import GuestPaths
 from nimbostack.compute.agent.drivers.qemu.options import QemuSettings
 
@@ -58,6 +58,7 @@ def _disk_args(spec: GuestSpec, paths: GuestPaths, boot: Boot) -> list[str]:
         args += _drive(str(paths.disk(disks.EPHEMERAL)), "eph0", "raw")
     if spec.swap_mb:
         args += _drive(str(paths.disk(disks.SWAP)), "swap", "raw")
+    args += volumes.command_args(spec.volumes)
     if paths.config_drive.exists():
         # The guest kernel has no AHCI: the CD-ROM sits on the pc machine's IDE bus.
         args += [

@@ -25,7 +25,7 @@ from nimbostack.compute.agent.drivers.base import (
     Vif,
     VolumeAttachment,
 )
-from nimbostack.compute.agent.drivers.qemu import console, disks, migrate, snapshot
+from nimbostack.compute.agent.drivers.qemu import console, disks, migrate, snapshot, volumes
 from nimbostack.compute.agent.drivers.qemu.guests import Guests
 from nimbostack.compute.agent.drivers.qemu.layout import Layout
 from nimbostack.compute.agent.drivers.qemu.options import QemuSettings
@@ -231,10 +231,16 @@ class QemuDriver(Driver):
     # ------------------------------------------------------------ devices
 
     async def attach_volume(self, uuid: str, volume: VolumeAttachment) -> None:
-        raise DriverError("volume attachment is not supported by the qemu driver yet")
+        """Hot-plug into a running guest; a stopped one gets it from its spec when started."""
+        paths = self.guests.paths(uuid)
+        volumes.blockdev(volume)  # refuse a connection we cannot open, running or not
+        if self.guests.pid(paths) is not None:
+            await volumes.hot_plug(paths, volume)
 
     async def detach_volume(self, uuid: str, volume_id: str) -> None:
-        raise DriverError("volume detachment is not supported by the qemu driver yet")
+        paths = self.guests.paths(uuid)
+        if self.guests.pid(paths) is not None:
+            await volumes.unplug(paths, volume_id, self.settings.volume_detach_timeout)
 
     async def attach_interface(self, uuid: str, vif: Vif) -> None:
         raise DriverError("interface hot-plug is not supported by the qemu driver yet")

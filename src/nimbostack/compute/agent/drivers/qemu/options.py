@@ -57,6 +57,13 @@ register(
             minimum=0.0,
         ),
         Opt(
+            "volume_detach_timeout",
+            60.0,
+            "Seconds a guest has to release a volume's disk (DEVICE_DELETED) on detach.",
+            type="float",
+            minimum=1.0,
+        ),
+        Opt(
             "accel_probe_timeout",
             20.0,
             "Seconds the KVM probe guest has to print its boot marker.",
@@ -85,6 +92,7 @@ class QemuSettings:
     live_migration_timeout: float = 300.0
     clean_shutdown_timeout: float = 60.0
     accel_probe_timeout: float = 20.0
+    volume_detach_timeout: float = 60.0
 
     @classmethod
     def from_conf(cls, conf: Any) -> QemuSettings:

@@ -2,7 +2,8 @@
 
 Each operation opens its own short connection: QEMU's QMP server serves one
 client at a time, and a connection held by a crashed agent must never block
-the next one. Asynchronous events are skipped; callers poll ``query-*``.
+the next one. Asynchronous events read while waiting for a reply are kept, so
+``wait_event`` finds one that came before it was called.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ class QmpClient:
         self._timeout = timeout
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._events: list[dict[str, Any]] = []
 
     async def __aenter__(self) -> QmpClient:
         try:
@@ -78,6 +81,7 @@ class QmpClient:
             while True:
                 reply = await self._read_message()
                 if "event" in reply:
+                    self._events.append(reply)
                     continue
                 break
         except (TimeoutError, OSError) as exc:
@@ -86,6 +90,32 @@ class QmpClient:
             error = reply["error"]
             raise QmpError(f"QMP {command}: {error.get('desc', error)}")
         return reply.get("return")
+
+    async def wait_event(self, name: str, data: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """The first event ``name`` whose data has ``data``'s items, within ``timeout``."""
+
+        def wanted(message: dict[str, Any]) -> bool:
+            found = message.get("data") or {}
+            return message.get("event") == name and all(found.get(k) == v for k, v in data.items())
+
+        for seen in self._events:
+            if wanted(seen):
+                return seen
+        deadline = time.monotonic() + timeout
+        assert self._reader is not None
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise QmpError(f"no {name} event within {timeout:.0f} s")
+            try:
+                line = await asyncio.wait_for(self._reader.readline(), left)
+            except TimeoutError:
+                continue
+            if not line:
+                raise QmpError("QMP connection closed by QEMU")
+            message: dict[str, Any] = json.loads(line)
+            if wanted(message):
+                return message
 
 
 async def qmp_execute(
