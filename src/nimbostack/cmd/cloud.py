@@ -152,9 +152,11 @@ class Cloud:
         partial.replace(path)
 
     async def stop(self) -> None:
-        for task in (self._guest_task, self._topology_task):
-            if task is not None:
-                task.cancel()
+        background = [t for t in (self._guest_task, self._topology_task) if t is not None]
+        for task in background:
+            task.cancel()
+        # Let them finish cancelling (the guest image build kills its child process).
+        await asyncio.gather(*background, return_exceptions=True)
         for service in reversed(self.services):
             await service.stop()
         self.services.clear()

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import signal
+import sys
 from pathlib import Path
 from typing import Any
 
 from nimbostack.clients.identity import password_session
 from nimbostack.clients.image import ImageClient
+from nimbostack.core.process import spawn
 from nimbostack.core.service import Runtime
 from nimbostack.guest_image.builder import (
     GUEST_IMAGE_NAME,
@@ -57,11 +62,41 @@ async def _register(images: ImageClient, guest: GuestImage) -> str:
     )
 
 
+async def _build_in_child(cache_dir: Path) -> None:
+    """Build into the cache in a child process, which a stopping cloud kills at once.
+
+    A first build downloads packages for minutes; in a thread of this process it would
+    hold the process's exit until it finished. The child leads its own process group,
+    so killing it also stops the apt-get it runs.
+    """
+    proc = await spawn(
+        sys.executable,
+        "-m",
+        "nimbostack.guest_image.builder",
+        str(cache_dir),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        _, err = await proc.communicate()
+    except asyncio.CancelledError:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        await proc.wait()
+        raise
+    if proc.returncode != 0:
+        reason = err.decode(errors="replace").strip().splitlines()
+        raise RuntimeError(f"guest image build failed: {reason[-1] if reason else proc.returncode}")
+
+
 async def ensure_guest_image(runtime: Runtime, admin_password: str) -> str | None:
     """Build (cached) and register the guest image unless an active one exists."""
     cache = runtime.conf.image.guest_cache_dir
     cache_dir = Path(cache) if cache else default_cache_dir()
-    guest = await asyncio.to_thread(build_guest_image, cache_dir)
+    await _build_in_child(cache_dir)
+    guest = await asyncio.to_thread(build_guest_image, cache_dir)  # now a cache hit
     session = await password_session(
         runtime.url("identity", "/v3"), "admin", admin_password, "admin"
     )
