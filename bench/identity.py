@@ -79,7 +79,9 @@ def main() -> None:
     os.sched_setaffinity(0, {1})
     names = [s.name for s in in_up()]
     rows: list[tuple[str, str, str]] = []
-    cold = CloudProcess.start(names, cpus="0")
+    # No guest image: its first build would download packages during the measurement.
+    quiet = {"NIMBOSTACK_IMAGE__GUEST_IMAGE": "false"}
+    cold = CloudProcess.start(names, cpus="0", env=quiet)
     rows.append(
         (
             "cold start of `nimbostack up` to all APIs answering (fresh data dir)",
@@ -109,7 +111,7 @@ def main() -> None:
     rows.append(("RSS after the validation load", f"{cold.rss_mb():.0f} MB", ""))
     data_dir = cold.data_dir
     cold.stop(remove=False)
-    warm = CloudProcess.start(names, cpus="0", data_dir=data_dir)
+    warm = CloudProcess.start(names, cpus="0", data_dir=data_dir, env=quiet)
     rows.append(("warm start (existing data dir)", f"{warm.started_in:.2f} s", ""))
     rounds = 12
     issues = asyncio.run(issue_rate(warm))
