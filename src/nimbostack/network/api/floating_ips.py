@@ -99,7 +99,9 @@ async def create_floatingip(req: ApiRequest) -> Response:
     access.check_attributes(req, "create", FLOATINGIP, item, policy_target)
     async with state.db.session() as s:
         fip_id = await fip_writes.create(s, state.conf, scope(req), item)
-    return json_response({"floatingip": await show(req, Scope.admin(), fip_id)}, 201)
+    view = await show(req, Scope.admin(), fip_id)
+    await _changed(req, view["router_id"])
+    return json_response({"floatingip": view}, 201)
 
 
 async def update_floatingip(req: ApiRequest) -> Response:
@@ -112,7 +114,9 @@ async def update_floatingip(req: ApiRequest) -> Response:
     access.enforce_change(req, "update_floatingip", "get_floatingip", target(current))
     async with state.db.session() as s:
         await fip_writes.update(s, caller, fip_id, changes, if_match(req))
-    return json_response({"floatingip": await show(req, caller, fip_id)})
+    view = await show(req, caller, fip_id)
+    await _changed(req, current["router_id"], view["router_id"])
+    return json_response({"floatingip": view})
 
 
 async def delete_floatingip(req: ApiRequest) -> Response:
@@ -124,7 +128,16 @@ async def delete_floatingip(req: ApiRequest) -> Response:
     access.enforce_change(req, "delete_floatingip", "get_floatingip", target(current))
     async with state.db.session() as s:
         await fip_writes.delete_fip(s, caller, fip_id, if_match(req))
+    await _changed(req, current["router_id"])
     return empty(204)
+
+
+async def _changed(req: ApiRequest, *router_ids: str | None) -> None:
+    """Tell the L3 agents of the routers a floating IP left or joined."""
+    state = state_of(req)
+    wanted = [r for r in router_ids if r]
+    if state.l3 is not None and wanted:
+        await state.l3.router_updated(req.context, wanted)
 
 
 async def list_floatingip_pools(req: ApiRequest) -> Response:

@@ -203,8 +203,11 @@ async def delete_router(req: ApiRequest) -> Response:
     async with state.db.reader() as s:
         current = await routers.find(s, caller, router_id)
     access.enforce_change(req, "delete_router", "get_router", target(current))
+    hosts = await state.l3.hosts(router_id) if state.l3 is not None else []
     async with state.db.session() as s:
         await router_writes.delete_router(s, caller, router_id, if_match(req))
+    if state.l3 is not None:
+        await state.l3.router_deleted(req.context, router_id, hosts)
     return empty(204)
 
 
@@ -281,4 +284,7 @@ async def remove_extraroutes(req: ApiRequest) -> Response:
 
 
 async def _changed(req: ApiRequest, router_id: str) -> None:
-    """Where the L3 agents hosting the router will hear that it changed."""
+    """Tell the L3 agent hosting the router that it changed (scheduling it if need be)."""
+    state = state_of(req)
+    if state.l3 is not None:
+        await state.l3.router_updated(req.context, [router_id])
