@@ -309,6 +309,8 @@ _CONTROL = [
     ("get_network_ip_availability", ADMIN_OR_SERVICE, "Show IP availability"),
     ("get_availability_zone", "role:reader", "List availability zones"),
     ("get_agent", ADMIN, "List agents and show one"),
+    ("get_l3-agents", ADMIN, "List the L3 agents hosting a router"),
+    ("get_l3-routers", ADMIN, "List the routers an L3 agent hosts"),
 ]
 
 

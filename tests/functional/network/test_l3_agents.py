@@ -149,3 +149,18 @@ async def test_a_deleted_router_leaves_its_agent(wired: Wired) -> None:
 
 async def _hosted(agent: FakeL3Agent, router_id: str, wanted: bool) -> bool:
     return (router_id in agent.routers) == wanted
+
+
+async def test_admins_see_which_agent_hosts_which_router(wired: Wired) -> None:
+    resp = await wired.api.call("POST", "/v2.0/routers", {"router": {}}, token="alice")
+    router_id = resp.json()["router"]["id"]
+    await await_until(lambda: _hosted(wired.agent, router_id, True), 10, "router hosted")
+    hosting = await wired.api.call("GET", f"/v2.0/routers/{router_id}/l3-agents")
+    [agent] = hosting.json()["agents"]
+    assert (agent["host"], agent["agent_type"], agent["ha_state"]) == (HOST, "L3 agent", None)
+    hosted = await wired.api.call("GET", f"/v2.0/agents/{agent['id']}/l3-routers")
+    assert [r["id"] for r in hosted.json()["routers"]] == [router_id]
+    refused = await wired.api.call("GET", f"/v2.0/routers/{router_id}/l3-agents", token="alice")
+    assert refused.status_code == 403
+    missing = await wired.api.call("GET", f"/v2.0/routers/{uuid.uuid4()}/l3-agents")
+    assert missing.status_code == 404

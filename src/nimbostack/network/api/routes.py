@@ -12,6 +12,7 @@ from nimbostack.network.api import (
     agents,
     availability,
     floating_ips,
+    l3_hosting,
     networks,
     ports,
     quotas,
@@ -189,5 +190,7 @@ ROUTES: list[Route] = [
     Route("GET", f"{V2}/floatingip_pools", floating_ips.list_floatingip_pools),
     Route("GET", f"{V2}/agents", agents.list_agents),
     Route("GET", f"{V2}/agents/{{agent_id}}", agents.show_agent),
+    Route("GET", f"{ROUTER}/l3-agents", l3_hosting.list_l3_agents_hosting_router),
+    Route("GET", f"{V2}/agents/{{agent_id}}/l3-routers", l3_hosting.list_routers_on_l3_agent),
     *(route for taggable in TAGGABLE for route in tags.routes(taggable)),
 ]

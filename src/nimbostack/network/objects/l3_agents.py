@@ -56,6 +56,20 @@ async def hosts_of(s: AsyncSession, router_id: str) -> list[str]:
     return sorted(rows)
 
 
+async def agents_of(s: AsyncSession, router_id: str) -> list[str]:
+    rows = await s.scalars(
+        select(RouterL3AgentBinding.l3_agent_id).where(RouterL3AgentBinding.router_id == router_id)
+    )
+    return sorted(rows)
+
+
+async def routers_of(s: AsyncSession, agent_id: str) -> list[str]:
+    rows = await s.scalars(
+        select(RouterL3AgentBinding.router_id).where(RouterL3AgentBinding.l3_agent_id == agent_id)
+    )
+    return sorted(rows)
+
+
 async def schedule(s: AsyncSession, router_id: str, down_time: float) -> list[str]:
     """The hosts of the router, after giving it to the least loaded live agent if no live
     agent hosts it (none: no L3 agent runs)."""
