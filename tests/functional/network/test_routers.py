@@ -303,3 +303,24 @@ async def test_routers_page_and_filter(api: Neutron) -> None:
     assert [r["id"] for r in resp.json()["routers"]] == [made[3]["id"]]
     resp = await api.call("GET", ROUTERS, params={"bogus": "1"}, token="alice")
     assert resp.status_code == 400
+
+
+async def test_updates_bump_the_revision_and_honour_if_match(api: Neutron) -> None:
+    ext = await _external(api)
+    router = await _router(api, external_gateway_info={"network_id": ext["id"]})
+    path = f"{ROUTERS}/{router['id']}"
+    body = {"router": {"name": "renamed", "admin_state_up": False}}
+    resp = await api.call("PUT", path, body, token="alice")
+    shown = resp.json()["router"]
+    assert (shown["name"], shown["admin_state_up"]) == ("renamed", False)
+    assert shown["revision_number"] > router["revision_number"]
+    stale = {"If-Match": f"revision_number={router['revision_number']}"}
+    resp = await api.call("PUT", path, body, token="alice", headers=stale)
+    assert error_of(resp)[:2] == (412, "RevisionNumberConstraintFailed")
+    # SNAT is the admins' to turn off, on the same gateway (its address is kept).
+    snat = {"router": {"external_gateway_info": {"network_id": ext["id"], "enable_snat": False}}}
+    resp = await api.call("PUT", path, snat, token="alice")
+    assert error_of(resp)[:2] == (403, "PolicyNotAuthorized")
+    info = (await api.call("PUT", path, snat)).json()["router"]["external_gateway_info"]
+    assert info["enable_snat"] is False
+    assert info["external_fixed_ips"] == router["external_gateway_info"]["external_fixed_ips"]
