@@ -224,7 +224,8 @@ def _interface_info(body: Any) -> dict[str, str]:
     return found
 
 
-async def _interface_router(req: ApiRequest, rule: str) -> tuple[str, Scope]:
+async def _router_to_change(req: ApiRequest, rule: str) -> tuple[str, Scope]:
+    """The router of the path, if ``rule`` lets the caller change it (else 403/404)."""
     router_id = req.param("router_id")
     caller = scope(req)
     async with state_of(req).db.reader() as s:
@@ -238,7 +239,7 @@ async def add_router_interface(req: ApiRequest) -> Response:
     info = _interface_info(await req.json())
     if "subnet_id" in info and "port_id" in info:
         raise bad_router("Cannot specify both subnet-id and port-id")
-    router_id, caller = await _interface_router(req, "add_router_interface")
+    router_id, caller = await _router_to_change(req, "add_router_interface")
     async with state.db.session() as s:
         answer = await router_interfaces.add(s, state.conf, caller, router_id, info)
     await _changed(req, router_id)
@@ -248,7 +249,7 @@ async def add_router_interface(req: ApiRequest) -> Response:
 async def remove_router_interface(req: ApiRequest) -> Response:
     state = state_of(req)
     info = _interface_info(await req.json())
-    router_id, caller = await _interface_router(req, "remove_router_interface")
+    router_id, caller = await _router_to_change(req, "remove_router_interface")
     async with state.db.session() as s:
         answer = await router_interfaces.remove(s, caller, router_id, info)
     await _changed(req, router_id)
@@ -265,7 +266,7 @@ async def _routes_change(req: ApiRequest, rule: str, remove: bool) -> Response:
         wanted = list_of(_route)(item["routes"])
     except ValueError as exc:
         raise HTTPBadRequest(f"Invalid input for routes. Reason: {exc}.") from None
-    router_id, caller = await _interface_router(req, rule)
+    router_id, caller = await _router_to_change(req, rule)
     async with state.db.session() as s:
         router = await routers.lock(s, caller, router_id)
         change = router_routes.remove if remove else router_routes.add
