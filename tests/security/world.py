@@ -69,8 +69,8 @@ def boot_server(client: httpx.Client, base: str, image: str) -> tuple[str, str]:
 
 
 def network_resources(client: httpx.Client, base: str) -> dict[str, str]:
-    """A network with a subnet and a port, a security group, a subnet pool and an
-    address group, by the path parameters of the networking routes that name them."""
+    """A network with a subnet and a port, a security group, a subnet pool, an address
+    group and a router, by the path parameters of the networking routes that name them."""
     v2 = f"{base}/v2.0"
 
     def made(plural: str, singular: str, **fields: Any) -> str:
@@ -88,6 +88,7 @@ def network_resources(client: httpx.Client, base: str) -> dict[str, str]:
         "rule_id": str(group["security_group"]["security_group_rules"][0]["id"]),
         "pool_id": made("subnetpools", "subnetpool", name="fuzz", prefixes=["10.78.0.0/16"]),
         "ag_id": made("address-groups", "address_group", name="fuzz", addresses=[]),
+        "router_id": made("routers", "router", name="fuzz"),
         "alias": "security-group",
     }
 

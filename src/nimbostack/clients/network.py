@@ -1,4 +1,4 @@
-"""Networking client: networks, subnets, subnet pools, ports and security groups (Neutron v2.0).
+"""Networking client: networks, subnets, pools, ports, routers, security groups (Neutron v2.0).
 
 Compute uses it to make and bind the ports of servers; ``nimbostack up`` to build its
 topology. Lists follow the ``<resources>_links`` next links, so a caller gets every
@@ -176,6 +176,17 @@ class NetworkClient:
     async def delete_port(self, port_id: str) -> None:
         """Delete a port (one already gone is fine)."""
         await self._delete("ports", port_id)
+
+    # -- routers -------------------------------------------------------------------------------
+    async def list_routers(self, **filters: Any) -> list[dict[str, Any]]:
+        return await self._list("routers", filters)
+
+    async def create_router(self, **fields: Any) -> dict[str, Any]:
+        return await self._create("router", "routers", fields)
+
+    async def add_router_interface(self, router_id: str, subnet_id: str) -> dict[str, Any]:
+        body = {"subnet_id": subnet_id}
+        return dict(await self._ok("PUT", f"/routers/{router_id}/add_router_interface", json=body))
 
     # -- security groups -----------------------------------------------------------------------
     async def list_security_groups(self, **filters: Any) -> list[dict[str, Any]]:

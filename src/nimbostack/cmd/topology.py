@@ -5,17 +5,16 @@
   .1 (the host side) and addresses .10-.254 for routers and floating IPs;
 - ``shared-default-subnetpool-v4``: 10.0.0.0/16, /26 subnets by default, shared, the
   default pool for IPv4;
-- ``private`` for the demo project, with ``private-subnet`` 10.0.0.0/26 from that pool.
+- ``private`` for the demo project, with ``private-subnet`` 10.0.0.0/26 from that pool;
+- ``router1`` for the demo project, with its gateway on ``public`` and an interface on
+  ``private-subnet`` (as devstack makes it).
 
-Each step finds its resource by name first, so a restart changes nothing. Routers
-come with the L3 service: ``ROUTER_STEP`` is where the demo router joins ``private`` to
-``public``.
+Each step finds its resource by name first, so a restart changes nothing.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from nimbostack.clients.identity import FixedAuth, password_session, project_id
@@ -45,9 +44,7 @@ POOL = {
     "is_default": True,
 }
 PRIVATE_SUBNET = {"name": "private-subnet", "ip_version": 4, "cidr": "10.0.0.0/26"}
-# The step that connects the demo's private network to public (a router), once routers exist.
-RouterStep = Callable[[NetworkClient, dict[str, Any], dict[str, Any]], Awaitable[None]]
-ROUTER_STEP: RouterStep | None = None
+ROUTER = "router1"
 
 
 async def _network(client: NetworkClient, fields: dict[str, Any]) -> dict[str, Any]:
@@ -55,9 +52,35 @@ async def _network(client: NetworkClient, fields: dict[str, Any]) -> dict[str, A
     return found[0] if found else await client.create_network(**fields)
 
 
-async def _subnet(client: NetworkClient, net: dict[str, Any], fields: dict[str, Any]) -> None:
-    if not await client.list_subnets(network_id=net["id"], name=fields["name"]):
-        await client.create_subnet(network_id=net["id"], project_id=net["project_id"], **fields)
+async def _subnet(
+    client: NetworkClient, net: dict[str, Any], fields: dict[str, Any]
+) -> dict[str, Any]:
+    found = await client.list_subnets(network_id=net["id"], name=fields["name"])
+    if found:
+        return found[0]
+    return await client.create_subnet(network_id=net["id"], project_id=net["project_id"], **fields)
+
+
+async def _router(
+    client: NetworkClient, public: dict[str, Any], private_subnet: dict[str, Any]
+) -> None:
+    """The demo's router: gateway on public, an interface on the private subnet."""
+    project = private_subnet["project_id"]
+    found = await client.list_routers(name=ROUTER, project_id=project)
+    router = (
+        found[0]
+        if found
+        else await client.create_router(
+            name=ROUTER, project_id=project, external_gateway_info={"network_id": public["id"]}
+        )
+    )
+    attached = await client.list_ports(
+        device_id=router["id"],
+        device_owner="network:router_interface",
+        fixed_ips=[f"subnet_id={private_subnet['id']}"],
+    )
+    if not attached:
+        await client.add_router_interface(router["id"], private_subnet["id"])
 
 
 async def build(client: NetworkClient, admin_project: str, demo_project: str) -> None:
@@ -67,9 +90,8 @@ async def build(client: NetworkClient, admin_project: str, demo_project: str) ->
     pools = await client.list_subnetpools(name=POOL["name"])
     pool = pools[0] if pools else await client.create_subnetpool(**POOL)
     private = await _network(client, {"name": "private", "project_id": demo_project})
-    await _subnet(client, private, {**PRIVATE_SUBNET, "subnetpool_id": pool["id"]})
-    if ROUTER_STEP is not None:
-        await ROUTER_STEP(client, public, private)
+    private_subnet = await _subnet(client, private, {**PRIVATE_SUBNET, "subnetpool_id": pool["id"]})
+    await _router(client, public, private_subnet)
 
 
 async def ensure_topology(runtime: Runtime, admin_password: str) -> None:
@@ -81,6 +103,6 @@ async def ensure_topology(runtime: Runtime, admin_password: str) -> None:
     client = NetworkClient(FixedAuth(session))
     try:
         await build(client, admin_project, demo_project)
-        LOG.info("network topology ready (public, shared default pool, demo's private)")
+        LOG.info("network topology ready (public, default pool, demo's private and router1)")
     finally:
         await client.close()

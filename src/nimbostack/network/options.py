@@ -42,6 +42,7 @@ register(
         ),
         Opt("max_dns_nameservers", 5, "Most DNS servers per subnet.", type="int", minimum=0),
         Opt("max_subnet_host_routes", 20, "Most host routes per subnet.", type="int", minimum=0),
+        Opt("max_routes", 30, "Most extra routes per router.", type="int", minimum=0),
         Opt(
             "max_allowed_address_pair",
             10,

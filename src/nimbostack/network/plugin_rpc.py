@@ -27,6 +27,7 @@ from nimbostack.network.agent_messages import (
     UpdateDeviceDown,
     UpdateDeviceUp,
 )
+from nimbostack.network.l3_rpc import L3PluginHandlers
 from nimbostack.network.objects import agents, binding
 from nimbostack.network.objects.binding import Provisioned
 
@@ -59,8 +60,9 @@ class AgentNotifier:
         await self.client.fanout(ctxt, SecurityGroupsChanged(security_group_ids=group_ids))
 
 
-class PluginEndpoint:
-    """The handlers of ``network.plugin``: what agents ask network-server."""
+class PluginEndpoint(L3PluginHandlers):
+    """The handlers of ``network.plugin``: what agents ask network-server (the L3
+    agents' calls come from ``L3PluginHandlers``)."""
 
     def __init__(self, db: Database, down_time: float, events: VifEvents | None) -> None:
         self.db = db

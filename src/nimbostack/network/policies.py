@@ -233,6 +233,61 @@ _SECURITY = [
     ("remove_addresses", ADMIN_OR_PROJECT_MEMBER, "Remove addresses from an address group"),
 ]
 
+_ROUTER = [
+    ("create_router", ADMIN_OR_PROJECT_MEMBER, "Create a router"),
+    ("create_router:external_gateway_info", ADMIN_OR_PROJECT_MEMBER, "Set a gateway"),
+    (
+        "create_router:external_gateway_info:network_id",
+        ADMIN_OR_PROJECT_MEMBER,
+        "Choose the gateway's external network",
+    ),
+    ("create_router:external_gateway_info:enable_snat", ADMIN, "Turn SNAT on or off"),
+    (
+        "create_router:external_gateway_info:external_fixed_ips",
+        ADMIN,
+        "Choose the gateway's addresses",
+    ),
+    ("create_router:distributed", ADMIN, "Create a distributed router"),
+    ("create_router:ha", ADMIN, "Create an HA router"),
+    ("create_router:tags", ADMIN_OR_PROJECT_MEMBER, "Tag a router"),
+    ("get_router", ADMIN_OR_PROJECT_READER, "Show a router"),
+    ("get_router:distributed", ADMIN, "Show whether a router is distributed"),
+    ("get_router:ha", ADMIN, "Show whether a router is HA"),
+    ("get_router:tags", ADMIN_OR_PROJECT_READER, "Show a router's tags"),
+    ("update_router", ADMIN_OR_PROJECT_MEMBER, "Update a router"),
+    ("update_router:external_gateway_info", ADMIN_OR_PROJECT_MEMBER, "Change the gateway"),
+    (
+        "update_router:external_gateway_info:network_id",
+        ADMIN_OR_PROJECT_MEMBER,
+        "Change the gateway's external network",
+    ),
+    ("update_router:external_gateway_info:enable_snat", ADMIN, "Turn SNAT on or off"),
+    (
+        "update_router:external_gateway_info:external_fixed_ips",
+        ADMIN,
+        "Change the gateway's addresses",
+    ),
+    ("update_router:distributed", ADMIN, "Make a router distributed"),
+    ("update_router:ha", ADMIN, "Make a router HA"),
+    ("update_router:tags", ADMIN_OR_PROJECT_MEMBER, "Change a router's tags"),
+    ("delete_router", ADMIN_OR_PROJECT_MEMBER, "Delete a router"),
+    ("delete_router:tags", ADMIN_OR_PROJECT_MEMBER, "Remove a router's tags"),
+    ("add_router_interface", ADMIN_OR_PROJECT_MEMBER, "Attach a subnet or port to a router"),
+    ("remove_router_interface", ADMIN_OR_PROJECT_MEMBER, "Detach an interface from a router"),
+    ("add_extraroutes", ADMIN_OR_PROJECT_MEMBER, "Add extra routes to a router"),
+    ("remove_extraroutes", ADMIN_OR_PROJECT_MEMBER, "Remove extra routes from a router"),
+    ("create_floatingip", ADMIN_OR_PROJECT_MEMBER, "Create a floating IP"),
+    ("create_floatingip:floating_ip_address", ADMIN, "Choose a floating IP's address"),
+    ("create_floatingip:tags", ADMIN_OR_PROJECT_MEMBER, "Tag a floating IP"),
+    ("get_floatingip", ADMIN_OR_PROJECT_READER, "Show a floating IP"),
+    ("get_floatingip:tags", ADMIN_OR_PROJECT_READER, "Show a floating IP's tags"),
+    ("update_floatingip", ADMIN_OR_PROJECT_MEMBER, "Update a floating IP"),
+    ("update_floatingip:tags", ADMIN_OR_PROJECT_MEMBER, "Change a floating IP's tags"),
+    ("delete_floatingip", ADMIN_OR_PROJECT_MEMBER, "Delete a floating IP"),
+    ("delete_floatingip:tags", ADMIN_OR_PROJECT_MEMBER, "Remove a floating IP's tags"),
+    ("get_floatingip_pool", "role:reader", "List floating IP pools"),
+]
+
 _CONTROL = [
     ("create_rbac_policy", ADMIN_OR_PROJECT_MEMBER, "Create an RBAC policy"),
     (
@@ -254,10 +309,12 @@ _CONTROL = [
     ("get_network_ip_availability", ADMIN_OR_SERVICE, "Show IP availability"),
     ("get_availability_zone", "role:reader", "List availability zones"),
     ("get_agent", ADMIN, "List agents and show one"),
+    ("get_l3-agents", ADMIN, "List the L3 agents hosting a router"),
+    ("get_l3-routers", ADMIN, "List the routers an L3 agent hosts"),
 ]
 
 
 def rules() -> list[RuleDefault]:
     """Every networking rule; operators override them in <policy_dir>/network.yaml."""
-    groups = (_BASE, _NETWORK, _SUBNET, _SUBNETPOOL, _PORT, _SECURITY, _CONTROL)
+    groups = (_BASE, _NETWORK, _SUBNET, _SUBNETPOOL, _PORT, _SECURITY, _ROUTER, _CONTROL)
     return [RuleDefault(name, check, about) for group in groups for name, check, about in group]

@@ -2,8 +2,9 @@
 
 On start it brings the ML2 allocation tables in line with the configured VLAN and
 VXLAN ranges, serves the agents' RPC contract on ``network.plugin``, and runs the L2
-agents of this machine (``network/agents/l2_hosts.py``). Routers, floating IPs and the
-real dataplane agents build on this service (see ``docs/architecture.md``).
+agents of this machine (``network/agents/l2_hosts.py``) and its (fake) L3 agent, which
+hosts the routers. The real dataplane agents build on this service (see
+``docs/architecture.md``).
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from nimbostack.core.service import Api, Schema, Service
 from nimbostack.network import options as _options  # noqa: F401
 from nimbostack.network import policies
 from nimbostack.network.agent_messages import PLUGIN
+from nimbostack.network.agents.fake_l3 import FakeL3Agent
 from nimbostack.network.agents.l2_hosts import start_l2_agents
 from nimbostack.network.api.routes import EXTENSIONS, ROUTES
 from nimbostack.network.compute_events import ComputeVifEvents
 from nimbostack.network.db.models import Base
+from nimbostack.network.l3_rpc import L3Notifier
 from nimbostack.network.ml2.manager import TypeManager
 from nimbostack.network.plugin_rpc import AgentNotifier, PluginEndpoint
 from nimbostack.network.state import NetworkState
@@ -50,12 +53,16 @@ class NetworkService(Service[NetworkState]):
         events = ComputeVifEvents(service_auth(rt.data_dir, rt.url("identity", "/v3")))
         self.on_stop("compute events client", events.close)
         state.agents = AgentNotifier(self.bus)
+        state.l3 = L3Notifier(self.bus, state.db, state.agent_down_time)
         state.vif_events = events
         endpoint = PluginEndpoint(state.db, state.agent_down_time, events)
         await self.serve_rpc(PLUGIN, endpoint)
         await super().serve()
         for agent in await start_l2_agents(rt.conf, self.bus, str(rt.host)):
             self.on_stop(f"L2 agent {agent.host}", agent.stop)
+        l3_agent = FakeL3Agent(self.bus, str(rt.host))
+        await l3_agent.start()
+        self.on_stop(f"L3 agent {l3_agent.host}", l3_agent.stop)
 
 
 async def build_state(conf: Config, database: Database, enforcer: Enforcer) -> NetworkState:

@@ -9,6 +9,7 @@ from nimbostack.core.auth.policy import Enforcer
 from nimbostack.core.config import Config
 from nimbostack.core.db import Database
 from nimbostack.network.extensions import Registry
+from nimbostack.network.l3_rpc import L3Notifier
 from nimbostack.network.ml2.manager import TypeManager
 from nimbostack.network.plugin_rpc import AgentNotifier, VifEvents
 
@@ -25,6 +26,7 @@ class NetworkState:
     # The agents' bus and compute's events; None where no agents run (API-only tests).
     agents: AgentNotifier | None = None
     vif_events: VifEvents | None = None
+    l3: L3Notifier | None = None
 
     @property
     def base_mac(self) -> str:

@@ -9,9 +9,11 @@ import pytest
 
 from nimbostack.network.api import (
     address_groups,
+    floating_ips,
     networks,
     ports,
     rbac,
+    routers,
     security_groups,
     subnetpools,
     subnets,
@@ -66,7 +68,14 @@ async def _existing(api: Neutron) -> dict[str, str]:
         "rbac_policy", "alice", object_type="network", object_id=net["id"],
         action="access_as_shared", target_tenant=PROJECTS["bob"],
     )  # fmt: skip
+    router = await api.call("POST", "/v2.0/routers", {"router": {"name": "r"}}, token="alice")
+    ext = await api.network(**{"router:external": True})
+    await api.subnet(ext, "172.24.4.0/24")
+    body = {"floatingip": {"floating_network_id": ext["id"]}}
+    fip = await api.call("POST", "/v2.0/floatingips", body, token="alice")
     return {
+        "router_id": router.json()["router"]["id"],
+        "floatingip_id": fip.json()["floatingip"]["id"],
         "network_id": net["id"], "subnet_id": sub["id"], "port_id": port["id"],
         "security_group_id": group["id"], "rule_id": rule["id"], "pool_id": pool["id"],
         "ag_id": ag["id"], "policy_id": policy["id"], "project_id": PROJECTS["alice"],
@@ -77,7 +86,8 @@ async def _existing(api: Neutron) -> dict[str, str]:
 def _path(route: Any, ids: dict[str, str]) -> str:
     plural = route.path.split("/")[2] if route.path.count("/") > 1 else ""
     taggable = {"networks": "network_id", "subnets": "subnet_id", "ports": "port_id",
-                "subnetpools": "pool_id", "security-groups": "security_group_id"}  # fmt: skip
+                "subnetpools": "pool_id", "security-groups": "security_group_id",
+                "routers": "router_id", "floatingips": "floatingip_id"}  # fmt: skip
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -123,6 +133,8 @@ BODIES_BY_PLURAL = {
     "security-group-rules": security_groups.RULE,
     "address-groups": address_groups.GROUP,
     "rbac-policies": rbac.POLICY,
+    "routers": routers.ROUTER,
+    "floatingips": floating_ips.FLOATINGIP,
 }
 ID_KEYS = {
     "networks": "network_id",
@@ -133,6 +145,8 @@ ID_KEYS = {
     "security-group-rules": "rule_id",
     "address-groups": "ag_id",
     "rbac-policies": "policy_id",
+    "routers": "router_id",
+    "floatingips": "floatingip_id",
 }
 JUNK: list[Any] = [None, "", -1, 0, 10**12, 1.5, True, [], [{}], [None], {}, {"a": 1}, "x" * 300]
 

@@ -44,3 +44,22 @@ async def test_the_topology_is_built_once_and_left_alone_on_restart(api: Neutron
         token="alice",
     )
     assert mine.json()["subnet"]["cidr"] == "10.0.0.64/26"
+
+
+async def test_the_demo_router_joins_private_to_public_once(api: Neutron) -> None:
+    client = NetworkClient(FixedAuth(Session("admin")), api.client, base="http://neutron")
+    for _ in range(2):
+        await topology.build(client, PROJECTS["admin"], PROJECTS["alice"])
+    [public] = await client.list_networks(name="public")
+    [private_subnet] = await client.list_subnets(name="private-subnet")
+    routers = (await api.call("GET", "/v2.0/routers", token="alice")).json()["routers"]
+    [router] = routers
+    assert router["name"] == "router1" and router["project_id"] == PROJECTS["alice"]
+    gateway = router["external_gateway_info"]
+    assert gateway["network_id"] == public["id"] and gateway["enable_snat"] is True
+    [interface] = await client.list_ports(
+        device_id=router["id"], device_owner="network:router_interface"
+    )
+    assert interface["fixed_ips"] == [
+        {"subnet_id": private_subnet["id"], "ip_address": private_subnet["gateway_ip"]}
+    ]

@@ -79,8 +79,8 @@ def check_attributes(
 
 
 def _keys_set(keys: tuple[str, ...], value: Any) -> list[str]:
-    """The guarded keys that some entry of a list attribute sets."""
-    entries = value if isinstance(value, list) else []
+    """The guarded keys that some entry of a list attribute (or a dict attribute) sets."""
+    entries = value if isinstance(value, list) else [value] if isinstance(value, dict) else []
     return [key for key in keys if any(isinstance(e, dict) and key in e for e in entries)]
 
 

@@ -11,20 +11,33 @@ from nimbostack.network.api import (
     address_groups,
     agents,
     availability,
+    floating_ips,
+    l3_hosting,
     networks,
     ports,
     quotas,
     rbac,
     root,
+    routers,
     security_groups,
     subnetpools,
     subnets,
     tags,
 )
-from nimbostack.network.db.models import Network, Port, SecurityGroup, Subnet, SubnetPool
+from nimbostack.network.db.models import (
+    FloatingIP,
+    Network,
+    Port,
+    Router,
+    SecurityGroup,
+    Subnet,
+    SubnetPool,
+)
 from nimbostack.network.extensions import Registry
+from nimbostack.network.objects import floating_ips as fip_rows
 from nimbostack.network.objects import networks as network_rows
 from nimbostack.network.objects import ports as port_rows
+from nimbostack.network.objects import routers as router_rows
 from nimbostack.network.objects import security_groups as group_rows
 from nimbostack.network.objects import subnetpools as pool_rows
 from nimbostack.network.objects import subnets as subnet_rows
@@ -59,6 +72,15 @@ TAGGABLE = [
         security_groups.group_target,
         "get_security_group",
     ),
+    tags.Taggable("routers", "router", Router, router_rows.find, routers.target, "get_router"),
+    tags.Taggable(
+        "floatingips",
+        "floatingip",
+        FloatingIP,
+        fip_rows.find,
+        floating_ips.target,
+        "get_floatingip",
+    ),
 ]
 
 EXTENSIONS = Registry(
@@ -73,6 +95,8 @@ EXTENSIONS = Registry(
         *quotas.EXTENSIONS,
         *availability.EXTENSIONS,
         *agents.EXTENSIONS,
+        *routers.EXTENSIONS,
+        *floating_ips.EXTENSIONS,
         *tags.extensions(TAGGABLE),
     ]
 )
@@ -86,6 +110,8 @@ RULE = f"{V2}/security-group-rules/{{rule_id}}"
 AG = f"{V2}/address-groups/{{ag_id}}"
 RBAC = f"{V2}/rbac-policies/{{policy_id}}"
 QUOTA = f"{V2}/quotas/{{project_id}}"
+ROUTER = f"{V2}/routers/{{router_id}}"
+FIP = f"{V2}/floatingips/{{floatingip_id}}"
 
 ROUTES: list[Route] = [
     Route("GET", "/", root.show_versions, public=True),
@@ -147,7 +173,24 @@ ROUTES: list[Route] = [
         f"{V2}/network-ip-availabilities/{{network_id}}",
         availability.show_network_ip_availability,
     ),
+    Route("GET", f"{V2}/routers", routers.list_routers),
+    Route("POST", f"{V2}/routers", routers.create_router),
+    Route("GET", ROUTER, routers.show_router),
+    Route("PUT", ROUTER, routers.update_router),
+    Route("DELETE", ROUTER, routers.delete_router),
+    Route("PUT", f"{ROUTER}/add_router_interface", routers.add_router_interface),
+    Route("PUT", f"{ROUTER}/remove_router_interface", routers.remove_router_interface),
+    Route("PUT", f"{ROUTER}/add_extraroutes", routers.add_extraroutes),
+    Route("PUT", f"{ROUTER}/remove_extraroutes", routers.remove_extraroutes),
+    Route("GET", f"{V2}/floatingips", floating_ips.list_floatingips),
+    Route("POST", f"{V2}/floatingips", floating_ips.create_floatingip),
+    Route("GET", FIP, floating_ips.show_floatingip),
+    Route("PUT", FIP, floating_ips.update_floatingip),
+    Route("DELETE", FIP, floating_ips.delete_floatingip),
+    Route("GET", f"{V2}/floatingip_pools", floating_ips.list_floatingip_pools),
     Route("GET", f"{V2}/agents", agents.list_agents),
     Route("GET", f"{V2}/agents/{{agent_id}}", agents.show_agent),
+    Route("GET", f"{ROUTER}/l3-agents", l3_hosting.list_l3_agents_hosting_router),
+    Route("GET", f"{V2}/agents/{{agent_id}}/l3-routers", l3_hosting.list_routers_on_l3_agent),
     *(route for taggable in TAGGABLE for route in tags.routes(taggable)),
 ]

@@ -23,7 +23,15 @@ from nimbostack.network.db.models import (
     PortBinding,
     SecurityGroupPortBinding,
 )
-from nimbostack.network.objects import fixed_ips, networks, ports, quotas, security_groups, standard
+from nimbostack.network.objects import (
+    fixed_ips,
+    floating_ips,
+    networks,
+    ports,
+    quotas,
+    security_groups,
+    standard,
+)
 from nimbostack.network.objects.scope import Scope
 
 MAC_ATTEMPTS = 16
@@ -112,11 +120,18 @@ def opts_for(wanted: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return opts
 
 
-async def create(s: AsyncSession, conf: Config, caller: Scope, item: dict[str, Any]) -> str:
-    """Create the port of a parsed request; its id."""
+async def create(
+    s: AsyncSession, conf: Config, caller: Scope, item: dict[str, Any], *, quota: bool = True
+) -> str:
+    """Create the port of a parsed request; its id.
+
+    ``quota=False`` for the ports the L3 service makes itself (router gateways and
+    interfaces, floating IPs), which Neutron counts but never refuses.
+    """
     settings = conf.network
     project = item["project_id"]
-    await quotas.check(s, conf, project, {"port": 1})
+    if quota:
+        await quotas.check(s, conf, project, {"port": 1})
     net = await networks.lock(s, caller, item["network_id"])
     where = await fixed_ips.on_network(s, net)
     owner = item.get("device_owner", "")
@@ -180,6 +195,7 @@ async def delete_port(s: AsyncSession, caller: Scope, port_id: str, expected: in
         raise errors.ServicePortInUse(
             port_id=port_id, reason=f"has device owner {port.device_owner}"
         )
+    await floating_ips.detach_port(s, port_id)
     await standard.clear_tags(s, ports.TAGS, [port_id])
     await s.execute(delete(Port).where(Port.id == port_id))
 

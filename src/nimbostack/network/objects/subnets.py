@@ -165,3 +165,24 @@ def _view(
 
 
 POLICY_KEYS = ("network:project_id", "shared", "router:external")
+
+
+async def external_pools(s: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
+    """The floating IP pools the caller can use: IPv4 subnets of external networks."""
+    rows = await s.execute(
+        select(Subnet.id, Subnet.name, Subnet.cidr, Subnet.network_id, Subnet.project_id)
+        .join(Network, Network.id == Subnet.network_id)
+        .where(visible(scope), Network.router_external.is_(True), Subnet.ip_version == 4)
+        .order_by(Subnet.created_at, Subnet.id)
+    )
+    return [
+        {
+            "subnet_id": subnet_id,
+            "subnet_name": name,
+            "cidr": cidr,
+            "network_id": net_id,
+            "project_id": project,
+            "tenant_id": project,
+        }
+        for subnet_id, name, cidr, net_id, project in rows
+    ]
