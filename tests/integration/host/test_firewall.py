@@ -101,9 +101,9 @@ async def test_established_tcp_flow_survives_a_rule_change_that_allows_it(
                            stdin=pipe, stdout=pipe)  # fmt: skip
     await await_until(lambda: _listening(server, 5000), 10, "nc listening")
     talker = await spawn("ip", "netns", "exec", client.ns, "busybox", "nc", server.ip, "5000",
-                         stdin=pipe)  # fmt: skip
+                         stdin=pipe, stdout=pipe)  # fmt: skip
     try:
-        assert listener.stdout is not None and talker.stdin is not None
+        assert listener.stdin and listener.stdout and talker.stdin and talker.stdout
         await _say(talker.stdin, listener.stdout, b"before\n")
         # Replace the rule by a wider one: the flow stays allowed throughout.
         await lab.rule(group, direction="ingress", protocol="tcp",
@@ -111,7 +111,10 @@ async def test_established_tcp_flow_survives_a_rule_change_that_allows_it(
         await lab.delete_rule(tcp)
         await await_until(lambda: _has_rule(lab, "5000-5001"), 5, "rule applied")
         assert "dport 5000 accept" not in await lab.nft("list", "table", "inet", lab.firewall.table)
-        await _say(talker.stdin, listener.stdout, b"after\n")
+        # The server speaks first: only the flow's conntrack entry lets that reach the
+        # client, whose own rules admit nothing.
+        await _say(listener.stdin, talker.stdout, b"after\n")
+        await _say(talker.stdin, listener.stdout, b"and back\n")
     finally:
         for proc in (talker, listener):
             if proc.returncode is None:
@@ -147,6 +150,9 @@ async def test_spoofed_ip_or_mac_reaches_nothing(lab: FirewallLab) -> None:
 
     forged = other_address(rogue, 100)
     await netdev.add_address("eth0", f"{forged}/24", netns=rogue.ns)
+    # The target knows where the forged address is, so only the IP check can stop it.
+    await netdev.ip("neigh", "replace", forged, "lladdr", rogue.port["mac_address"],
+                    "dev", "eth0", netns=target.ns)  # fmt: skip
     assert not await lab.ping(rogue, target, source=forged)
     assert await lab.ping(rogue, target)  # its own address still works
 
