@@ -107,7 +107,8 @@ class NftFirewall:
             info=info,
             zones=await self._zoning(ports),
         )
-        await self.nft.apply(script(wanted))
+        # Rendering hundreds of ports takes a while: not on the event loop.
+        await self.nft.apply(await asyncio.to_thread(script, wanted))
 
     async def _info(self, group_ids: list[str]) -> SecurityGroupsInfo:
         if not group_ids:

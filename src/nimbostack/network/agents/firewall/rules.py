@@ -10,6 +10,7 @@ IP version: ``rg4-<group>``/``rg6-<group>`` (member ports' addresses) and
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -54,6 +55,12 @@ def set_name(kind: str, version: int, group_id: str) -> str:
 
 def collapse(addresses: Iterable[str], version: int) -> tuple[Network, ...]:
     """The addresses (or CIDRs) of one version, merged so no two elements overlap."""
+    return _collapse(tuple(addresses), version)
+
+
+@functools.lru_cache(maxsize=8192)
+def _collapse(addresses: tuple[str, ...], version: int) -> tuple[Network, ...]:
+    # Every rewrite renders every port again: the same addresses, parsed once.
     nets = [ipaddress.ip_network(a, strict=False) for a in addresses]
     same = [n for n in nets if n.version == version]
     return tuple(ipaddress.collapse_addresses(same))  # type: ignore[type-var]
