@@ -72,10 +72,14 @@ def test_network_ports_and_ports_without_security_are_not_filtered() -> None:
 
 def test_the_script_replaces_both_tables_and_names_chains_after_the_port() -> None:
     info = SecurityGroupsInfo([SecurityGroupInfo(GROUP, True, [_rule(protocol="icmp")])])
-    text = script(Wanted("nimbostack-sg", [Filtered(_port(), 3)], info, {"brqnnnnnnnn-nn": 7}))
+    wanted = Wanted("nimbostack-sg", [Filtered(_port(), 3)], info, {"brqnnnnnnnn-nn": 7})
+    text = script(wanted).text()
     assert text.startswith("add table bridge nimbostack-sg\ndelete table bridge nimbostack-sg\n")
     for chain in ("spoof", "mark", "to", "egress", "ingress"):
         assert f"chain {chain}-{PORT_ID} {{" in text
     assert '"brqnnnnnnnn-nn" : 7' in text
     assert "meta mark set meta mark & 0x0000ffff | 0x00030000 accept" in text
     assert "meta nfproto ipv4 meta l4proto 1 accept" in text
+    inet_only = script(wanted).text(bridge=False)
+    assert inet_only.startswith("add table inet nimbostack-sg\ndelete table inet nimbostack-sg\n")
+    assert "bridge" not in inet_only

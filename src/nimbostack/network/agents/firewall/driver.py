@@ -36,7 +36,7 @@ from nimbostack.network.agent_messages import (
     SecurityGroupsInfo,
     bridge_name,
 )
-from nimbostack.network.agents.firewall.nft import Nft
+from nimbostack.network.agents.firewall.nft import Nft, NftError
 from nimbostack.network.agents.firewall.ruleset import Filtered, Wanted, removal, script
 
 LOG = logging.getLogger(__name__)
@@ -63,12 +63,14 @@ class NftFirewall:
         self.ports: dict[str, DeviceDetails] = {}
         self._indexes: dict[str, int] = {}
         self._zones: dict[str, int] | None = None
+        self._bridge = ""  # the bridge table as last applied
         self._lock = asyncio.Lock()
 
     async def apply(self, ports: Sequence[DeviceDetails]) -> None:
         """The full set of wired ports on this host: make the ruleset match it."""
         async with self._lock:
             self.ports = {p.device: p for p in ports if p.port_id}
+            self._bridge = ""  # a resync rewrites both tables, whatever was there
             await self._sync()
 
     async def groups_changed(
@@ -92,6 +94,7 @@ class NftFirewall:
     async def clear(self) -> None:
         """Remove everything this firewall made (cleanup)."""
         async with self._lock:
+            self._bridge = ""
             await self.nft.apply(removal(self.table))
             self.ports.clear()
             self._indexes.clear()
@@ -108,7 +111,18 @@ class NftFirewall:
             zones=await self._zoning(ports),
         )
         # Rendering hundreds of ports takes a while: not on the event loop.
-        await self.nft.apply(await asyncio.to_thread(script, wanted))
+        rendered = await asyncio.to_thread(script, wanted)
+        # A change of rules or members leaves the bridge table (anti-spoofing, marks)
+        # as it was: replacing only the inet table halves nft's work.
+        same_ports = rendered.bridge == self._bridge
+        try:
+            await self.nft.apply(rendered.text(bridge=not same_ports))
+        except NftError:
+            if not same_ports:
+                raise
+            LOG.warning("firewall %s: replacing both tables after a failed update", self.table)
+            await self.nft.apply(rendered.text())
+        self._bridge = rendered.bridge
 
     async def _info(self, group_ids: list[str]) -> SecurityGroupsInfo:
         if not group_ids:

@@ -56,16 +56,24 @@ class Wanted:
     zones: Mapping[str, int] = field(default_factory=dict)  # bridge -> conntrack zone
 
 
-def script(wanted: Wanted) -> str:
+@dataclass(frozen=True)
+class Script:
+    """The two tables' replacements; the bridge one depends on the ports alone."""
+
+    bridge: str
+    inet: str
+
+    def text(self, *, bridge: bool = True) -> str:
+        """The script; without ``bridge`` it leaves the bridge table as it is."""
+        return (self.bridge if bridge else "") + self.inet
+
+
+def script(wanted: Wanted) -> Script:
     """The nft script that replaces both tables with the wanted ruleset."""
     name = wanted.table
-    return "".join(
-        (
-            f"add table bridge {name}\ndelete table bridge {name}\n",
-            f"add table inet {name}\ndelete table inet {name}\n",
-            _bridge_table(wanted),
-            _inet_table(wanted),
-        )
+    return Script(
+        bridge=f"add table bridge {name}\ndelete table bridge {name}\n{_bridge_table(wanted)}",
+        inet=f"add table inet {name}\ndelete table inet {name}\n{_inet_table(wanted)}",
     )
 
 
