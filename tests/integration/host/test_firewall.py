@@ -19,6 +19,8 @@ import pytest
 
 from nimbostack.core import netdev
 from nimbostack.core.process import run, spawn
+from nimbostack.network.agent_messages import bridge_name
+from nimbostack.network.agents.firewall import NftFirewall
 from tests.support.firewall_host import (
     FirewallLab,
     Guest,
@@ -221,14 +223,8 @@ async def test_two_networks_with_the_same_cidr_share_no_conntrack_state(
     assert await lab.ping(red_a, red_b, ident=ident)
     # The very same tuple on the other network is a new flow there, and blue_b takes none.
     assert not await lab.ping(blue_a, blue_b, ident=ident)
-    zones = {json.dumps(z) for z in await _zones(lab)}
-    assert len(zones) == 2
-
-
-async def _zones(lab: FirewallLab) -> list[object]:
-    out = await lab.nft("-j", "list", "map", "inet", lab.firewall.table, "sg-zones")
-    (found,) = [o["map"] for o in json.loads(out)["nftables"] if "map" in o]
-    return [zone for _, zone in found["elem"]]
+    zones = await _zone_map(lab)
+    assert zones[bridge_name(red["id"])] != zones[bridge_name(blue["id"])]
 
 
 async def test_resync_drops_stale_ports_and_clear_leaves_no_table(lab: FirewallLab) -> None:
@@ -249,3 +245,26 @@ async def test_resync_drops_stale_ports_and_clear_leaves_no_table(lab: FirewallL
 
     await lab.firewall.clear()
     assert lab.firewall.table not in await lab.nft("list", "tables")
+
+
+async def test_a_restarted_firewall_keeps_each_networks_zone(lab: FirewallLab) -> None:
+    red, blue = await lab.network("10.69.0.0/24"), await lab.network("10.69.0.0/24")
+    group = await lab.group("g")
+    await lab.guest(red, security_groups=[group["id"]])
+    blue_guest = await lab.guest(blue, security_groups=[group["id"]])
+    before = await _zone_map(lab)
+    assert sorted(before.values()) == [1, 2]
+
+    # A new firewall (the agent restarted) first sees blue alone, which keeps its zone:
+    # its flows' conntrack entries stay in the zone they were made in.
+    fresh = NftFirewall(lab.firewall.plugin, lab.agent.host, table=lab.firewall.table,
+                        netns=lab.host_ns)  # fmt: skip
+    await fresh.apply([lab.agent.wired[blue_guest.tap]])
+    bridge = bridge_name(blue["id"])
+    assert await _zone_map(lab) == {bridge: before[bridge]}
+
+
+async def _zone_map(lab: FirewallLab) -> dict[str, int]:
+    out = await lab.nft("-j", "list", "map", "inet", lab.firewall.table, "sg-zones")
+    (found,) = [o["map"] for o in json.loads(out)["nftables"] if "map" in o]
+    return {str(bridge): int(zone) for bridge, zone in found["elem"]}

@@ -41,8 +41,3 @@ class Nft:
             raise NftError(done.reason())
         found: list[dict[str, Any]] = json.loads(done.out or b"{}").get("nftables", [])
         return found
-
-    async def tables(self) -> set[tuple[str, str]]:
-        """The (family, name) of every table."""
-        found = await self.objects("list", "tables") or []
-        return {(o["table"]["family"], o["table"]["name"]) for o in found if "table" in o}
