@@ -61,8 +61,8 @@ class Finished:
         return lines[-1] if lines else f"exit status {self.returncode}"
 
 
-async def run(*argv: str, timeout: float) -> Finished:
-    """Run a tool with no input and its output captured, within ``timeout`` seconds.
+async def run(*argv: str, timeout: float, input: bytes | None = None) -> Finished:
+    """Run a tool with ``input`` (else none) and its output captured, within ``timeout`` s.
 
     Past the deadline the child is killed and reaped, then TimeoutError is raised (an
     OSError subclass: catch it first); a cancelled caller kills it too. Any other
@@ -70,12 +70,12 @@ async def run(*argv: str, timeout: float) -> Finished:
     """
     proc = await spawn(
         *argv,
-        stdin=asyncio.subprocess.DEVNULL,
+        stdin=asyncio.subprocess.DEVNULL if input is None else asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+        out, err = await asyncio.wait_for(proc.communicate(input), timeout)
     except TimeoutError:
         _kill(proc)
         await proc.wait()

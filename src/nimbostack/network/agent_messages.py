@@ -30,6 +30,14 @@ class AgentConfiguration:
 
 
 @dataclass
+class AddressPair:
+    """An allowed address pair of a port: more addresses (a CIDR too) it may send from."""
+
+    ip_address: str
+    mac_address: str
+
+
+@dataclass
 class DeviceDetails:
     """What an L2 agent needs to wire one port's device (empty ids: no such port)."""
 
@@ -45,6 +53,50 @@ class DeviceDetails:
     fixed_ips: list[str] = field(default_factory=list)
     security_group_ids: list[str] = field(default_factory=list)
     port_security_enabled: bool = True
+    device_owner: str = ""
+    allowed_address_pairs: list[AddressPair] = field(default_factory=list)
+
+
+@dataclass
+class SecurityGroupRuleInfo:
+    """One rule as a firewall needs it (``protocol`` as stored: a name, a number, None)."""
+
+    id: str
+    security_group_id: str
+    direction: str
+    ethertype: str
+    protocol: str | None = None
+    port_range_min: int | None = None
+    port_range_max: int | None = None
+    remote_ip_prefix: str | None = None
+    remote_group_id: str | None = None
+    remote_address_group_id: str | None = None
+
+
+@dataclass
+class SecurityGroupInfo:
+    """A security group's rules."""
+
+    id: str
+    stateful: bool = True
+    rules: list[SecurityGroupRuleInfo] = field(default_factory=list)
+
+
+@dataclass
+class GroupAddresses:
+    """The addresses of a remote group's member ports, or of an address group (CIDRs)."""
+
+    id: str
+    addresses: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SecurityGroupsInfo:
+    """The reply to ``GetSecurityGroupsInfo``: the groups asked for, and their remotes."""
+
+    groups: list[SecurityGroupInfo] = field(default_factory=list)
+    remote_groups: list[GroupAddresses] = field(default_factory=list)
+    address_groups: list[GroupAddresses] = field(default_factory=list)
 
 
 # -------------------------------------------------------------- agents -> server
@@ -69,6 +121,18 @@ class GetDeviceDetails(Message):
     name = "GetDeviceDetails"
     device: str
     host: str
+
+
+@dataclass
+class GetSecurityGroupsInfo(Message):
+    """L2 agent -> server, call: the rules of these groups, as ``SecurityGroupsInfo``.
+
+    The reply also holds the member addresses of every remote group and address group
+    the rules name (missing groups are left out).
+    """
+
+    name = "GetSecurityGroupsInfo"
+    security_group_ids: list[str]
 
 
 @dataclass
@@ -117,7 +181,11 @@ class NetworkDelete(Message):
 
 @dataclass
 class SecurityGroupsChanged(Message):
-    """server -> network.l2, fanout: these groups' rules or members changed; refilter."""
+    """server -> network.l2, fanout: these groups' rules or members changed; refilter.
+
+    A change of a group's members also names every group whose rules use it as their
+    remote group, so the ports to refilter are always those bound to a named group.
+    """
 
     name = "SecurityGroupsChanged"
     security_group_ids: list[str]

@@ -1,10 +1,11 @@
 """network-server's side of the agents' contract: its handlers, and its casts to agents.
 
 ``PluginEndpoint`` serves ``network.plugin``: agents' state reports, device details,
-and devices going up or down. A device up that leaves its port with no provisioning
-block makes the port ACTIVE and, for a compute port, tells compute
-``network-vif-plugged`` (after the commit, so compute never hears of a state that could
-still roll back). ``AgentNotifier`` sends the server's messages to the L2 agents.
+security groups for the firewalls, and devices going up or down. A device up that
+leaves its port with no provisioning block makes the port ACTIVE and, for a compute
+port, tells compute ``network-vif-plugged`` (after the commit, so compute never hears
+of a state that could still roll back). ``AgentNotifier`` sends the server's messages
+to the L2 agents.
 """
 
 from __future__ import annotations
@@ -19,16 +20,18 @@ from nimbostack.network.agent_messages import (
     L2_AGENT,
     DeviceDetails,
     GetDeviceDetails,
+    GetSecurityGroupsInfo,
     NetworkDelete,
     PortDelete,
     PortUpdate,
     ReportState,
     SecurityGroupsChanged,
+    SecurityGroupsInfo,
     UpdateDeviceDown,
     UpdateDeviceUp,
 )
 from nimbostack.network.l3_rpc import L3PluginHandlers
-from nimbostack.network.objects import agents, binding
+from nimbostack.network.objects import agents, binding, sg_info
 from nimbostack.network.objects.binding import Provisioned
 
 LOG = logging.getLogger(__name__)
@@ -57,6 +60,8 @@ class AgentNotifier:
         await self.client.fanout(ctxt, NetworkDelete(network_id=network_id))
 
     async def security_groups_changed(self, ctxt: RequestContext, group_ids: list[str]) -> None:
+        if not group_ids:
+            return
         await self.client.fanout(ctxt, SecurityGroupsChanged(security_group_ids=group_ids))
 
 
@@ -80,6 +85,13 @@ class PluginEndpoint(L3PluginHandlers):
     ) -> DeviceDetails:
         async with self.db.reader() as s:
             return await binding.details(s, msg.device, msg.host)
+
+    @handles(GetSecurityGroupsInfo)
+    async def get_security_groups_info(
+        self, ctxt: RequestContext, msg: GetSecurityGroupsInfo
+    ) -> SecurityGroupsInfo:
+        async with self.db.reader() as s:
+            return await sg_info.info(s, msg.security_group_ids)
 
     @handles(UpdateDeviceUp)
     async def update_device_up(self, ctxt: RequestContext, msg: UpdateDeviceUp) -> bool:

@@ -10,7 +10,7 @@ import sys
 
 import uvloop
 
-from nimbostack.core.process import spawn
+from nimbostack.core.process import run, spawn
 
 # Prints {fd: what it points to} for the child's descriptors (but the listing's own).
 _LIST_FDS = (
@@ -65,3 +65,9 @@ def test_a_passed_descriptor_reaches_the_child_and_stays_private_after() -> None
             os.close(write)
 
     uvloop.run(main())
+
+
+def test_run_feeds_its_input_to_the_child() -> None:
+    done = asyncio.run(run(sys.executable, "-c", "import sys; print(sys.stdin.read()[::-1])",
+                           timeout=30, input=b"abc"))  # fmt: skip
+    assert (done.returncode, done.out) == (0, b"cba\n")

@@ -19,6 +19,7 @@ from nimbostack.core.rpc import (
     RpcServer,
     get_transport,
     handles,
+    rebuild,
 )
 from nimbostack.core.rpc.envelope import Envelope, Reply
 from nimbostack.core.rpc.rabbit import amqp_urls
@@ -190,3 +191,15 @@ def test_messages_defined_in_a_function_decode_as_plain_json() -> None:
     decoded = MessageRegistry([Local]).decode("Local", "1.0", {"inner": {"x": 1}})
 
     assert decoded == Local(inner={"x": 1})  # type: ignore[arg-type]
+
+
+def test_a_reply_is_rebuilt_as_its_dataclass_with_nested_ones() -> None:
+    @dataclass
+    class Wired:
+        ports: list[Port]
+        flavor: Flavor | None = None
+
+    raw = {"ports": [{"id": "p1", "fixed_ips": ["10.0.0.5"]}], "flavor": None, "newer": 1}
+    assert rebuild(Wired, raw) == Wired([Port("p1", ["10.0.0.5"])])
+    with pytest.raises(MalformedMessage, match="expected an object"):
+        rebuild(Wired, ["not", "an", "object"])

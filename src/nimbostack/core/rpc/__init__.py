@@ -24,7 +24,7 @@ from nimbostack.core.rpc.errors import (
     RemoteExpectedError,
     RpcError,
 )
-from nimbostack.core.rpc.messages import Message, MessageRegistry
+from nimbostack.core.rpc.messages import Message, MessageRegistry, rebuild
 from nimbostack.core.rpc.server import RpcServer, handler_names, handles
 from nimbostack.core.rpc.transport import Subscription, Transport, host_topic
 
@@ -49,4 +49,5 @@ __all__ = [
     "handler_names",
     "handles",
     "host_topic",
+    "rebuild",
 ]

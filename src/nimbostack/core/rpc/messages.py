@@ -26,9 +26,11 @@ import dataclasses
 import functools
 import types
 import typing
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar, TypeVar, Union
 
 from nimbostack.core.rpc.errors import IncompatibleVersion, MalformedMessage, NoSuchMessage
+
+T = TypeVar("T")
 
 
 class Message:
@@ -113,6 +115,14 @@ class MessageRegistry:
             )
         msg: Message = _build(msg_type, args, lenient=sent[1] > ours[1], label=f"{name} {version}")
         return msg
+
+
+def rebuild(cls: type[T], value: Any) -> T:
+    """A dataclass ``cls`` from its JSON form (a call's reply); unknown fields ignored."""
+    if not isinstance(value, dict):
+        raise MalformedMessage(f"{cls.__qualname__} expected an object, got {type(value).__name__}")
+    built: T = _build(cls, value, lenient=True, label=cls.__qualname__)
+    return built
 
 
 def _build(cls: type, args: dict[str, Any], *, lenient: bool, label: str) -> Any:

@@ -23,7 +23,7 @@ from nimbostack.network.api.context import if_match, scope
 from nimbostack.network.api.validators import list_of, network
 from nimbostack.network.db.models import AddressGroup
 from nimbostack.network.extensions import Extension
-from nimbostack.network.objects import address_groups
+from nimbostack.network.objects import address_groups, sg_info
 from nimbostack.network.objects import standard as stattrs
 from nimbostack.network.objects.scope import Scope
 from nimbostack.network.state import state_of
@@ -116,6 +116,8 @@ async def add_addresses(req: ApiRequest) -> Response:
         await address_groups.lock(s, ag_id)
         await address_groups.add(s, ag_id, wanted)
         await stattrs.bump(s, AddressGroup, ag_id)
+        refilter = await sg_info.using_address_group(s, ag_id)
+    await _addresses_changed(req, refilter)
     return json_response({"address_group": await _show(req, caller, ag_id)})
 
 
@@ -126,6 +128,8 @@ async def remove_addresses(req: ApiRequest) -> Response:
         await address_groups.lock(s, ag_id)
         await address_groups.remove(s, ag_id, wanted)
         await stattrs.bump(s, AddressGroup, ag_id)
+        refilter = await sg_info.using_address_group(s, ag_id)
+    await _addresses_changed(req, refilter)
     return json_response({"address_group": await _show(req, caller, ag_id)})
 
 
@@ -134,3 +138,10 @@ async def delete_address_group(req: ApiRequest) -> Response:
     async with state_of(req).db.session() as s:
         await address_groups.delete_group(s, ag_id)
     return empty(204)
+
+
+async def _addresses_changed(req: ApiRequest, group_ids: list[str]) -> None:
+    """Tell the firewalls of ports in groups whose rules use the address group."""
+    agents = state_of(req).agents
+    if agents is not None and group_ids:
+        await agents.security_groups_changed(req.context, group_ids)

@@ -39,10 +39,19 @@ from nimbostack.network.api.validators import (
     uuid_str,
 )
 from nimbostack.network.extensions import Extension
-from nimbostack.network.objects import networks, port_updates, port_view, port_writes, ports
+from nimbostack.network.objects import (
+    networks,
+    port_updates,
+    port_view,
+    port_writes,
+    ports,
+    sg_info,
+)
 from nimbostack.network.objects.scope import Scope
 from nimbostack.network.state import state_of
 
+# A change of these changes the addresses of the port's groups' members.
+MEMBERSHIP = ("security_groups", "fixed_ips", "allowed_address_pairs")
 VNIC_TYPES = (
     "normal", "direct", "macvtap", "baremetal", "direct-physical", "virtio-forwarder",
     "smart-nic", "vdpa", "accelerator-direct", "accelerator-direct-physical", "remote-managed",
@@ -237,14 +246,21 @@ async def create_port(req: ApiRequest) -> Response:
     async with state.db.session() as s:
         views = []
         placed = []
+        made: list[str] = []
         for item in items:
             _check_create(req, item, await networks.facts(s, caller, item["network_id"]))
             port_id = await port_writes.create(s, state.conf, caller, item)
             placed.append(await port_binding.after_create(s, state, port_id, item))
+            made.append(port_id)
             row = await ports.rendered(s, Scope.admin(), port_id, state.dns_domain, keys)
             views.append(row.view)
     for where in placed:
         await port_binding.notify(req, state, where)
+    refilter: set[str] = set()
+    async with state.db.reader() as s:
+        for port_id in made:
+            refilter |= await sg_info.refiltered_by_port(s, port_id)
+    await _members_changed(req, refilter)
     if bulk:
         return listing.raw_list("ports", views, [], 201)
     return listing.raw_one("port", views[0], 201)
@@ -263,10 +279,15 @@ async def update_port(req: ApiRequest) -> Response:
     access.enforce_change(req, "update_port", "get_port", target(current))
     access.check_attributes(req, "update", PORT, changes, policy_target, updating=True)
     async with state.db.session() as s:
+        moved = any(key in changes for key in MEMBERSHIP)
+        refilter = await sg_info.refiltered_by_port(s, port_id) if moved else set()
         await port_updates.update(s, state.conf, caller, port_id, changes, expected=if_match(req))
         before = str(current.get("binding:host_id") or "")
         placed = await port_binding.after_update(s, state, port_id, before, changes)
+        if moved:
+            refilter |= await sg_info.refiltered_by_port(s, port_id)
     await port_binding.notify(req, state, placed)
+    await _members_changed(req, refilter)
     return await show_port(req)
 
 
@@ -278,7 +299,16 @@ async def delete_port(req: ApiRequest) -> Response:
         current = await ports.find(s, caller, port_id, state.dns_domain)
     access.enforce_change(req, "delete_port", "get_port", target(current))
     async with state.db.session() as s:
+        refilter = await sg_info.refiltered_by_port(s, port_id)
         await port_writes.delete_port(s, caller, port_id, if_match(req))
     if state.agents is not None and current.get("binding:host_id"):
         await state.agents.port_delete(req.context, port_id)
+    await _members_changed(req, refilter)
     return empty(204)
+
+
+async def _members_changed(req: ApiRequest, group_ids: set[str]) -> None:
+    """Tell the firewalls that these groups' members (their addresses) changed."""
+    agents = state_of(req).agents
+    if agents is not None and group_ids:
+        await agents.security_groups_changed(req.context, sorted(group_ids))

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nimbostack.network.agent_messages import LINUXBRIDGE_AGENT, DeviceDetails
+from nimbostack.network.agent_messages import LINUXBRIDGE_AGENT, AddressPair, DeviceDetails
 from nimbostack.network.db.models import (
+    AllowedAddressPair,
     IPAllocation,
     Network,
     Port,
@@ -118,6 +119,11 @@ async def details(s: AsyncSession, device: str, host: str) -> DeviceDetails:
             SecurityGroupPortBinding.port_id == port.id
         )
     )
+    pairs = await s.execute(
+        select(AllowedAddressPair.ip_address, AllowedAddressPair.mac_address)
+        .where(AllowedAddressPair.port_id == port.id)
+        .order_by(AllowedAddressPair.ip_address, AllowedAddressPair.mac_address)
+    )
     return DeviceDetails(
         device=device,
         port_id=port.id,
@@ -131,6 +137,8 @@ async def details(s: AsyncSession, device: str, host: str) -> DeviceDetails:
         fixed_ips=list(ips),
         security_group_ids=sorted(groups),
         port_security_enabled=port.port_security_enabled,
+        device_owner=port.device_owner,
+        allowed_address_pairs=[AddressPair(ip, mac) for ip, mac in pairs],
     )
 
 
