@@ -51,7 +51,7 @@ class NetworkService(Service[NetworkState]):
         self.on_stop("compute events client", events.close)
         state.agents = AgentNotifier(self.bus)
         state.vif_events = events
-        endpoint = PluginEndpoint(state.db, state.agent_down_time, events)
+        endpoint = PluginEndpoint(state.db, state.agent_down_time, events, state.agents)
         await self.serve_rpc(PLUGIN, endpoint)
         await super().serve()
         for agent in await start_l2_agents(rt.conf, self.bus, str(rt.host)):

@@ -39,7 +39,14 @@ from nimbostack.network.api.validators import (
     uuid_str,
 )
 from nimbostack.network.extensions import Extension
-from nimbostack.network.objects import networks, port_updates, port_view, port_writes, ports
+from nimbostack.network.objects import (
+    l2pop,
+    networks,
+    port_updates,
+    port_view,
+    port_writes,
+    ports,
+)
 from nimbostack.network.objects.scope import Scope
 from nimbostack.network.state import state_of
 
@@ -263,9 +270,10 @@ async def update_port(req: ApiRequest) -> Response:
     access.enforce_change(req, "update_port", "get_port", target(current))
     access.check_attributes(req, "update", PORT, changes, policy_target, updating=True)
     async with state.db.session() as s:
+        left = await port_binding.leaving(s, port_id, changes)
         await port_updates.update(s, state.conf, caller, port_id, changes, expected=if_match(req))
         before = str(current.get("binding:host_id") or "")
-        placed = await port_binding.after_update(s, state, port_id, before, changes)
+        placed = await port_binding.after_update(s, state, port_id, before, changes, left=left)
     await port_binding.notify(req, state, placed)
     return await show_port(req)
 
@@ -278,7 +286,10 @@ async def delete_port(req: ApiRequest) -> Response:
         current = await ports.find(s, caller, port_id, state.dns_domain)
     access.enforce_change(req, "delete_port", "get_port", target(current))
     async with state.db.session() as s:
+        left = await l2pop.entry(s, port_id)
         await port_writes.delete_port(s, caller, port_id, if_match(req))
     if state.agents is not None and current.get("binding:host_id"):
         await state.agents.port_delete(req.context, port_id)
+        if left is not None:
+            await state.agents.fdb_remove(req.context, l2pop.removal(left))
     return empty(204)
