@@ -74,6 +74,25 @@ def firewall(conf: Config) -> PortFirewall | None:
     return None
 
 
+async def _on_this_host(config: AgentConfiguration) -> AgentConfiguration:
+    """The configuration less what this host lacks, so ports fail to bind, not to wire."""
+    links = await netdev.links()
+    for physnet, device in [*config.bridge_mappings.items(), *config.interface_mappings.items()]:
+        if device not in links:
+            LOG.warning("physical network %s: no device %s on this host", physnet, device)
+    bridges = {p: d for p, d in config.bridge_mappings.items() if d in links}
+    interfaces = {p: d for p, d in config.interface_mappings.items() if d in links}
+    tunnels = config.tunnel_types if config.tunneling_ip else []
+    if config.tunnel_types and not tunnels:
+        LOG.warning("no tunneling IP ([network_l2] local_ip, or a default route): no VXLAN")
+    return AgentConfiguration(
+        bridge_mappings=bridges,
+        interface_mappings=interfaces,
+        tunnel_types=tunnels,
+        tunneling_ip=config.tunneling_ip,
+    )
+
+
 async def start_l2_agents(conf: Config, transport: Transport, base: str) -> list[L2Agent]:
     options = conf.network_l2
     agents: list[L2Agent]
@@ -83,7 +102,7 @@ async def start_l2_agents(conf: Config, transport: Transport, base: str) -> list
             LinuxBridgeAgent(
                 transport,
                 compute_hosts(conf, base)[0],
-                configuration(conf, local),
+                await _on_this_host(configuration(conf, local)),
                 firewall(conf),
                 report_interval=float(options.report_interval),
                 polling_interval=float(options.polling_interval),
