@@ -212,6 +212,20 @@ async def test_flat_ports_on_mapped_interface_and_mapped_bridge(host: Host) -> N
     assert (await netdev.link(f"nd{host.tag}")).master is None  # type: ignore[union-attr]
 
 
+async def test_unknown_taps_leave_only_bridges_the_agent_serves(host: Host) -> None:
+    mapped, foreign = f"tap{uuid.uuid4().hex[:11]}", f"tap{uuid.uuid4().hex[:11]}"
+    other_bridge = f"nfb{host.tag}"
+    host.taps.extend([mapped, foreign])
+    host.devices.append(other_bridge)
+    await netdev.add_bridge(other_bridge)
+    for tap, bridge in ((mapped, f"nbx{host.tag}"), (foreign, other_bridge)):
+        await netdev.add_tap(tap)
+        await netdev.set_master(tap, bridge)
+    await host.start_agent()  # its resync asks about both: no port claims them
+    assert (await netdev.link(mapped)).master is None  # type: ignore[union-attr]
+    assert (await netdev.link(foreign)).master == other_bridge  # type: ignore[union-attr]
+
+
 async def test_unknown_tap_stays_unplugged_and_admin_down_goes_down(host: Host) -> None:
     await host.start_agent()
     stranger = f"tap{uuid.uuid4().hex[:11]}"

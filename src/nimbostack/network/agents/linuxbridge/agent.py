@@ -133,8 +133,10 @@ class LinuxBridgeAgent:
         """Ask about a tap and wire it, leave it unplugged, or take it down."""
         try:
             found = await self._ask(tap)
-            if not found.port_id:  # not a port bound here: leave the device alone
+            if not found.port_id:  # not a port bound here: off our bridges, else alone
                 await self._release(tap, report=False)
+                async with self._lock:
+                    await wiring.unplug_stray(tap, self.host, self.config)
             elif not found.admin_state_up:
                 await self._release(tap, report=False)
                 await self._call(UpdateDeviceDown(device=tap, host=self.host))

@@ -67,6 +67,19 @@ async def unplug_tap(tap: str) -> None:
         await netdev.set_master(tap, None)
 
 
+async def unplug_stray(tap: str, host: str, config: AgentConfiguration) -> bool:
+    """Take a tap no port of this host claims off a bridge this agent serves; whether it was."""
+    found = await netdev.link(tap)
+    if found is None or not found.master:
+        return False
+    bridge = await netdev.link(found.master)
+    ours = bridge is not None and owned_network(bridge.alias, host) is not None
+    if not ours and found.master not in config.bridge_mappings.values():
+        return False
+    await netdev.set_master(tap, None)
+    return True
+
+
 def owned(links: dict[str, netdev.Link], host: str) -> dict[str, list[str]]:
     """The devices ``host``'s agent made, by network (segment devices before bridges)."""
     found: dict[str, list[str]] = {}
