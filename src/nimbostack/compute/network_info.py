@@ -27,6 +27,7 @@ class VifIp:
 class VifNetwork:
     id: str
     label: str
+    mtu: int = 0  # 0: not known (recorded before compute kept it)
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,11 @@ class Vif:
         return cls(
             id=str(data["id"]),
             address=str(data.get("address", "")),
-            network=VifNetwork(str(network.get("id", "")), str(network.get("label", ""))),
+            network=VifNetwork(
+                str(network.get("id", "")),
+                str(network.get("label", "")),
+                int(network.get("mtu") or 0),
+            ),
             ips=[_ip(ip) for ip in data.get("ips", [])],
             type=str(data.get("type", "unbound")),
             details=dict(data.get("details") or {}),
@@ -69,8 +74,13 @@ def _ip(data: dict[str, Any]) -> VifIp:
     )
 
 
-def from_port(port: dict[str, Any], label: str, *, preserve: bool) -> Vif:
-    """The Vif of a bound port (a Neutron port body) on network ``label``."""
+def tap_name(port_id: str) -> str:
+    """The host's tap device of a port, named as the networking service's agent names it."""
+    return f"tap{port_id[:11]}"
+
+
+def from_port(port: dict[str, Any], label: str, *, preserve: bool, mtu: int = 0) -> Vif:
+    """The Vif of a bound port (a Neutron port body) on network ``label`` of ``mtu``."""
     ips = [
         VifIp(
             address=ip["ip_address"],
@@ -82,11 +92,11 @@ def from_port(port: dict[str, Any], label: str, *, preserve: bool) -> Vif:
     return Vif(
         id=port["id"],
         address=port["mac_address"],
-        network=VifNetwork(port["network_id"], label),
+        network=VifNetwork(port["network_id"], label, mtu),
         ips=ips,
         type=port.get("binding:vif_type", "unbound"),
         details=dict(port.get("binding:vif_details") or {}),
-        devname=f"tap{port['id'][:11]}",
+        devname=tap_name(port["id"]),
         preserve_on_delete=preserve,
     )
 

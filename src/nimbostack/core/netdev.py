@@ -9,12 +9,13 @@ rather than text. A failing command raises ``NetdevError`` with ip's own reason.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from nimbostack.core.process import run
 
 IP = "ip"
+BRIDGE = "bridge"
 TIMEOUT = 30.0
 
 
@@ -33,6 +34,8 @@ class Link:
     mtu: int
     address: str
     up: bool
+    alias: str = ""  # ifalias: who made the device, for a resync to find it again
+    info: dict[str, Any] = field(default_factory=dict, compare=False)  # kind's details
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Link:
@@ -45,6 +48,8 @@ class Link:
             mtu=int(data.get("mtu", 0)),
             address=str(data.get("address", "")),
             up="UP" in data.get("flags", []),
+            alias=str(data.get("ifalias", "")),
+            info=dict(info.get("info_data") or {}),
         )
 
 
@@ -61,6 +66,12 @@ async def links(netns: str | None = None) -> dict[str, Link]:
     """Every device (of the namespace), by name."""
     out = await ip("-j", "-d", "link", "show", netns=netns)
     return {link.name: link for link in map(Link.from_json, json.loads(out or "[]"))}
+
+
+async def link_indexes(netns: str | None = None) -> dict[str, int]:
+    """Every device's index, by name (cheap: no details), to notice devices come and go."""
+    out = await ip("-j", "link", "show", netns=netns)
+    return {str(d["ifname"]): int(d["ifindex"]) for d in json.loads(out or "[]")}
 
 
 async def link(name: str, netns: str | None = None) -> Link | None:
@@ -90,9 +101,38 @@ async def set_master(name: str, bridge: str | None, netns: str | None = None) ->
 
 
 async def add_bridge(name: str, *, mtu: int | None = None, netns: str | None = None) -> None:
-    """A Linux bridge that forwards at once (no STP, no forwarding delay)."""
+    """A Linux bridge that forwards at once (no STP, no forwarding delay).
+
+    Its bridged IP traffic goes through the host's inet hooks (br_netfilter), where
+    the security-group firewall tracks connections, whatever the host-wide sysctl says.
+    """
     args = ["type", "bridge", "stp_state", "0", "forward_delay", "0"]
+    args += ["nf_call_iptables", "1", "nf_call_ip6tables", "1"]
     await ip("link", "add", "name", name, *(["mtu", str(mtu)] if mtu else []), *args, netns=netns)
+
+
+async def set_down(name: str, netns: str | None = None) -> None:
+    await ip("link", "set", "dev", name, "down", netns=netns)
+
+
+async def set_mtu(name: str, mtu: int, netns: str | None = None) -> None:
+    await ip("link", "set", "dev", name, "mtu", str(mtu), netns=netns)
+
+
+async def set_alias(name: str, alias: str, netns: str | None = None) -> None:
+    """Label the device (``ifalias``), so whoever made it can find it again."""
+    await ip("link", "set", "dev", name, "alias", alias, netns=netns)
+
+
+async def add_vxlan(name: str, vni: int, *, local: str, dstport: int = 4789, mtu: int) -> None:
+    """A VXLAN device that learns nothing: its forwarding entries are written by hand."""
+    args = ["id", str(vni), "local", local, "dstport", str(dstport), "nolearning"]
+    await ip("link", "add", "name", name, "mtu", str(mtu), "type", "vxlan", *args)
+
+
+async def add_vlan(name: str, parent: str, vid: int) -> None:
+    """A VLAN sub-interface of ``parent`` tagging with ``vid``."""
+    await ip("link", "add", "link", parent, "name", name, "type", "vlan", "id", str(vid))
 
 
 async def add_tap(name: str, *, multi_queue: bool = True) -> None:
@@ -142,3 +182,49 @@ async def delete_namespace(name: str) -> bool:
         return False
     await ip("netns", "del", name)
     return True
+
+
+async def default_route_address() -> str | None:
+    """The first IPv4 address of the device the default route leaves by, if any."""
+    out = await ip("-j", "-4", "route", "show", "default")
+    routes = json.loads(out or "[]")
+    devices = [str(r["dev"]) for r in routes if r.get("dev")]
+    for device in devices:
+        for cidr in await addresses(device):
+            if ":" not in cidr:
+                return cidr.split("/", 1)[0]
+    return None
+
+
+@dataclass(frozen=True)
+class FdbEntry:
+    """A forwarding entry of a VXLAN device: frames for ``mac`` go to VTEP ``dst``."""
+
+    mac: str
+    dst: str
+
+
+async def bridge(*args: str) -> str:
+    """Run ``bridge ARGS`` (iproute2's); its standard output."""
+    argv = [BRIDGE, *args]
+    done = await run(*argv, timeout=TIMEOUT)
+    if done.returncode != 0:
+        raise NetdevError(f"{' '.join(argv)}: {done.reason()}")
+    return done.out.decode()
+
+
+async def fdb_entries(device: str) -> set[FdbEntry]:
+    """The device's own forwarding entries that name a remote VTEP (``bridge -j fdb``)."""
+    out = await bridge("-j", "fdb", "show", "dev", device)
+    found = json.loads(out or "[]")
+    return {FdbEntry(str(e["mac"]), str(e["dst"])) for e in found if e.get("dst")}
+
+
+async def fdb_add(device: str, entry: FdbEntry, *, append: bool = False) -> None:
+    """Add an entry: ``append`` keeps other VTEPs of the MAC (flooding); else replace."""
+    verb = "append" if append else "replace"
+    await bridge("fdb", verb, entry.mac, "dev", device, "dst", entry.dst, "self", "permanent")
+
+
+async def fdb_delete(device: str, entry: FdbEntry) -> None:
+    await bridge("fdb", "del", entry.mac, "dev", device, "dst", entry.dst, "self")

@@ -3,7 +3,9 @@
 Topics: ``network.plugin`` (the server's handlers, competing between server processes)
 and ``network.l2`` (every L2 agent; ``network.l2.<host>`` reaches the one on a host).
 Ports, networks and groups travel by id; what an agent needs to wire a device it asks
-for with ``GetDeviceDetails`` and receives as a typed ``DeviceDetails``.
+for with ``GetDeviceDetails`` and receives as a typed ``DeviceDetails``. VXLAN networks
+carry no multicast: the server tells agents where remote ports are (l2population), with
+``GetTunnelPeers`` when an agent wires a network and ``FdbAdd``/``FdbRemove`` after.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ PLUGIN = "network.plugin"
 L2_AGENT = "network.l2"
 LINUXBRIDGE_AGENT = "Linux bridge agent"
 LINUXBRIDGE_BINARY = "neutron-linuxbridge-agent"
+TAP_PREFIX = "tap"
 
 
 @dataclass
@@ -99,6 +102,22 @@ class SecurityGroupsInfo:
     address_groups: list[GroupAddresses] = field(default_factory=list)
 
 
+@dataclass
+class PeerPort:
+    """A port on another host: its MAC and fixed IPs."""
+
+    mac: str
+    ips: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TunnelPeer:
+    """Another host's VTEP on a VXLAN network, with the ports of the network there."""
+
+    tunnel_ip: str
+    ports: list[PeerPort] = field(default_factory=list)
+
+
 # -------------------------------------------------------------- agents -> server
 @dataclass
 class ReportState(Message):
@@ -153,6 +172,19 @@ class UpdateDeviceDown(Message):
     host: str
 
 
+@dataclass
+class GetTunnelPeers(Message):
+    """L2 agent -> server, call: the other hosts' VTEPs and ports of a VXLAN network.
+
+    Returns a list of ``TunnelPeer`` (hosts whose agent reported a tunneling IP and
+    that have an ACTIVE port bound on the network), ``host``'s own ports left out.
+    """
+
+    name = "GetTunnelPeers"
+    network_id: str
+    host: str
+
+
 # -------------------------------------------------------------- server -> agents
 @dataclass
 class PortUpdate(Message):
@@ -191,9 +223,33 @@ class SecurityGroupsChanged(Message):
     security_group_ids: list[str]
 
 
+@dataclass
+class FdbAdd(Message):
+    """server -> network.l2, fanout: a port of a VXLAN network went ACTIVE behind a VTEP."""
+
+    name = "FdbAdd"
+    network_id: str
+    segmentation_id: int
+    tunnel_ip: str
+    mac: str
+    ips: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FdbRemove(Message):
+    """server -> network.l2, fanout: a port of a VXLAN network left the host at a VTEP."""
+
+    name = "FdbRemove"
+    network_id: str
+    segmentation_id: int
+    tunnel_ip: str
+    mac: str
+    ips: list[str] = field(default_factory=list)
+
+
 def tap_name(port_id: str) -> str:
     """The tap device of a port on a host: ``tap<port-id[:11]>``."""
-    return f"tap{port_id[:11]}"
+    return f"{TAP_PREFIX}{port_id[:11]}"
 
 
 def bridge_name(network_id: str) -> str:

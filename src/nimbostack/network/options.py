@@ -141,16 +141,31 @@ register(
 )
 
 register(
-    "l2_agent",
-    "The L2 agent on each host (only the fake one exists so far: it wires nothing).",
+    "network_l2",
+    "The L2 agent on each host: a Linux bridge per network, its VXLAN or VLAN device "
+    "or mapped interface, and a tap per port.",
     [
-        Opt("driver", "fake", "The L2 agent `up` runs: fake (no devices).", choices=("fake",)),
+        Opt(
+            "driver",
+            "auto",
+            "The L2 agent: linuxbridge (wires the host's devices), fake (answers the "
+            "agents' contract, touches nothing), auto (linuxbridge when [compute_agent] "
+            "driver is qemu, else fake).",
+            choices=("auto", "linuxbridge", "fake"),
+        ),
         Opt(
             "report_interval",
             10.0,
             "Seconds between an agent's state reports (keep it below agent_down_time).",
             type="float",
             minimum=0.1,
+        ),
+        Opt(
+            "polling_interval",
+            0.3,
+            "Seconds between two looks at the host's tap devices.",
+            type="float",
+            minimum=0.05,
         ),
         Opt(
             "device_delay",
@@ -162,10 +177,30 @@ register(
         Opt(
             "bridge_mappings",
             ["public:br-ex"],
-            "<physical_network>:<bridge> entries: the physical networks the agent wires.",
+            "<physical_network>:<bridge> entries: flat physical networks whose bridge "
+            "exists on the host (the agent plugs taps into it and never removes it).",
+            type="list",
+        ),
+        Opt(
+            "physical_interface_mappings",
+            [],
+            "<physical_network>:<interface> entries: the host interface carrying a "
+            "physical network (flat: plugged into the network's bridge; VLAN: the parent "
+            "of <interface>.<vlan-id>).",
             type="list",
         ),
         Opt("tunnel_types", ["vxlan"], "Tunnel types the agent wires (vxlan, none).", type="list"),
-        Opt("local_ip", "", "The agent's tunnel endpoint address (empty: the host's)."),
+        Opt(
+            "local_ip",
+            "",
+            "The agent's VXLAN tunnel endpoint address (empty: the address of the host's "
+            "default-route interface).",
+        ),
+        Opt(
+            "firewall_driver",
+            "nftables",
+            "How ports' security groups are enforced: nftables, or noop (no filtering).",
+            choices=("nftables", "noop"),
+        ),
     ],
 )

@@ -1,11 +1,12 @@
 """network-server's side of the agents' contract: its handlers, and its casts to agents.
 
 ``PluginEndpoint`` serves ``network.plugin``: agents' state reports, device details,
-security groups for the firewalls, and devices going up or down. A device up that
-leaves its port with no provisioning block makes the port ACTIVE and, for a compute
-port, tells compute ``network-vif-plugged`` (after the commit, so compute never hears
-of a state that could still roll back). ``AgentNotifier`` sends the server's messages
-to the L2 agents.
+security groups for the firewalls, devices going up or down, and the VTEPs of a VXLAN
+network. A device up that leaves its port with no provisioning block makes the port
+ACTIVE and, for a compute port, tells compute ``network-vif-plugged`` (after the commit,
+so compute never hears of a state that could still roll back); on a VXLAN network every
+agent then hears ``FdbAdd``, and ``FdbRemove`` when the device goes down.
+``AgentNotifier`` sends the server's messages to the L2 agents.
 """
 
 from __future__ import annotations
@@ -19,19 +20,23 @@ from nimbostack.core.rpc import RpcClient, Transport, handles, host_topic
 from nimbostack.network.agent_messages import (
     L2_AGENT,
     DeviceDetails,
+    FdbAdd,
+    FdbRemove,
     GetDeviceDetails,
     GetSecurityGroupsInfo,
+    GetTunnelPeers,
     NetworkDelete,
     PortDelete,
     PortUpdate,
     ReportState,
     SecurityGroupsChanged,
     SecurityGroupsInfo,
+    TunnelPeer,
     UpdateDeviceDown,
     UpdateDeviceUp,
 )
 from nimbostack.network.l3_rpc import L3PluginHandlers
-from nimbostack.network.objects import agents, binding, sg_info
+from nimbostack.network.objects import agents, binding, l2pop, sg_info
 from nimbostack.network.objects.binding import Provisioned
 
 LOG = logging.getLogger(__name__)
@@ -64,15 +69,28 @@ class AgentNotifier:
             return
         await self.client.fanout(ctxt, SecurityGroupsChanged(security_group_ids=group_ids))
 
+    async def fdb_add(self, ctxt: RequestContext, added: FdbAdd) -> None:
+        await self.client.fanout(ctxt, added)
+
+    async def fdb_remove(self, ctxt: RequestContext, removed: FdbRemove) -> None:
+        await self.client.fanout(ctxt, removed)
+
 
 class PluginEndpoint(L3PluginHandlers):
     """The handlers of ``network.plugin``: what agents ask network-server (the L3
     agents' calls come from ``L3PluginHandlers``)."""
 
-    def __init__(self, db: Database, down_time: float, events: VifEvents | None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        down_time: float,
+        events: VifEvents | None,
+        notifier: AgentNotifier | None = None,
+    ) -> None:
         self.db = db
         self.down_time = down_time
         self.events = events
+        self.notifier = notifier
 
     @handles(ReportState)
     async def report_state(self, ctxt: RequestContext, msg: ReportState) -> str:
@@ -93,12 +111,20 @@ class PluginEndpoint(L3PluginHandlers):
         async with self.db.reader() as s:
             return await sg_info.info(s, msg.security_group_ids)
 
+    @handles(GetTunnelPeers)
+    async def get_tunnel_peers(self, ctxt: RequestContext, msg: GetTunnelPeers) -> list[TunnelPeer]:
+        async with self.db.reader() as s:
+            return await l2pop.tunnel_peers(s, msg.network_id, msg.host)
+
     @handles(UpdateDeviceUp)
     async def update_device_up(self, ctxt: RequestContext, msg: UpdateDeviceUp) -> bool:
         async with self.db.session() as s:
             provisioned = await binding.device_up(s, msg.device, msg.host)
+            added = await l2pop.entry(s, provisioned.port_id) if provisioned else None
         if provisioned is None:
             return False
+        if added is not None and self.notifier is not None:
+            await self.notifier.fdb_add(ctxt, added)
         if self.events is not None and provisioned.device_owner.startswith("compute:"):
             try:
                 await self.events.plugged(provisioned)
@@ -111,4 +137,9 @@ class PluginEndpoint(L3PluginHandlers):
     @handles(UpdateDeviceDown)
     async def update_device_down(self, ctxt: RequestContext, msg: UpdateDeviceDown) -> bool:
         async with self.db.session() as s:
-            return await binding.device_down(s, msg.device, msg.host)
+            found = await binding.details(s, msg.device, msg.host)
+            added = await l2pop.entry(s, found.port_id) if found.port_id else None
+            down = await binding.device_down(s, msg.device, msg.host)
+        if down and added is not None and self.notifier is not None:
+            await self.notifier.fdb_remove(ctxt, l2pop.removal(added))
+        return down

@@ -55,7 +55,7 @@ class NetworkService(Service[NetworkState]):
         state.agents = AgentNotifier(self.bus)
         state.l3 = L3Notifier(self.bus, state.db, state.agent_down_time)
         state.vif_events = events
-        endpoint = PluginEndpoint(state.db, state.agent_down_time, events)
+        endpoint = PluginEndpoint(state.db, state.agent_down_time, events, state.agents)
         await self.serve_rpc(PLUGIN, endpoint)
         await super().serve()
         for agent in await start_l2_agents(rt.conf, self.bus, str(rt.host)):

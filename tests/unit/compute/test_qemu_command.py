@@ -40,7 +40,9 @@ def test_nics_and_incoming(tmp_path: Path) -> None:
     spec = GuestSpec("u-2", "vm", "vm", 1, 256, 1, vifs=vifs)
     argv = _argv(tmp_path, spec, incoming="tcp:127.0.0.1:49152")
     joined = " ".join(argv)
-    assert "tap,id=net0,ifname=tap1,script=no,downscript=no" in joined
+    # The tap is multi-queue: QEMU opens it only asking for two queues at least.
+    assert "tap,id=net0,ifname=tap1,script=no,downscript=no,queues=2" in joined
+    assert "netdev=net0,mac=fa:16:3e:00:00:01,id=dev-net0,mq=on,vectors=6" in joined
     assert "user,id=net1,restrict=on" in joined
     assert "mac=fa:16:3e:00:00:02" in joined
     assert argv[-2:] == ["-incoming", "tcp:127.0.0.1:49152"]

@@ -6,14 +6,18 @@ import base64
 import binascii
 from typing import Any
 
-from nimbostack.compute.agent.drivers.base import GuestSpec, ImageFiles, VolumeAttachment
+from nimbostack.compute.agent.drivers.base import GuestSpec, ImageFiles, Vif, VolumeAttachment
 from nimbostack.compute.agent.host import AgentHost
 from nimbostack.compute.configdrive import openstack_metadata_files
 from nimbostack.compute.instance_record import BDM_ATTACHED as ATTACHED
 from nimbostack.compute.instance_record import BDM_DETACHING as DETACHING
 from nimbostack.compute.instance_record import InstanceRecord
+from nimbostack.compute.network_info import tap_name
 from nimbostack.core import tracing
 from nimbostack.core.context import RequestContext
+
+BRIDGE = "bridge"  # the VIF type of a port wired by a Linux bridge on the host
+DEFAULT_MTU = 1500
 
 
 def _user_data(raw: str | None) -> bytes | None:
@@ -108,4 +112,24 @@ async def guest_spec(
         extra_specs={str(k): str(v) for k, v in (flavor.get("extra_specs") or {}).items()},
         rescue_image=rescue,
         volumes=attached_volumes(instance),
+        vifs=host_vifs(instance),
+    )
+
+
+def host_vifs(instance: InstanceRecord) -> tuple[Vif, ...]:
+    """The guest's NICs: each port the networking service bound as a bridge gets a tap.
+
+    The tap is named as the networking service's L2 agent looks for it; that agent
+    plugs it into the network's bridge once it appears.
+    """
+    return tuple(
+        Vif(
+            port_id=vif.id,
+            mac=vif.address,
+            bridge=str(vif.details.get("bridge_name") or "") or None,
+            tap=tap_name(vif.id),
+            mtu=vif.network.mtu or DEFAULT_MTU,
+        )
+        for vif in instance.network_info
+        if vif.type == BRIDGE
     )

@@ -57,13 +57,14 @@ async def allocate(
         return []
     client = _client(agent)
     vifs: list[Vif] = []
-    labels: dict[str, str] = {}
+    networks: dict[str, tuple[str, int]] = {}
     try:
         for entry in wanted:
             port = await _bind(client, agent.host, instance, entry)
-            label = labels.get(port["network_id"]) or await _label(client, port["network_id"])
-            labels[port["network_id"]] = label
-            vif = from_port(port, label, preserve=entry.port_id is not None)
+            net_id = port["network_id"]
+            label, mtu = networks.get(net_id) or await _network(client, net_id)
+            networks[net_id] = (label, mtu)
+            vif = from_port(port, label, preserve=entry.port_id is not None, mtu=mtu)
             vifs.append(vif)
             if vif.type == BINDING_FAILED:
                 raise PortBindingFailed(
@@ -116,9 +117,11 @@ async def _take(
         raise
 
 
-async def _label(client: NetworkClient, network_id: str) -> str:
-    net = await client.get_network(network_id)
-    return str(net["name"]) if net and net.get("name") else network_id
+async def _network(client: NetworkClient, network_id: str) -> tuple[str, int]:
+    """The network's label (its name, else its id) and MTU (0: not known)."""
+    net = await client.get_network(network_id) or {}
+    label = str(net["name"]) if net.get("name") else network_id
+    return label, int(net.get("mtu") or 0)
 
 
 def _preserved(wanted: Iterable[RequestedNetwork]) -> set[str]:

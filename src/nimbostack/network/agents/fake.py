@@ -3,7 +3,8 @@
 It reports itself as a Linux-bridge agent (so the mechanism driver binds ports to its
 host), asks for the details of each port the server says changed on its host, and
 reports the device up after ``device_delay`` seconds, the time a real agent takes to
-wire a tap. It keeps the devices it "wired" in memory, for tests to look at.
+wire a tap. It keeps the devices it "wired" and the remote ports it heard of (VXLAN
+forwarding entries) in memory, for tests to look at.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from nimbostack.network.agent_messages import (
     PLUGIN,
     AgentConfiguration,
     DeviceDetails,
+    FdbAdd,
+    FdbRemove,
     GetDeviceDetails,
     NetworkDelete,
     PortDelete,
@@ -57,6 +60,7 @@ class FakeL2Agent:
         self.server = RpcServer(transport, L2_AGENT, self, service="network-l2-agent", host=host)
         self.devices: dict[str, DeviceDetails] = {}
         self.refiltered: list[str] = []
+        self.fdb: set[tuple[str, str, str]] = set()  # (network, VTEP, MAC) of remote ports
         self._reports = PeriodicTask(f"l2 agent report {host}", report_interval, self.report)
         self._wiring: set[asyncio.Task[None]] = set()
 
@@ -107,6 +111,14 @@ class FakeL2Agent:
         self, ctxt: RequestContext, msg: SecurityGroupsChanged
     ) -> None:
         self.refiltered.extend(msg.security_group_ids)
+
+    @handles(FdbAdd)
+    async def fdb_add(self, ctxt: RequestContext, msg: FdbAdd) -> None:
+        self.fdb.add((msg.network_id, msg.tunnel_ip, msg.mac))
+
+    @handles(FdbRemove)
+    async def fdb_remove(self, ctxt: RequestContext, msg: FdbRemove) -> None:
+        self.fdb.discard((msg.network_id, msg.tunnel_ip, msg.mac))
 
     async def device_up(self, port_id: str) -> None:
         """Report a port's device up now, whatever the delay (to drive a slow agent)."""

@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.core.api.request import ApiRequest
+from nimbostack.network.agent_messages import FdbRemove
 from nimbostack.network.db.models import Port, PortBinding
-from nimbostack.network.objects import binding
+from nimbostack.network.objects import binding, l2pop
 from nimbostack.network.objects.port_view import BINDING_ACTIVE
 from nimbostack.network.state import NetworkState
 
@@ -32,6 +33,7 @@ class Placed:
     network_id: str
     before: str
     after: str
+    left: FdbRemove | None = None  # its forwarding entry at the host it left
 
 
 async def host_of(s: AsyncSession, port_id: str) -> tuple[str, str]:
@@ -57,8 +59,22 @@ async def after_create(
     return Placed(port_id, network_id, "", host)
 
 
+async def leaving(s: AsyncSession, port_id: str, changes: dict[str, Any]) -> FdbRemove | None:
+    """Before a change of host: the forwarding entry other hosts must drop."""
+    if "binding:host_id" not in changes:
+        return None
+    found = await l2pop.entry(s, port_id)
+    return l2pop.removal(found) if found is not None else None
+
+
 async def after_update(
-    s: AsyncSession, state: NetworkState, port_id: str, before: str, changes: dict[str, Any]
+    s: AsyncSession,
+    state: NetworkState,
+    port_id: str,
+    before: str,
+    changes: dict[str, Any],
+    *,
+    left: FdbRemove | None = None,
 ) -> Placed | None:
     """Rebind a port whose host changed; what its hosts' agents must hear of."""
     if not any(key in changes for key in REWIRING):
@@ -66,7 +82,7 @@ async def after_update(
     if "binding:host_id" in changes:
         await binding.bind(s, port_id, state.agent_down_time)
     network_id, host = await host_of(s, port_id)
-    return Placed(port_id, network_id, before, host)
+    return Placed(port_id, network_id, before, host, left)
 
 
 async def notify(req: ApiRequest, state: NetworkState, placed: Placed | None) -> None:
@@ -75,5 +91,7 @@ async def notify(req: ApiRequest, state: NetworkState, placed: Placed | None) ->
         return
     if placed.before and placed.before != placed.after:
         await state.agents.port_delete(req.context, placed.port_id)
+        if placed.left is not None:
+            await state.agents.fdb_remove(req.context, placed.left)
     if placed.after:
         await state.agents.port_update(req.context, placed.after, placed.port_id, placed.network_id)

@@ -40,6 +40,7 @@ from nimbostack.network.api.validators import (
 )
 from nimbostack.network.extensions import Extension
 from nimbostack.network.objects import (
+    l2pop,
     networks,
     port_updates,
     port_view,
@@ -281,9 +282,10 @@ async def update_port(req: ApiRequest) -> Response:
     async with state.db.session() as s:
         moved = any(key in changes for key in MEMBERSHIP)
         refilter = await sg_info.refiltered_by_port(s, port_id) if moved else set()
+        left = await port_binding.leaving(s, port_id, changes)
         await port_updates.update(s, state.conf, caller, port_id, changes, expected=if_match(req))
         before = str(current.get("binding:host_id") or "")
-        placed = await port_binding.after_update(s, state, port_id, before, changes)
+        placed = await port_binding.after_update(s, state, port_id, before, changes, left=left)
         if moved:
             refilter |= await sg_info.refiltered_by_port(s, port_id)
     await port_binding.notify(req, state, placed)
@@ -300,9 +302,12 @@ async def delete_port(req: ApiRequest) -> Response:
     access.enforce_change(req, "delete_port", "get_port", target(current))
     async with state.db.session() as s:
         refilter = await sg_info.refiltered_by_port(s, port_id)
+        left = await l2pop.entry(s, port_id)
         await port_writes.delete_port(s, caller, port_id, if_match(req))
     if state.agents is not None and current.get("binding:host_id"):
         await state.agents.port_delete(req.context, port_id)
+        if left is not None:
+            await state.agents.fdb_remove(req.context, l2pop.removal(left))
     await _members_changed(req, refilter)
     return empty(204)
 

@@ -84,18 +84,25 @@ def _kernel_args(spec: GuestSpec, paths: GuestPaths, rescue: bool) -> list[str]:
     return args
 
 
+MAX_QUEUES = 8  # a guest's NIC gets a queue per vCPU, two at least, this many at most
+
+
 def _nic_args(spec: GuestSpec) -> list[str]:
     if not spec.vifs:
         return ["-nic", "none"]
     args: list[str] = []
+    queues = min(max(spec.vcpus, 2), MAX_QUEUES)
     for index, vif in enumerate(spec.vifs):
+        device = f"virtio-net-pci,netdev=net{index},mac={vif.mac},id=dev-net{index}"
         if vif.tap:
+            # The tap is multi-queue, which QEMU opens only with more than one queue.
             backend = f"tap,id=net{index},ifname={vif.tap},script=no,downscript=no"
+            backend += f",queues={queues}"
+            device += f",mq=on,vectors={2 * queues + 2}"
         else:
-            # No host wiring yet: user networking that cannot reach the host's networks.
+            # No host wiring: user networking that cannot reach the host's networks.
             backend = f"user,id=net{index},restrict=on"
-        args += ["-netdev", backend]
-        args += ["-device", f"virtio-net-pci,netdev=net{index},mac={vif.mac},id=dev-net{index}"]
+        args += ["-netdev", backend, "-device", device]
     return args
 
 

@@ -108,6 +108,7 @@ class QemuDriver(Driver):
     async def destroy(self, uuid: str, *, keep_disks: bool = False) -> None:
         paths = self.guests.paths(uuid, must_exist=False)
         await self.guests.kill(paths)
+        await self.guests.unplug(paths)
         paths.qmp_socket.unlink(missing_ok=True)
         paths.serial_socket.unlink(missing_ok=True)
         paths.remove(keep_disks=keep_disks)

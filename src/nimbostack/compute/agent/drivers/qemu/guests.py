@@ -13,7 +13,7 @@ from typing import Any
 
 from nimbostack.compute import states
 from nimbostack.compute.agent.drivers.base import DriverError, GuestNotFound, GuestSpec
-from nimbostack.compute.agent.drivers.qemu import accel, chain, command, console, process
+from nimbostack.compute.agent.drivers.qemu import accel, chain, command, console, process, taps
 from nimbostack.compute.agent.drivers.qemu.layout import GuestPaths, Layout
 from nimbostack.compute.agent.drivers.qemu.options import QemuSettings
 from nimbostack.compute.agent.drivers.qemu.qmp import QmpError, qmp_execute
@@ -76,6 +76,7 @@ class Guests:
         boot = command.Boot(accel=accel_name, incoming=incoming, rescue=rescue, bases=bases)
         argv = command.build(spec, paths, self.settings, boot)
         console.trim(paths.console_log, self.settings.console_log_max_bytes)
+        paths.write_state(**{taps.STATE_KEY: await taps.plug(spec.vifs)})
         pid = await process.launch(argv, paths)
         paths.write_state(accel=accel_name, name=spec.name, memory_mb=spec.memory_mb)
         return pid
@@ -113,6 +114,10 @@ class Guests:
         pid = self.pid(paths)
         if pid is not None:
             await process.kill(pid, paths.uuid)
+
+    async def unplug(self, paths: GuestPaths) -> None:
+        """Remove the guest's taps (its QEMU is gone: nothing else uses them)."""
+        await taps.unplug(paths.read_state().get(taps.STATE_KEY) or [])
 
     async def shutdown(self, paths: GuestPaths, timeout: float) -> bool:
         """ACPI power button, then a forced stop after timeout; True if the guest obeyed."""

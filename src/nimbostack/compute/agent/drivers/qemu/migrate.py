@@ -72,6 +72,7 @@ async def confirm_migration(guests: Guests, uuid: str) -> None:
     # On a resize to the same host the guest now runs from this very directory.
     if paths.read_state().get("migrated_away"):
         await guests.kill(paths)
+        await guests.unplug(paths)
         # Our disks went aside (removed above). A disks_path outside the run directory
         # may be shared with the destination, whose disks now sit where ours were.
         paths.remove(keep_disks=not paths.disk_dir.is_relative_to(paths.run_dir))
@@ -154,4 +155,5 @@ async def post_live_migration(guests: Guests, uuid: str) -> None:
     paths = guests.paths(uuid)
     state = paths.read_state()
     await guests.kill(paths)
+    await guests.unplug(paths)
     paths.remove(keep_disks=bool(state.get("shared_disks")))
