@@ -109,6 +109,12 @@ SERVICES: list[ServiceSpec] = [
         for role in ("api", "conductor", "scheduler", "agent")
     ),
     ServiceSpec("network-server", "nimbostack.network.service:NetworkService", None, in_up=False),
+    ServiceSpec(
+        "network-dhcp-agent",
+        "nimbostack.network.service:NetworkDhcpAgentService",
+        None,
+        in_up=False,
+    ),
     *(
         ServiceSpec(
             f"volume-{role}",

@@ -85,16 +85,20 @@ class PluginEndpoint:
             provisioned = await binding.device_up(s, msg.device, msg.host)
         if provisioned is None:
             return False
-        if self.events is not None and provisioned.device_owner.startswith("compute:"):
-            try:
-                await self.events.plugged(provisioned)
-            except Exception as exc:  # compute down: the port is ACTIVE all the same
-                LOG.warning(
-                    "compute did not take network-vif-plugged for %s: %s", provisioned.port_id, exc
-                )
+        await tell_compute(self.events, provisioned)
         return True
 
     @handles(UpdateDeviceDown)
     async def update_device_down(self, ctxt: RequestContext, msg: UpdateDeviceDown) -> bool:
         async with self.db.session() as s:
             return await binding.device_down(s, msg.device, msg.host)
+
+
+async def tell_compute(events: VifEvents | None, provisioned: Provisioned) -> None:
+    """Send ``network-vif-plugged`` for a compute port that just went ACTIVE."""
+    if events is None or not provisioned.device_owner.startswith("compute:"):
+        return
+    try:
+        await events.plugged(provisioned)
+    except Exception as exc:  # compute down: the port is ACTIVE all the same
+        LOG.warning("compute did not take network-vif-plugged for %s: %s", provisioned.port_id, exc)

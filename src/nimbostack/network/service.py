@@ -1,9 +1,11 @@
 """The networking service: Neutron's API v2.0 on [network] port.
 
 On start it brings the ML2 allocation tables in line with the configured VLAN and
-VXLAN ranges, serves the agents' RPC contract on ``network.plugin``, and runs the L2
-agents of this machine (``network/agents/l2_hosts.py``). Routers, floating IPs and the
-real dataplane agents build on this service (see ``docs/architecture.md``).
+VXLAN ranges, serves the agents' RPC contract on ``network.plugin`` (and the DHCP
+agents' on ``network.dhcp_plugin``), and runs the L2 agents of this machine
+(``network/agents/l2_hosts.py``) and, with real devices, its DHCP agent. Routers,
+floating IPs and the other dataplane agents build on this service (see
+``docs/architecture.md``).
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ from nimbostack.core.service import Api, Schema, Service
 from nimbostack.network import options as _options  # noqa: F401
 from nimbostack.network import policies
 from nimbostack.network.agent_messages import PLUGIN
+from nimbostack.network.agents.dhcp import runner as dhcp_runner
 from nimbostack.network.agents.l2_hosts import start_l2_agents
 from nimbostack.network.api.routes import EXTENSIONS, ROUTES
 from nimbostack.network.compute_events import ComputeVifEvents
 from nimbostack.network.db.models import Base
+from nimbostack.network.dhcp_messages import DHCP_PLUGIN
+from nimbostack.network.dhcp_rpc import DhcpNotifier, DhcpPluginEndpoint
 from nimbostack.network.ml2.manager import TypeManager
 from nimbostack.network.plugin_rpc import AgentNotifier, PluginEndpoint
 from nimbostack.network.state import NetworkState
@@ -51,11 +56,36 @@ class NetworkService(Service[NetworkState]):
         self.on_stop("compute events client", events.close)
         state.agents = AgentNotifier(self.bus)
         state.vif_events = events
+        state.dhcp = DhcpNotifier(self.bus, state.db)
         endpoint = PluginEndpoint(state.db, state.agent_down_time, events)
         await self.serve_rpc(PLUGIN, endpoint)
+        dhcp = DhcpPluginEndpoint(rt.conf, state.db, state.agents, events)
+        await self.serve_rpc(DHCP_PLUGIN, dhcp)
         await super().serve()
         for agent in await start_l2_agents(rt.conf, self.bus, str(rt.host)):
             self.on_stop(f"L2 agent {agent.host}", agent.stop)
+        if dhcp_runner.enabled(rt.conf):
+            await self._start_dhcp_agent()
+
+    async def _start_dhcp_agent(self) -> None:
+        rt = self.runtime
+        agent = await dhcp_runner.start_dhcp_agent(rt.conf, self.bus, str(rt.host), rt.data_dir)
+        self.on_stop("DHCP agent", agent.stop)
+
+
+class NetworkDhcpAgentService(Service[None]):
+    """This host's DHCP agent alone (``nimbostack serve network-dhcp-agent``): the bus only."""
+
+    name = "network-dhcp-agent"
+    section = "network_dhcp"
+
+    async def build_state(self) -> None:
+        return None
+
+    async def serve(self) -> None:
+        rt = self.runtime
+        agent = await dhcp_runner.start_dhcp_agent(rt.conf, self.bus, str(rt.host), rt.data_dir)
+        self.on_stop("DHCP agent", agent.stop)
 
 
 async def build_state(conf: Config, database: Database, enforcer: Enforcer) -> NetworkState:

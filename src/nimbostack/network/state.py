@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.auth.policy import Enforcer
@@ -11,6 +12,9 @@ from nimbostack.core.db import Database
 from nimbostack.network.extensions import Registry
 from nimbostack.network.ml2.manager import TypeManager
 from nimbostack.network.plugin_rpc import AgentNotifier, VifEvents
+
+if TYPE_CHECKING:
+    from nimbostack.network.dhcp_rpc import DhcpNotifier
 
 
 @dataclass
@@ -25,6 +29,7 @@ class NetworkState:
     # The agents' bus and compute's events; None where no agents run (API-only tests).
     agents: AgentNotifier | None = None
     vif_events: VifEvents | None = None
+    dhcp: DhcpNotifier | None = None
 
     @property
     def base_mac(self) -> str:

@@ -26,9 +26,11 @@ import dataclasses
 import functools
 import types
 import typing
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar, TypeVar, Union
 
 from nimbostack.core.rpc.errors import IncompatibleVersion, MalformedMessage, NoSuchMessage
+
+T = TypeVar("T")
 
 
 class Message:
@@ -113,6 +115,14 @@ class MessageRegistry:
             )
         msg: Message = _build(msg_type, args, lenient=sent[1] > ours[1], label=f"{name} {version}")
         return msg
+
+
+def decode_reply(cls: type[T], value: Any) -> T:
+    """A call's JSON reply rebuilt as dataclass ``cls`` (nested ones too; extra keys ignored)."""
+    if not isinstance(value, dict):
+        raise MalformedMessage(f"a {cls.__qualname__} reply is not an object")
+    built: T = _build(cls, value, lenient=True, label=cls.__qualname__)
+    return built
 
 
 def _build(cls: type, args: dict[str, Any], *, lenient: bool, label: str) -> Any:

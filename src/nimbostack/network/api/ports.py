@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty
-from nimbostack.network.api import access, listing, port_binding
+from nimbostack.network.api import access, dhcp_hooks, listing, port_binding
 from nimbostack.network.api.attributes import (
     ID,
     OWNER,
@@ -237,14 +237,18 @@ async def create_port(req: ApiRequest) -> Response:
     async with state.db.session() as s:
         views = []
         placed = []
+        made = []
         for item in items:
             _check_create(req, item, await networks.facts(s, caller, item["network_id"]))
             port_id = await port_writes.create(s, state.conf, caller, item)
+            made.append(port_id)
             placed.append(await port_binding.after_create(s, state, port_id, item))
             row = await ports.rendered(s, Scope.admin(), port_id, state.dns_domain, keys)
             views.append(row.view)
     for where in placed:
         await port_binding.notify(req, state, where)
+    for item, port_id in zip(items, made, strict=True):
+        await dhcp_hooks.port_changed(req, state, item["network_id"], port_id)
     if bulk:
         return listing.raw_list("ports", views, [], 201)
     return listing.raw_one("port", views[0], 201)
@@ -267,6 +271,7 @@ async def update_port(req: ApiRequest) -> Response:
         before = str(current.get("binding:host_id") or "")
         placed = await port_binding.after_update(s, state, port_id, before, changes)
     await port_binding.notify(req, state, placed)
+    await dhcp_hooks.port_changed(req, state, current["network_id"], port_id)
     return await show_port(req)
 
 
@@ -281,4 +286,5 @@ async def delete_port(req: ApiRequest) -> Response:
         await port_writes.delete_port(s, caller, port_id, if_match(req))
     if state.agents is not None and current.get("binding:host_id"):
         await state.agents.port_delete(req.context, port_id)
+    await dhcp_hooks.port_removed(req, state, current["network_id"], port_id)
     return empty(204)
