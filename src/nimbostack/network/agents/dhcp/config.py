@@ -93,7 +93,8 @@ def argv(info: NetworkInfo, interface: str, files: Files, settings: Settings) ->
         # The state files sit in the cloud's private data directory, which the
         # unprivileged user dnsmasq would switch to cannot read on a SIGHUP.
         "--user=root",
-        f"--dhcp-lease-max={max(len(info.ports), 1) * 4 + 16}",
+        # From the subnets, not the ports: a port added must not change the command line.
+        f"--dhcp-lease-max={_lease_max(served(info))}",
     ]
     if info.dns_domain:
         args.append(f"--domain={info.dns_domain}")
@@ -109,6 +110,10 @@ def argv(info: NetworkInfo, interface: str, files: Files, settings: Settings) ->
             f"{settings.lease_duration}s"
         )
     return args
+
+
+def _lease_max(subnets: list[SubnetInfo]) -> int:
+    return sum(min(ipaddress.ip_network(sub.cidr).num_addresses, 1 << 16) for sub in subnets)
 
 
 def hosts(info: NetworkInfo) -> str:
