@@ -254,6 +254,8 @@ _CONTROL = [
     ("get_network_ip_availability", ADMIN_OR_SERVICE, "Show IP availability"),
     ("get_availability_zone", "role:reader", "List availability zones"),
     ("get_agent", ADMIN, "List agents and show one"),
+    ("get_dhcp-agents", ADMIN, "List the DHCP agents hosting a network"),
+    ("get_dhcp-networks", ADMIN, "List the networks a DHCP agent hosts"),
 ]
 
 

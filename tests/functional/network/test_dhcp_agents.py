@@ -53,7 +53,7 @@ from nimbostack.network.dhcp_messages import (
 from nimbostack.network.dhcp_rpc import DhcpNotifier, DhcpPluginEndpoint
 from nimbostack.network.objects.binding import Provisioned
 from nimbostack.network.plugin_rpc import AgentNotifier, PluginEndpoint
-from tests.functional.network.conftest import Neutron, serve
+from tests.functional.network.conftest import Neutron, error_of, serve
 from tests.support.waiting import await_until
 
 HOST = "host-a"
@@ -326,3 +326,30 @@ async def test_port_without_dhcp_subnet_address_is_not_held(cloud: Cloud) -> Non
     port = await _compute_port(cloud.api, net)
     await cloud.l2.device_up(port["id"])
     assert await cloud.status_of(port["id"]) == "ACTIVE"
+
+
+async def test_dhcp_agents_of_a_network_and_networks_of_an_agent(cloud: Cloud) -> None:
+    agent_id = await cloud.report_dhcp()
+    net = await _network(cloud.api)
+    await _network(cloud.api, enable_dhcp=False)
+    resp = await cloud.api.call("GET", f"/v2.0/networks/{net['id']}/dhcp-agents")
+    assert resp.status_code == 200, resp.text
+    assert [(a["id"], a["host"]) for a in resp.json()["agents"]] == [(agent_id, HOST)]
+    resp = await cloud.api.call("GET", f"/v2.0/agents/{agent_id}/dhcp-networks")
+    assert resp.status_code == 200, resp.text
+    assert [n["id"] for n in resp.json()["networks"]] == [net["id"]]
+    ext = await cloud.api.call("GET", "/v2.0/extensions/dhcp_agent_scheduler")
+    assert ext.json()["extension"]["name"] == "DHCP Agent Scheduler"
+
+
+async def test_dhcp_scheduler_views_are_for_admins_and_404_unknown_ids(cloud: Cloud) -> None:
+    agent_id = await cloud.report_dhcp()
+    net = await _network(cloud.api)
+    resp = await cloud.api.call("GET", f"/v2.0/networks/{net['id']}/dhcp-agents", token="alice")
+    assert resp.status_code == 403
+    resp = await cloud.api.call("GET", f"/v2.0/agents/{agent_id}/dhcp-networks", token="alice")
+    assert resp.status_code == 403
+    resp = await cloud.api.call("GET", f"/v2.0/networks/{uuid.uuid4()}/dhcp-agents")
+    assert error_of(resp)[:2] == (404, "NetworkNotFound")
+    resp = await cloud.api.call("GET", f"/v2.0/agents/{uuid.uuid4()}/dhcp-networks")
+    assert error_of(resp)[:2] == (404, "AgentNotFound")

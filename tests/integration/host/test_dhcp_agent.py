@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -158,6 +159,12 @@ def _dnsmasq_processes(files: Files) -> list[int]:
     return found
 
 
+def _descriptors(pid: int) -> list[str]:
+    """What each open descriptor of the process points to."""
+    fds = Path(f"/proc/{pid}/fd")
+    return sorted(os.readlink(fd) for fd in fds.iterdir())
+
+
 @pytest.fixture
 async def host(tmp_path: Path) -> AsyncIterator[Host]:
     require_tools("ip", "dnsmasq", "busybox", why="DHCP in network namespaces")
@@ -190,7 +197,8 @@ async def host(tmp_path: Path) -> AsyncIterator[Host]:
             for server in servers:
                 await server.stop()
             for network_id in found.networks:
-                await dnsmasq.stop(found.files(network_id))
+                for pid in _dnsmasq_processes(found.files(network_id)):
+                    os.kill(pid, signal.SIGKILL)
                 await netdev.delete_namespace(namespace_name(network_id))
             for ns in found.namespaces:
                 await netdev.delete_namespace(ns)
@@ -230,6 +238,12 @@ async def test_a_client_gets_its_port_address_and_options(host: Host) -> None:
     assert ns in host.proxies.serving
     inside = await netdev.addresses(f"ns-{(await host.dhcp_port(net['id']))['id'][:11]}", ns)
     assert "169.254.169.254/32" in inside
+    # dnsmasq holds only its own files: nothing of the cloud's (its database, sockets).
+    pid = dnsmasq.running_pid(host.files(net["id"]))
+    assert pid is not None
+    held = _descriptors(pid)
+    assert not [t for t in held if "network.sqlite" in t], held
+    assert [t for t in held if str(host.tmp) in t] == [str(host.files(net["id"]).leases)]
     # dnsmasq served it: the DHCP block is lifted, and the L2 one too.
     await await_until(lambda: _status_is(host, port["id"], "ACTIVE"), 10, "port ACTIVE")
 

@@ -11,6 +11,7 @@ from nimbostack.network.api import (
     address_groups,
     agents,
     availability,
+    dhcp_agent_scheduler,
     networks,
     ports,
     quotas,
@@ -73,6 +74,7 @@ EXTENSIONS = Registry(
         *quotas.EXTENSIONS,
         *availability.EXTENSIONS,
         *agents.EXTENSIONS,
+        *dhcp_agent_scheduler.EXTENSIONS,
         *tags.extensions(TAGGABLE),
     ]
 )
@@ -149,5 +151,11 @@ ROUTES: list[Route] = [
     ),
     Route("GET", f"{V2}/agents", agents.list_agents),
     Route("GET", f"{V2}/agents/{{agent_id}}", agents.show_agent),
+    Route("GET", f"{NET}/dhcp-agents", dhcp_agent_scheduler.list_dhcp_agents_hosting_network),
+    Route(
+        "GET",
+        f"{V2}/agents/{{agent_id}}/dhcp-networks",
+        dhcp_agent_scheduler.list_networks_on_dhcp_agent,
+    ),
     *(route for taggable in TAGGABLE for route in tags.routes(taggable)),
 ]
