@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 from nimbostack.core.config import Config
@@ -11,13 +13,16 @@ from nimbostack.network.agents.dhcp.plumbing import NamespaceProxies
 
 
 def enabled(conf: Config) -> bool:
-    """``[network_dhcp] enabled``; ``auto`` runs it only with the QEMU compute driver.
+    """``[network_dhcp] enabled``; ``auto`` runs it with the QEMU compute driver only.
 
     The fake hypervisor's guests have no devices, so dnsmasq would serve nobody there.
+    ``auto`` also needs what the agent needs (root for namespaces, and dnsmasq): an
+    agent that reports itself alive but cannot serve would hold every port DOWN.
     """
     wanted = str(conf.network_dhcp.enabled)
     if wanted == "auto":
-        return str(conf.compute_agent.driver) == "qemu"
+        capable = os.geteuid() == 0 and shutil.which("dnsmasq") is not None
+        return capable and str(conf.compute_agent.driver) == "qemu"
     return wanted == "true"
 
 
