@@ -311,3 +311,27 @@ async def _gone(namespace: str) -> bool:
 async def _status_is(host: Host, port_id: str, status: str) -> bool:
     resp = await host.api.call("GET", f"/v2.0/ports/{port_id}")
     return bool(resp.json()["port"]["status"] == status)
+
+
+async def test_dual_stack_network_serves_dhcpv6_beside_ipv4(host: Host) -> None:
+    net, _ = await host.network(_cidr())
+    v6 = await host.api.subnet(
+        net, f"fd5e:{random.randint(1, 0xFFFF):x}::/64", ipv6_address_mode="dhcpv6-stateful"
+    )
+    port = await host.compute_port(net)
+    await host.start_agent()
+    await host.plug_dhcp_tap(net["id"])
+    files = host.files(net["id"])
+
+    argv = dnsmasq.running_argv(files)
+    assert argv is not None
+    network = v6["cidr"].split("/")[0]
+    assert f"--dhcp-range=set:subnet-{v6['id']},{network},static,64,600s" in argv
+    v6_address = next(ip for ip in port["fixed_ips"] if ip["subnet_id"] == v6["id"])
+    assert f"[{v6_address['ip_address']}]" in files.hosts.read_text()
+    dhcp_port = await host.dhcp_port(net["id"])
+    inside = await netdev.addresses(f"ns-{dhcp_port['id'][:11]}", namespace_name(net["id"]))
+    assert {f"{ip['ip_address']}/{24 if '.' in ip['ip_address'] else 64}"
+            for ip in dhcp_port["fixed_ips"]} <= set(inside)  # fmt: skip
+    v4_address = next(ip for ip in port["fixed_ips"] if ip["subnet_id"] != v6["id"])
+    assert (await host.lease(port["mac_address"]))["ip"] == v4_address["ip_address"]
