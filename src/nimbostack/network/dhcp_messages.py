@@ -124,6 +124,16 @@ class CreateDhcpPort(Message):
 
 
 @dataclass
+class ReleaseDhcpPort(Message):
+    """DHCP agent -> server, call: the network has nothing left to serve; delete the
+    agent's DHCP port there (whether there was one)."""
+
+    name = "ReleaseDhcpPort"
+    network_id: str
+    host: str
+
+
+@dataclass
 class DhcpReady(Message):
     """DHCP agent -> server, call: dnsmasq serves these ports; lift their DHCP blocks."""
 

@@ -25,6 +25,7 @@ from nimbostack.network.dhcp_messages import (
     PortChanged,
     PortInfo,
     PortRemoved,
+    ReleaseDhcpPort,
 )
 from nimbostack.network.objects import binding, dhcp, dhcp_agents
 from nimbostack.network.plugin_rpc import AgentNotifier, VifEvents, tell_compute
@@ -96,6 +97,14 @@ class DhcpPluginEndpoint:
         if changed and self.l2 is not None:
             await self.l2.port_update(ctxt, msg.host, port.id, msg.network_id)
         return port
+
+    @handles(ReleaseDhcpPort)
+    async def release_dhcp_port(self, ctxt: RequestContext, msg: ReleaseDhcpPort) -> bool:
+        async with self.db.session() as s:
+            port_id = await dhcp.release_port(s, msg.network_id, msg.host)
+        if port_id is not None and self.l2 is not None:
+            await self.l2.port_delete(ctxt, port_id)
+        return port_id is not None
 
     @handles(DhcpReady)
     async def dhcp_ready(self, ctxt: RequestContext, msg: DhcpReady) -> list[str]:

@@ -29,7 +29,7 @@ from nimbostack.core.rpc import (
     get_transport,
     handles,
 )
-from nimbostack.network.agent_messages import PLUGIN, AgentConfiguration, ReportState
+from nimbostack.network.agent_messages import PLUGIN, AgentConfiguration, ReportState, tap_name
 from nimbostack.network.agents.fake import FakeL2Agent
 from nimbostack.network.db.models import Agent
 from nimbostack.network.dhcp_messages import (
@@ -48,6 +48,7 @@ from nimbostack.network.dhcp_messages import (
     PortChanged,
     PortInfo,
     PortRemoved,
+    ReleaseDhcpPort,
     dhcp_device_id,
 )
 from nimbostack.network.dhcp_rpc import DhcpNotifier, DhcpPluginEndpoint
@@ -353,3 +354,15 @@ async def test_dhcp_scheduler_views_are_for_admins_and_404_unknown_ids(cloud: Cl
     assert error_of(resp)[:2] == (404, "NetworkNotFound")
     resp = await cloud.api.call("GET", f"/v2.0/agents/{uuid.uuid4()}/dhcp-networks")
     assert error_of(resp)[:2] == (404, "AgentNotFound")
+
+
+async def test_released_dhcp_port_is_deleted_and_unwired(cloud: Cloud) -> None:
+    await cloud.report_dhcp()
+    net = await _network(cloud.api)
+    made = await cloud.call(CreateDhcpPort(net["id"], HOST))
+    await cloud.l2.device_up(made["id"])
+    assert tap_name(made["id"]) in cloud.l2.devices
+    assert await cloud.call(ReleaseDhcpPort(net["id"], HOST)) is True
+    assert (await cloud.api.call("GET", f"/v2.0/ports/{made['id']}")).status_code == 404
+    await await_until(lambda: tap_name(made["id"]) not in cloud.l2.devices, 10, "tap unwired")
+    assert await cloud.call(ReleaseDhcpPort(net["id"], HOST)) is False

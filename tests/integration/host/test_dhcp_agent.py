@@ -335,3 +335,20 @@ async def test_dual_stack_network_serves_dhcpv6_beside_ipv4(host: Host) -> None:
             for ip in dhcp_port["fixed_ips"]} <= set(inside)  # fmt: skip
     v4_address = next(ip for ip in port["fixed_ips"] if ip["subnet_id"] != v6["id"])
     assert (await host.lease(port["mac_address"]))["ip"] == v4_address["ip_address"]
+
+
+async def test_disabling_dhcp_stops_serving_and_releases_the_port(host: Host) -> None:
+    net, sub = await host.network(_cidr())
+    await host.start_agent()
+    files = host.files(net["id"])
+    assert dnsmasq.running_pid(files) is not None
+    dhcp_port = await host.dhcp_port(net["id"])
+
+    body = {"subnet": {"enable_dhcp": False}}
+    resp = await host.api.call("PUT", f"/v2.0/subnets/{sub['id']}", body)
+    assert resp.status_code == 200, resp.text
+
+    await await_until(lambda: _gone(namespace_name(net["id"])), 10, "namespace removed")
+    assert not _dnsmasq_processes(files)
+    resp = await host.api.call("GET", f"/v2.0/ports/{dhcp_port['id']}")
+    assert resp.status_code == 404

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.core.config import Config
@@ -189,6 +189,20 @@ async def _address_every_subnet(
     )
     await s.flush()
     return True
+
+
+async def release_port(s: AsyncSession, network_id: str, host: str) -> str | None:
+    """Delete the host's DHCP port on the network; its id, if there was one."""
+    port_id: str | None = await s.scalar(
+        delete(Port)
+        .where(
+            Port.network_id == network_id,
+            Port.device_owner == DHCP_OWNER,
+            Port.device_id == dhcp_device_id(host, network_id),
+        )
+        .returning(Port.id)
+    )
+    return port_id
 
 
 def _served(sub: Subnet) -> bool:

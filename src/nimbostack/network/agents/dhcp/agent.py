@@ -39,6 +39,7 @@ from nimbostack.network.dhcp_messages import (
     PortChanged,
     PortInfo,
     PortRemoved,
+    ReleaseDhcpPort,
 )
 
 LOG = logging.getLogger(__name__)
@@ -168,6 +169,8 @@ class DhcpAgent:
         if not info.id or not server.serves(info):
             await server.remove(info.dhcp_port.id if info.dhcp_port else None)
             self.reported.pop(network_id, None)
+            if info.dhcp_port is not None:  # the network stays, with nothing to serve
+                await self.dhcp.call(ctxt, ReleaseDhcpPort(network_id, self.host))
             return
         port = info.dhcp_port
         if port is None or not server.port_complete(info, port):
