@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.network.db.models import Agent, IPAllocation, NetworkDhcpAgentBinding, Subnet
@@ -20,7 +20,7 @@ from nimbostack.network.db.sql import insert_many_ignore
 from nimbostack.network.dhcp_messages import DHCP_AGENT_TYPE
 
 
-def _live(down_time: float) -> object:
+def _live(down_time: float) -> ColumnElement[bool]:
     return (
         (Agent.agent_type == DHCP_AGENT_TYPE)
         & Agent.admin_state_up.is_(True)
@@ -28,7 +28,7 @@ def _live(down_time: float) -> object:
     )
 
 
-def _dhcp_networks() -> object:
+def _dhcp_networks() -> Select[str]:
     return select(Subnet.network_id).where(Subnet.enable_dhcp.is_(True)).distinct()
 
 
@@ -39,19 +39,17 @@ async def schedule(s: AsyncSession, network_id: str, down_time: float) -> None:
     )
     if not has_dhcp:
         return
-    agent_ids = await s.scalars(select(Agent.id).where(_live(down_time)))  # type: ignore[arg-type]
+    agent_ids = await s.scalars(select(Agent.id).where(_live(down_time)))
     rows = [{"network_id": network_id, "dhcp_agent_id": a} for a in agent_ids]
     await insert_many_ignore(s, NetworkDhcpAgentBinding, rows)
 
 
 async def active_networks(s: AsyncSession, host: str, down_time: float) -> list[str]:
     """The networks the host's DHCP agent serves, after binding it to every DHCP network."""
-    agent_id = await s.scalar(
-        select(Agent.id).where(Agent.host == host, _live(down_time))  # type: ignore[arg-type]
-    )
+    agent_id = await s.scalar(select(Agent.id).where(Agent.host == host, _live(down_time)))
     if agent_id is None:
         return []
-    wanted = await s.scalars(_dhcp_networks())  # type: ignore[call-overload]
+    wanted = await s.scalars(_dhcp_networks())
     rows = [{"network_id": n, "dhcp_agent_id": agent_id} for n in wanted]
     await insert_many_ignore(s, NetworkDhcpAgentBinding, rows)
     found = await s.scalars(
@@ -83,7 +81,7 @@ async def needs_block(s: AsyncSession, port_id: str, network_id: str, down_time:
     served = exists().where(
         NetworkDhcpAgentBinding.network_id == network_id,
         NetworkDhcpAgentBinding.dhcp_agent_id == Agent.id,
-        _live(down_time),  # type: ignore[arg-type]
+        _live(down_time),
     )
     return bool(await s.scalar(select(on_dhcp_subnet & served)))
 
