@@ -49,13 +49,12 @@ async def bind(s: AsyncSession, port_id: str, down_time: float) -> str:
     """Bind the port on its binding's host (or unbind it if none); the VIF type recorded."""
     row = (
         await s.execute(
-            select(PortBinding.host, Port.network_id)
+            select(PortBinding.host, Port.network_id, Port.device_owner)
             .join(Port, Port.id == PortBinding.port_id)
             .where(PortBinding.port_id == port_id, PortBinding.status == BINDING_ACTIVE)
         )
     ).one()
-    host, network_id = row
-    owner = await s.scalar(select(Port.device_owner).where(Port.id == port_id))
+    host, network_id, owner = row
     await s.execute(delete(ProvisioningBlock).where(ProvisioningBlock.port_id == port_id))
     if not host:
         outcome = linuxbridge.Bound(linuxbridge.VIF_TYPE_UNBOUND, {})
