@@ -25,7 +25,8 @@ from nimbostack.core.db.engine import sqlite_url
 from nimbostack.core.process import run
 from nimbostack.core.rpc import RpcServer, Transport, get_transport
 from nimbostack.network.agent_messages import PLUGIN, AgentConfiguration, tap_name
-from nimbostack.network.agents.dhcp import dnsmasq
+from nimbostack.network.agents.dhcp import agent as agent_module
+from nimbostack.network.agents.dhcp import dnsmasq, plumbing
 from nimbostack.network.agents.dhcp.agent import DhcpAgent
 from nimbostack.network.agents.dhcp.config import Files, Settings
 from nimbostack.network.agents.fake import FakeL2Agent
@@ -300,8 +301,13 @@ async def test_network_delete_leaves_nothing(host: Host) -> None:
     await await_until(lambda: _gone(ns), 10, "namespace removed")
     await await_until(lambda: not _dnsmasq_processes(files), 10, "dnsmasq stopped")
     assert not files.root.exists()
-    assert await netdev.link(tap) is None
+    # The host end goes with its peer's namespace (the kernel removes it shortly after).
+    await await_until(lambda: _no_link(tap), 10, f"{tap} removed")
     assert ns not in host.proxies.serving
+
+
+async def _no_link(name: str) -> bool:
+    return await netdev.link(name) is None
 
 
 async def _gone(namespace: str) -> bool:
@@ -352,3 +358,22 @@ async def test_disabling_dhcp_stops_serving_and_releases_the_port(host: Host) ->
     assert not _dnsmasq_processes(files)
     resp = await host.api.call("GET", f"/v2.0/ports/{dhcp_port['id']}")
     assert resp.status_code == 404
+
+
+async def test_a_failed_sync_is_retried(host: Host, monkeypatch: pytest.MonkeyPatch) -> None:
+    net, _ = await host.network(_cidr())
+    real_plug = plumbing.plug
+    failures = []
+
+    async def plug_failing_once(*args: Any) -> str:
+        if not failures:
+            failures.append(args)
+            raise netdev.NetdevError("a device vanished")
+        return await real_plug(*args)
+
+    monkeypatch.setattr(plumbing, "plug", plug_failing_once)
+    monkeypatch.setattr(agent_module, "RETRY_DELAY", 0.2)
+    await host.start_agent()
+    files = host.files(net["id"])
+    await await_until(lambda: dnsmasq.running_pid(files), 10, "dnsmasq started on a retry")
+    assert len(failures) == 1

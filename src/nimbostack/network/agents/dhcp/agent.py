@@ -44,6 +44,8 @@ from nimbostack.network.dhcp_messages import (
 
 LOG = logging.getLogger(__name__)
 SERVICE = "network-dhcp-agent"
+# Seconds before a network whose sync failed is tried again.
+RETRY_DELAY = 5.0
 
 
 class DhcpAgent:
@@ -72,6 +74,7 @@ class DhcpAgent:
         self.reported: dict[str, dict[str, tuple[str, ...]]] = {}
         self._pending: dict[str, set[str]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
+        self._retries: dict[str, asyncio.TimerHandle] = {}
         self._reports = PeriodicTask(f"dhcp agent report {host}", report_interval, self.report)
         self._resyncs = PeriodicTask(f"dhcp agent resync {host}", resync_interval, self.resync)
 
@@ -88,6 +91,9 @@ class DhcpAgent:
         await self._resyncs.stop()
         await self._reports.stop()
         await self.server.stop()
+        for handle in self._retries.values():
+            handle.cancel()
+        self._retries.clear()
         for task in list(self._workers.values()):
             task.cancel()
         await asyncio.gather(*self._workers.values(), return_exceptions=True)
@@ -144,9 +150,22 @@ class DhcpAgent:
                 try:
                     await self.sync_network(network_id, named)
                 except Exception:
-                    LOG.exception("DHCP for network %s failed; the next resync retries", network_id)
+                    LOG.exception("DHCP for network %s failed; retrying", network_id)
+                    self._retry_later(network_id, named)
         finally:
             self._workers.pop(network_id, None)
+
+    def _retry_later(self, network_id: str, named: set[str]) -> None:
+        if network_id in self._retries:
+            return
+
+        def retry() -> None:
+            del self._retries[network_id]
+            self._pending.setdefault(network_id, set()).update(named)
+            self.kick(network_id)
+
+        loop = asyncio.get_running_loop()
+        self._retries[network_id] = loop.call_later(RETRY_DELAY, retry)
 
     async def resync(self) -> None:
         """Serve every hosted network; remove what serves networks no longer hosted."""

@@ -53,7 +53,7 @@ async def plug(
     await _drop_other_ports(ns, inside)
     found = await netdev.link(inside, ns)
     if found is None:
-        await netdev.delete(tap)  # a host end left by an interrupted plug
+        await _delete_device(tap)  # a host end left by an interrupted plug
         await netdev.add_veth(tap, inside, peer_netns=ns)
     if found is None or found.address != port.mac_address:
         await netdev.set_down(inside, ns)
@@ -80,10 +80,20 @@ async def _set_addresses(ns: str, device: str, wanted: set[str]) -> None:
 
 
 async def unplug(network_id: str, port_id: str | None = None) -> None:
-    """Remove the network's namespace (and with it the veth)."""
-    await netdev.delete_namespace(namespace_name(network_id))
+    """Remove the DHCP port's veth, then the network's namespace."""
     if port_id:
-        await netdev.delete(tap_name(port_id))
+        await _delete_device(tap_name(port_id))
+    await netdev.delete_namespace(namespace_name(network_id))
+
+
+async def _delete_device(name: str) -> None:
+    # The kernel removes a veth whose peer's namespace is gone on its own, a moment
+    # later: the device may vanish between the check and the delete.
+    try:
+        await netdev.delete(name)
+    except netdev.NetdevError:
+        if await netdev.link(name) is not None:
+            raise
 
 
 async def hosted_namespaces() -> list[str]:
