@@ -300,10 +300,15 @@ async def test_network_delete_leaves_nothing(host: Host) -> None:
     ns = namespace_name(net["id"])
     await await_until(lambda: _gone(ns), 10, "namespace removed")
     await await_until(lambda: not _dnsmasq_processes(files), 10, "dnsmasq stopped")
-    assert not files.root.exists()
+    await await_until(lambda: not files.root.exists(), 10, "files removed")
     # The host end goes with its peer's namespace (the kernel removes it shortly after).
     await await_until(lambda: _no_link(tap), 10, f"{tap} removed")
     assert ns not in host.proxies.serving
+
+
+async def _port_gone(host: Host, port_id: str) -> bool:
+    resp = await host.api.call("GET", f"/v2.0/ports/{port_id}")
+    return resp.status_code == 404
 
 
 async def _no_link(name: str) -> bool:
@@ -356,8 +361,8 @@ async def test_disabling_dhcp_stops_serving_and_releases_the_port(host: Host) ->
 
     await await_until(lambda: _gone(namespace_name(net["id"])), 10, "namespace removed")
     assert not _dnsmasq_processes(files)
-    resp = await host.api.call("GET", f"/v2.0/ports/{dhcp_port['id']}")
-    assert resp.status_code == 404
+    # The port is released after the namespace is gone.
+    await await_until(lambda: _port_gone(host, dhcp_port["id"]), 10, "DHCP port released")
 
 
 async def test_a_failed_sync_is_retried(host: Host, monkeypatch: pytest.MonkeyPatch) -> None:
