@@ -202,14 +202,14 @@ async def test_agent_started_later_picks_up_dhcp_networks(cloud: Cloud) -> None:
 async def test_network_info_for_the_agent(cloud: Cloud) -> None:
     await cloud.report_dhcp()
     net = await cloud.api.network(token="alice")
-    subnet = await cloud.api.subnet(
-        net,
-        "10.5.0.0/24",
-        token="alice",
-        dns_nameservers=["10.5.0.53"],
-        host_routes=[{"destination": "10.9.0.0/16", "nexthop": "10.5.0.254"}],
-    )
+    subnet = await cloud.api.subnet(net, "10.5.0.0/24", token="alice")
     port = await _compute_port(cloud.api, net)
+    extra = {
+        "dns_nameservers": ["10.5.0.53"],
+        "host_routes": [{"destination": "10.9.0.0/16", "nexthop": "10.5.0.254"}],
+    }
+    resp = await cloud.api.call("PUT", f"/v2.0/subnets/{subnet['id']}", {"subnet": extra})
+    assert resp.status_code == 200, resp.text
     info = decode_reply(NetworkInfo, await cloud.call(GetNetworkInfo(net["id"], HOST)))
     assert (info.id, info.mtu, info.isolated, info.dhcp_port) == (net["id"], net["mtu"], True, None)
     (sub,) = info.subnets
