@@ -90,10 +90,17 @@ def qemu_pids(pattern: str) -> list[int]:
 
 
 def kill_guests(data_dir: Path) -> None:
-    """End the QEMU processes these tests started (their paths are in the data dir)."""
+    """End the QEMU processes these tests started (their paths are in the data dir), and
+    the DHCP servers of the cloud's networks (which outlive the cloud, as guests do)."""
     for pid in qemu_pids(f"qemu-system-x86_64 .*{data_dir}"):
         with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+    for pid in qemu_pids(f"dnsmasq .*--pid-file={data_dir}/"):
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    served = data_dir / "dhcp"
+    for network in served.iterdir() if served.is_dir() else []:
+        subprocess.run(["ip", "netns", "del", f"qdhcp-{network.name}"], check=False)
 
 
 # ---------------------------------------------------------------- servers

@@ -27,7 +27,7 @@ from nimbostack.core import netdev
 from nimbostack.core.context import RequestContext
 from nimbostack.core.db.engine import sqlite_url
 from nimbostack.core.process import run
-from nimbostack.core.rpc import RpcClient, RpcServer, get_transport, handles, rebuild
+from nimbostack.core.rpc import RpcClient, RpcServer, decode_reply, get_transport, handles
 from nimbostack.network.agent_messages import (
     PLUGIN,
     AgentConfiguration,
@@ -64,7 +64,7 @@ class FilteringAgent(FakeL2Agent):
 
     async def details(self, device: str) -> DeviceDetails:
         msg = GetDeviceDetails(device=device, host=self.host)
-        return rebuild(DeviceDetails, await self.plugin.call(RequestContext.admin(), msg))
+        return decode_reply(DeviceDetails, await self.plugin.call(RequestContext.admin(), msg))
 
 
 @dataclass

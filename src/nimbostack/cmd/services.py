@@ -115,6 +115,12 @@ SERVICES: list[ServiceSpec] = [
         None,
         in_up=False,
     ),
+    ServiceSpec(
+        "network-dhcp-agent",
+        "nimbostack.network.dhcp_agent_service:NetworkDhcpAgentService",
+        None,
+        in_up=False,
+    ),
     *(
         ServiceSpec(
             f"volume-{role}",

@@ -163,6 +163,11 @@ async def add_address(name: str, cidr: str, netns: str | None = None) -> None:
         await ip("addr", "add", cidr, "dev", name, netns=netns)
 
 
+async def delete_address(name: str, cidr: str, netns: str | None = None) -> None:
+    """Remove ``address/prefix`` from the device."""
+    await ip("addr", "del", cidr, "dev", name, netns=netns)
+
+
 async def namespaces() -> list[str]:
     """The names of the host's network namespaces."""
     out = await ip("-j", "netns", "list")

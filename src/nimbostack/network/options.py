@@ -204,3 +204,46 @@ register(
         ),
     ],
 )
+
+register(
+    "network_dhcp",
+    "The DHCP agent: dnsmasq in a qdhcp-<network> namespace per network it hosts.",
+    [
+        Opt(
+            "enabled",
+            "auto",
+            "Whether network-server runs this host's DHCP agent (auto: with the qemu "
+            "compute driver, whose guests have real devices; never with the fake one).",
+            choices=("auto", "true", "false"),
+        ),
+        Opt("lease_duration", 86400, "Seconds a DHCP lease lasts.", type="int", minimum=120),
+        Opt(
+            "dnsmasq_dns_servers",
+            [],
+            "Upstream DNS servers of dnsmasq: when set, dnsmasq also answers DNS and is "
+            "the DNS server of subnets that name none (empty: no DNS from dnsmasq).",
+            type="list",
+        ),
+        Opt(
+            "enable_isolated_metadata",
+            True,
+            "On a network with no router, serve 169.254.169.254 from the DHCP namespace "
+            "and route guests to it (DHCP option 121).",
+            type="bool",
+        ),
+        Opt(
+            "resync_interval",
+            60.0,
+            "Seconds between full resyncs of every hosted network with the server.",
+            type="float",
+            minimum=1.0,
+        ),
+        Opt(
+            "report_interval",
+            10.0,
+            "Seconds between the agent's state reports (keep it below agent_down_time).",
+            type="float",
+            minimum=0.1,
+        ),
+    ],
+)

@@ -125,13 +125,7 @@ class PluginEndpoint(L3PluginHandlers):
             return False
         if added is not None and self.notifier is not None:
             await self.notifier.fdb_add(ctxt, added)
-        if self.events is not None and provisioned.device_owner.startswith("compute:"):
-            try:
-                await self.events.plugged(provisioned)
-            except Exception as exc:  # compute down: the port is ACTIVE all the same
-                LOG.warning(
-                    "compute did not take network-vif-plugged for %s: %s", provisioned.port_id, exc
-                )
+        await tell_compute(self.events, provisioned)
         return True
 
     @handles(UpdateDeviceDown)
@@ -143,3 +137,13 @@ class PluginEndpoint(L3PluginHandlers):
         if down and added is not None and self.notifier is not None:
             await self.notifier.fdb_remove(ctxt, l2pop.removal(added))
         return down
+
+
+async def tell_compute(events: VifEvents | None, provisioned: Provisioned) -> None:
+    """Send ``network-vif-plugged`` for a compute port that just went ACTIVE."""
+    if events is None or not provisioned.device_owner.startswith("compute:"):
+        return
+    try:
+        await events.plugged(provisioned)
+    except Exception as exc:  # compute down: the port is ACTIVE all the same
+        LOG.warning("compute did not take network-vif-plugged for %s: %s", provisioned.port_id, exc)

@@ -311,6 +311,8 @@ _CONTROL = [
     ("get_agent", ADMIN, "List agents and show one"),
     ("get_l3-agents", ADMIN, "List the L3 agents hosting a router"),
     ("get_l3-routers", ADMIN, "List the routers an L3 agent hosts"),
+    ("get_dhcp-agents", ADMIN, "List the DHCP agents hosting a network"),
+    ("get_dhcp-networks", ADMIN, "List the networks a DHCP agent hosts"),
 ]
 
 

@@ -1,9 +1,10 @@
 """The networking service: Neutron's API v2.0 on [network] port.
 
 On start it brings the ML2 allocation tables in line with the configured VLAN and
-VXLAN ranges, serves the agents' RPC contract on ``network.plugin``, and runs the L2
-agents of this machine (``network/agents/l2_hosts.py``) and its (fake) L3 agent, which
-hosts the routers. The real dataplane agents build on this service (see
+VXLAN ranges, serves the agents' RPC contract on ``network.plugin`` (and the DHCP
+agents' on ``network.dhcp_plugin``), and runs the L2 agents of this machine
+(``network/agents/l2_hosts.py``), its (fake) L3 agent, which hosts the routers, and,
+with real devices, its DHCP agent. The dataplane agents build on this service (see
 ``docs/architecture.md``).
 """
 
@@ -20,11 +21,14 @@ from nimbostack.core.service import Api, Schema, Service
 from nimbostack.network import options as _options  # noqa: F401
 from nimbostack.network import policies
 from nimbostack.network.agent_messages import PLUGIN
+from nimbostack.network.agents.dhcp import runner as dhcp_runner
 from nimbostack.network.agents.fake_l3 import FakeL3Agent
 from nimbostack.network.agents.l2_hosts import start_l2_agents
 from nimbostack.network.api.routes import EXTENSIONS, ROUTES
 from nimbostack.network.compute_events import ComputeVifEvents
 from nimbostack.network.db.models import Base
+from nimbostack.network.dhcp_messages import DHCP_PLUGIN
+from nimbostack.network.dhcp_rpc import DhcpNotifier, DhcpPluginEndpoint
 from nimbostack.network.l3_rpc import L3Notifier
 from nimbostack.network.ml2.manager import TypeManager
 from nimbostack.network.plugin_rpc import AgentNotifier, PluginEndpoint
@@ -55,14 +59,20 @@ class NetworkService(Service[NetworkState]):
         state.agents = AgentNotifier(self.bus)
         state.l3 = L3Notifier(self.bus, state.db, state.agent_down_time)
         state.vif_events = events
+        state.dhcp = DhcpNotifier(self.bus, state.db)
         endpoint = PluginEndpoint(state.db, state.agent_down_time, events, state.agents)
         await self.serve_rpc(PLUGIN, endpoint)
+        dhcp = DhcpPluginEndpoint(rt.conf, state.db, state.agents, events)
+        await self.serve_rpc(DHCP_PLUGIN, dhcp)
         await super().serve()
         for agent in await start_l2_agents(rt.conf, self.bus, str(rt.host)):
             self.on_stop(f"L2 agent {agent.host}", agent.stop)
         l3_agent = FakeL3Agent(self.bus, str(rt.host))
         await l3_agent.start()
         self.on_stop(f"L3 agent {l3_agent.host}", l3_agent.stop)
+        if dhcp_runner.enabled(rt.conf):
+            agent = await dhcp_runner.start_dhcp_agent(rt.conf, self.bus, str(rt.host), rt.data_dir)
+            self.on_stop("DHCP agent", agent.stop)
 
 
 async def build_state(conf: Config, database: Database, enforcer: Enforcer) -> NetworkState:

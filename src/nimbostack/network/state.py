@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.auth.policy import Enforcer
@@ -12,6 +13,9 @@ from nimbostack.network.extensions import Registry
 from nimbostack.network.l3_rpc import L3Notifier
 from nimbostack.network.ml2.manager import TypeManager
 from nimbostack.network.plugin_rpc import AgentNotifier, VifEvents
+
+if TYPE_CHECKING:
+    from nimbostack.network.dhcp_rpc import DhcpNotifier
 
 
 @dataclass
@@ -27,6 +31,7 @@ class NetworkState:
     agents: AgentNotifier | None = None
     vif_events: VifEvents | None = None
     l3: L3Notifier | None = None
+    dhcp: DhcpNotifier | None = None
 
     @property
     def base_mac(self) -> str:

@@ -17,7 +17,7 @@ import pytest
 
 from nimbostack.core.context import RequestContext
 from nimbostack.core.db.engine import sqlite_url
-from nimbostack.core.rpc import RpcClient, RpcServer, get_transport, rebuild
+from nimbostack.core.rpc import RpcClient, RpcServer, decode_reply, get_transport
 from nimbostack.network.agent_messages import (
     PLUGIN,
     AddressPair,
@@ -44,7 +44,7 @@ class Plugged:
 
     async def info(self, *group_ids: str) -> SecurityGroupsInfo:
         msg = GetSecurityGroupsInfo(security_group_ids=list(group_ids))
-        return rebuild(SecurityGroupsInfo, await self.plugin.call(RequestContext.admin(), msg))
+        return decode_reply(SecurityGroupsInfo, await self.plugin.call(RequestContext.admin(), msg))
 
     async def refiltered_with(self, *group_ids: str) -> bool:
         """Whether the last fan-out named exactly these groups; forget it."""
@@ -123,7 +123,7 @@ async def test_device_details_carry_address_pairs_and_owner(plugged: Plugged) ->
         ], **{"binding:host_id": HOST},
     )  # fmt: skip
     msg = GetDeviceDetails(device=tap_name(port["id"]), host=HOST)
-    found = rebuild(DeviceDetails, await plugged.plugin.call(RequestContext.admin(), msg))
+    found = decode_reply(DeviceDetails, await plugged.plugin.call(RequestContext.admin(), msg))
     assert found.device_owner == "compute:nova"
     assert found.allowed_address_pairs == [AddressPair("10.3.0.200", "fa:16:3e:00:00:01")]
 

@@ -17,9 +17,9 @@ from nimbostack.core.rpc import (
     RemoteError,
     RemoteExpectedError,
     RpcServer,
+    decode_reply,
     get_transport,
     handles,
-    rebuild,
 )
 from nimbostack.core.rpc.envelope import Envelope, Reply
 from nimbostack.core.rpc.rabbit import amqp_urls
@@ -200,6 +200,6 @@ def test_a_reply_is_rebuilt_as_its_dataclass_with_nested_ones() -> None:
         flavor: Flavor | None = None
 
     raw = {"ports": [{"id": "p1", "fixed_ips": ["10.0.0.5"]}], "flavor": None, "newer": 1}
-    assert rebuild(Wired, raw) == Wired([Port("p1", ["10.0.0.5"])])
-    with pytest.raises(MalformedMessage, match="expected an object"):
-        rebuild(Wired, ["not", "an", "object"])
+    assert decode_reply(Wired, raw) == Wired([Port("p1", ["10.0.0.5"])])
+    with pytest.raises(MalformedMessage, match="reply is not an object"):
+        decode_reply(Wired, ["not", "an", "object"])

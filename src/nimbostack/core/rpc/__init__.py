@@ -24,7 +24,7 @@ from nimbostack.core.rpc.errors import (
     RemoteExpectedError,
     RpcError,
 )
-from nimbostack.core.rpc.messages import Message, MessageRegistry, rebuild
+from nimbostack.core.rpc.messages import Message, MessageRegistry, decode_reply
 from nimbostack.core.rpc.server import RpcServer, handler_names, handles
 from nimbostack.core.rpc.transport import Subscription, Transport, host_topic
 
@@ -45,6 +45,7 @@ __all__ = [
     "RpcServer",
     "Subscription",
     "Transport",
+    "decode_reply",
     "get_transport",
     "handler_names",
     "handles",

@@ -117,10 +117,10 @@ class MessageRegistry:
         return msg
 
 
-def rebuild(cls: type[T], value: Any) -> T:
-    """A dataclass ``cls`` from its JSON form (a call's reply); unknown fields ignored."""
+def decode_reply(cls: type[T], value: Any) -> T:
+    """A call's JSON reply rebuilt as dataclass ``cls`` (nested ones too; extra keys ignored)."""
     if not isinstance(value, dict):
-        raise MalformedMessage(f"{cls.__qualname__} expected an object, got {type(value).__name__}")
+        raise MalformedMessage(f"a {cls.__qualname__} reply is not an object")
     built: T = _build(cls, value, lenient=True, label=cls.__qualname__)
     return built
 

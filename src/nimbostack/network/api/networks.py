@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
-from nimbostack.network.api import access, listing
+from nimbostack.network.api import access, dhcp_hooks, listing
 from nimbostack.network.api.attributes import (
     ID,
     OWNER,
@@ -173,6 +173,7 @@ async def update_network(req: ApiRequest) -> Response:
     access.check_attributes(req, "update", NETWORK, changes, policy_target, updating=True)
     async with state.db.session() as s:
         await network_writes.update(s, caller, state.types, net_id, changes, expected=if_match(req))
+    await dhcp_hooks.network_changed(req, state, net_id)
     return json_response({"network": await show(req, caller, net_id)})
 
 
@@ -187,4 +188,5 @@ async def delete_network(req: ApiRequest) -> Response:
         await network_writes.delete(s, caller, state.types, net_id, if_match(req))
     if state.agents is not None:
         await state.agents.network_delete(req.context, net_id)
+    await dhcp_hooks.network_removed(req, state, net_id)
     return empty(204)

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty
-from nimbostack.network.api import access, listing, port_binding
+from nimbostack.network.api import access, dhcp_hooks, listing, port_binding
 from nimbostack.network.api.attributes import (
     ID,
     OWNER,
@@ -251,12 +251,14 @@ async def create_port(req: ApiRequest) -> Response:
         for item in items:
             _check_create(req, item, await networks.facts(s, caller, item["network_id"]))
             port_id = await port_writes.create(s, state.conf, caller, item)
-            placed.append(await port_binding.after_create(s, state, port_id, item))
             made.append(port_id)
+            placed.append(await port_binding.after_create(s, state, port_id, item))
             row = await ports.rendered(s, Scope.admin(), port_id, state.dns_domain, keys)
             views.append(row.view)
     for where in placed:
         await port_binding.notify(req, state, where)
+    for item, port_id in zip(items, made, strict=True):
+        await dhcp_hooks.port_changed(req, state, item["network_id"], port_id)
     refilter: set[str] = set()
     async with state.db.reader() as s:
         for port_id in made:
@@ -289,6 +291,7 @@ async def update_port(req: ApiRequest) -> Response:
         if moved:
             refilter |= await sg_info.refiltered_by_port(s, port_id)
     await port_binding.notify(req, state, placed)
+    await dhcp_hooks.port_changed(req, state, current["network_id"], port_id)
     await _members_changed(req, refilter)
     return await show_port(req)
 
@@ -308,6 +311,7 @@ async def delete_port(req: ApiRequest) -> Response:
         await state.agents.port_delete(req.context, port_id)
         if left is not None:
             await state.agents.fdb_remove(req.context, l2pop.removal(left))
+    await dhcp_hooks.port_removed(req, state, current["network_id"], port_id)
     await _members_changed(req, refilter)
     return empty(204)
 

@@ -11,6 +11,7 @@ from nimbostack.network.api import (
     address_groups,
     agents,
     availability,
+    dhcp_agent_scheduler,
     floating_ips,
     l3_hosting,
     networks,
@@ -97,6 +98,7 @@ EXTENSIONS = Registry(
         *agents.EXTENSIONS,
         *routers.EXTENSIONS,
         *floating_ips.EXTENSIONS,
+        *dhcp_agent_scheduler.EXTENSIONS,
         *tags.extensions(TAGGABLE),
     ]
 )
@@ -192,5 +194,11 @@ ROUTES: list[Route] = [
     Route("GET", f"{V2}/agents/{{agent_id}}", agents.show_agent),
     Route("GET", f"{ROUTER}/l3-agents", l3_hosting.list_l3_agents_hosting_router),
     Route("GET", f"{V2}/agents/{{agent_id}}/l3-routers", l3_hosting.list_routers_on_l3_agent),
+    Route("GET", f"{NET}/dhcp-agents", dhcp_agent_scheduler.list_dhcp_agents_hosting_network),
+    Route(
+        "GET",
+        f"{V2}/agents/{{agent_id}}/dhcp-networks",
+        dhcp_agent_scheduler.list_networks_on_dhcp_agent,
+    ),
     *(route for taggable in TAGGABLE for route in tags.routes(taggable)),
 ]

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
-from nimbostack.network.api import access, listing
+from nimbostack.network.api import access, dhcp_hooks, listing
 from nimbostack.network.api.attributes import (
     ID,
     OWNER,
@@ -32,7 +32,7 @@ from nimbostack.network.api.validators import (
     nullable,
     uuid_str,
 )
-from nimbostack.network.objects import networks, subnet_writes, subnets
+from nimbostack.network.objects import dhcp_agents, networks, subnet_writes, subnets
 from nimbostack.network.objects.scope import Scope
 from nimbostack.network.state import state_of
 
@@ -134,6 +134,10 @@ async def create_subnet(req: ApiRequest) -> Response:
             await subnet_writes.create(s, state.conf, caller, item, item["network_id"])
             for item in items
         ]
+        for net_id in dict.fromkeys(item["network_id"] for item in items):
+            await dhcp_agents.schedule(s, net_id, state.agent_down_time)
+    for net_id in dict.fromkeys(item["network_id"] for item in items):
+        await dhcp_hooks.network_changed(req, state, net_id)
     views = [await _show(req, Scope.admin(), subnet_id) for subnet_id in ids]
     return SUBNET.created(views, bulk)
 
@@ -150,6 +154,8 @@ async def update_subnet(req: ApiRequest) -> Response:
         await subnet_writes.update(
             s, state.conf, caller, subnet_id, changes, expected=if_match(req)
         )
+        await dhcp_agents.schedule(s, current["network_id"], state.agent_down_time)
+    await dhcp_hooks.network_changed(req, state, current["network_id"])
     return json_response({"subnet": await _show(req, caller, subnet_id)})
 
 
@@ -162,4 +168,5 @@ async def delete_subnet(req: ApiRequest) -> Response:
     access.enforce_change(req, "delete_subnet", "get_subnet", target(current))
     async with state.db.session() as s:
         await subnet_writes.delete_subnet(s, caller, subnet_id, if_match(req))
+    await dhcp_hooks.network_changed(req, state, current["network_id"])
     return empty(204)

@@ -4,8 +4,10 @@
 Linux-bridge mechanism driver about the host's live agent and records the outcome on
 the port's active binding. A port bound to a host gets an ``L2`` provisioning block and
 stays DOWN until that host's agent reports the device up (``device_up``), which lifts
-the block; the port goes ACTIVE when no block is left, in the same transaction, under
-the port's row lock, so two reports never both see themselves as the last.
+the block. A compute port with an address on a DHCP-enabled subnet of a network a live
+DHCP agent hosts also gets a ``DHCP`` block, lifted when dnsmasq serves it
+(``dhcp_ready``). The port goes ACTIVE when no block is left, in the same transaction,
+under the port's row lock, so two reports never both see themselves as the last.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from nimbostack.network.db.models import (
     SecurityGroupPortBinding,
 )
 from nimbostack.network.ml2 import linuxbridge
-from nimbostack.network.objects import agents, networks
+from nimbostack.network.objects import agents, dhcp_agents, networks
 from nimbostack.network.objects.port_view import BINDING_ACTIVE
 
 L2_ENTITY = "L2"
+DHCP_ENTITY = "DHCP"
 ACTIVE = "ACTIVE"
 DOWN = "DOWN"
 
@@ -47,12 +50,12 @@ async def bind(s: AsyncSession, port_id: str, down_time: float) -> str:
     """Bind the port on its binding's host (or unbind it if none); the VIF type recorded."""
     row = (
         await s.execute(
-            select(PortBinding.host, Port.network_id)
+            select(PortBinding.host, Port.network_id, Port.device_owner)
             .join(Port, Port.id == PortBinding.port_id)
             .where(PortBinding.port_id == port_id, PortBinding.status == BINDING_ACTIVE)
         )
     ).one()
-    host, network_id = row
+    host, network_id, owner = row
     await s.execute(delete(ProvisioningBlock).where(ProvisioningBlock.port_id == port_id))
     if not host:
         outcome = linuxbridge.Bound(linuxbridge.VIF_TYPE_UNBOUND, {})
@@ -69,6 +72,10 @@ async def bind(s: AsyncSession, port_id: str, down_time: float) -> str:
     )
     if outcome.vif_type == linuxbridge.VIF_TYPE_BRIDGE:
         s.add(ProvisioningBlock(port_id=port_id, entity=L2_ENTITY))
+        if str(owner).startswith("compute:") and await dhcp_agents.needs_block(
+            s, port_id, network_id, down_time
+        ):
+            s.add(ProvisioningBlock(port_id=port_id, entity=DHCP_ENTITY))
     await _set_status(s, port_id, DOWN)
     await s.flush()
     return outcome.vif_type
@@ -79,11 +86,29 @@ async def device_up(s: AsyncSession, device: str, host: str) -> Provisioned | No
     port = await _bound_here(s, device, host, lock=True)
     if port is None:
         return None
-    await s.execute(
-        delete(ProvisioningBlock).where(
-            ProvisioningBlock.port_id == port.id, ProvisioningBlock.entity == L2_ENTITY
-        )
+    await _lift(s, port, L2_ENTITY)
+    return await _activate_if_unblocked(s, port)
+
+
+async def dhcp_ready(s: AsyncSession, port_id: str) -> Provisioned | None:
+    """dnsmasq serves the port: lift its DHCP block; the port if it went ACTIVE."""
+    port = await s.scalar(select(Port).where(Port.id == port_id).with_for_update())
+    if port is None or not await _lift(s, port, DHCP_ENTITY):
+        return None
+    return await _activate_if_unblocked(s, port)
+
+
+async def _lift(s: AsyncSession, port: Port, entity: str) -> bool:
+    """Remove the port's block of ``entity``; whether it had one."""
+    found = await s.scalar(
+        delete(ProvisioningBlock)
+        .where(ProvisioningBlock.port_id == port.id, ProvisioningBlock.entity == entity)
+        .returning(ProvisioningBlock.entity)
     )
+    return found is not None
+
+
+async def _activate_if_unblocked(s: AsyncSession, port: Port) -> Provisioned | None:
     left = await s.scalar(select(func.count()).where(ProvisioningBlock.port_id == port.id))
     if left or port.status == ACTIVE:
         return None

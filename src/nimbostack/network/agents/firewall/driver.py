@@ -29,7 +29,7 @@ import logging
 from collections.abc import Sequence
 
 from nimbostack.core.context import RequestContext
-from nimbostack.core.rpc import RpcClient, rebuild
+from nimbostack.core.rpc import RpcClient, decode_reply
 from nimbostack.network.agent_messages import (
     DeviceDetails,
     GetSecurityGroupsInfo,
@@ -128,7 +128,7 @@ class NftFirewall:
         if not group_ids:
             return SecurityGroupsInfo()
         msg = GetSecurityGroupsInfo(security_group_ids=group_ids)
-        return rebuild(SecurityGroupsInfo, await self.plugin.call(RequestContext.admin(), msg))
+        return decode_reply(SecurityGroupsInfo, await self.plugin.call(RequestContext.admin(), msg))
 
     def _index(self, ports: list[DeviceDetails]) -> list[int]:
         """Each port's mark index: kept while it is here, the lowest free one if new."""
