@@ -27,8 +27,8 @@ from nimbostack.network.dhcp_messages import (
     PortRemoved,
     ReleaseDhcpPort,
 )
-from nimbostack.network.objects import binding, dhcp, dhcp_agents
-from nimbostack.network.plugin_rpc import AgentNotifier, VifEvents, tell_compute
+from nimbostack.network.objects import binding, dhcp, dhcp_agents, l2pop
+from nimbostack.network.plugin_rpc import AgentNotifier, VifEvents, announce_active
 
 
 class DhcpNotifier:
@@ -113,7 +113,8 @@ class DhcpPluginEndpoint:
         for port_id in msg.port_ids:
             async with self.db.session() as s:
                 provisioned = await binding.dhcp_ready(s, port_id)
+                added = await l2pop.entry(s, port_id) if provisioned else None
             if provisioned is not None:
                 activated.append(port_id)
-                await tell_compute(self.events, provisioned)
+                await announce_active(ctxt, self.l2, self.events, provisioned, added)
         return activated

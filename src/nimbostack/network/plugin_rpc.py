@@ -123,9 +123,7 @@ class PluginEndpoint(L3PluginHandlers):
             added = await l2pop.entry(s, provisioned.port_id) if provisioned else None
         if provisioned is None:
             return False
-        if added is not None and self.notifier is not None:
-            await self.notifier.fdb_add(ctxt, added)
-        await tell_compute(self.events, provisioned)
+        await announce_active(ctxt, self.notifier, self.events, provisioned, added)
         return True
 
     @handles(UpdateDeviceDown)
@@ -137,6 +135,19 @@ class PluginEndpoint(L3PluginHandlers):
         if down and added is not None and self.notifier is not None:
             await self.notifier.fdb_remove(ctxt, l2pop.removal(added))
         return down
+
+
+async def announce_active(
+    ctxt: RequestContext,
+    notifier: AgentNotifier | None,
+    events: VifEvents | None,
+    provisioned: Provisioned,
+    added: FdbAdd | None,
+) -> None:
+    """A port just went ACTIVE: the other hosts learn where it is, compute that it is wired."""
+    if added is not None and notifier is not None:
+        await notifier.fdb_add(ctxt, added)
+    await tell_compute(events, provisioned)
 
 
 async def tell_compute(events: VifEvents | None, provisioned: Provisioned) -> None:
