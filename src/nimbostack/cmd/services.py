@@ -109,6 +109,12 @@ SERVICES: list[ServiceSpec] = [
         for role in ("api", "conductor", "scheduler", "agent")
     ),
     ServiceSpec("network-server", "nimbostack.network.service:NetworkService", None, in_up=False),
+    ServiceSpec(
+        "network-metadata-agent",
+        "nimbostack.network.metadata_service:MetadataAgentService",
+        None,
+        in_up=False,
+    ),
     *(
         ServiceSpec(
             f"volume-{role}",

@@ -16,9 +16,7 @@ register(
         Opt(
             "metadata_proxy_shared_secret",
             "",
-            "Secret the metadata proxy signs instance ids with (X-Instance-ID-Signature). "
-            "Empty: `nimbostack up` generates one in the data directory; requests "
-            "identified by header are refused while it is unset.",
+            "Deprecated: use [metadata] shared_secret, which wins when both are set.",
             secret=True,
         ),
         Opt("default_availability_zone", "nova", "Availability zone of hosts in none."),

@@ -27,6 +27,7 @@ from nimbostack.network.agent_messages import (
     UpdateDeviceDown,
     UpdateDeviceUp,
 )
+from nimbostack.network.metadata_rpc import MetadataLookups
 from nimbostack.network.objects import agents, binding
 from nimbostack.network.objects.binding import Provisioned
 
@@ -59,7 +60,7 @@ class AgentNotifier:
         await self.client.fanout(ctxt, SecurityGroupsChanged(security_group_ids=group_ids))
 
 
-class PluginEndpoint:
+class PluginEndpoint(MetadataLookups):
     """The handlers of ``network.plugin``: what agents ask network-server."""
 
     def __init__(self, db: Database, down_time: float, events: VifEvents | None) -> None:

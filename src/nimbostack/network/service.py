@@ -2,7 +2,8 @@
 
 On start it brings the ML2 allocation tables in line with the configured VLAN and
 VXLAN ranges, serves the agents' RPC contract on ``network.plugin``, and runs the L2
-agents of this machine (``network/agents/l2_hosts.py``). Routers, floating IPs and the
+agents of this machine (``network/agents/l2_hosts.py``) and, with real devices, its
+metadata agent (``network/agents/metadata/``). Routers, floating IPs and the
 real dataplane agents build on this service (see ``docs/architecture.md``).
 """
 
@@ -20,6 +21,7 @@ from nimbostack.network import options as _options  # noqa: F401
 from nimbostack.network import policies
 from nimbostack.network.agent_messages import PLUGIN
 from nimbostack.network.agents.l2_hosts import start_l2_agents
+from nimbostack.network.agents.metadata.service import HostMetadataAgent, start_metadata_agent
 from nimbostack.network.api.routes import EXTENSIONS, ROUTES
 from nimbostack.network.compute_events import ComputeVifEvents
 from nimbostack.network.db.models import Base
@@ -37,6 +39,8 @@ class NetworkService(Service[NetworkState]):
     name = "network"
     schema = Schema(Base.metadata, MIGRATIONS)
     apis = (API,)
+    #: This host's metadata agent, when it runs one (its ``proxies`` serve the DHCP agent).
+    metadata: HostMetadataAgent | None = None
 
     def policy_rules(self) -> list[RuleDefault]:
         return policies.rules()
@@ -56,6 +60,15 @@ class NetworkService(Service[NetworkState]):
         await super().serve()
         for agent in await start_l2_agents(rt.conf, self.bus, str(rt.host)):
             self.on_stop(f"L2 agent {agent.host}", agent.stop)
+        if wants_metadata_agent(rt.conf):
+            self.metadata = await start_metadata_agent(rt.conf, self.bus, rt.data_dir)
+            self.on_stop("metadata agent", self.metadata.stop)
+
+
+def wants_metadata_agent(conf: Config) -> bool:
+    """Whether `up` runs the metadata agent: with real devices (the qemu driver), or asked."""
+    driver = conf.section("compute_agent").get("driver")
+    return driver == "qemu" or bool(conf.network_metadata.enabled)
 
 
 async def build_state(conf: Config, database: Database, enforcer: Enforcer) -> NetworkState:
