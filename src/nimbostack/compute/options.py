@@ -54,7 +54,15 @@ register(
             type="int",
             minimum=1,
         ),
-        Opt("force_config_drive", True, "Attach a config drive to every instance.", type="bool"),
+        Opt(
+            "force_config_drive",
+            True,
+            "Attach a config drive to every instance. Set false only where the DHCP and L2 "
+            "agents really wire guests: a guest without a drive then reads its metadata "
+            "from 169.254.169.254 through networking's metadata agent (the drive alone "
+            "carries the admin password).",
+            type="bool",
+        ),
         Opt(
             "enable_instance_password",
             True,

@@ -144,8 +144,9 @@ async def _instance_with_port(cloud: Cloud, net: dict[str, str]) -> str:
     return uuid_
 
 
-async def _get(guest: str, source: str, path: str) -> tuple[int, str]:
+async def _get(guest: str, source: str, path: str, *headers: str) -> tuple[int, str]:
     argv = ["ip", "netns", "exec", guest, "curl", "-s", "-m", "20", "--interface", source]
+    argv += [arg for header in headers for arg in ("-H", header)]
     url = f"http://169.254.169.254{path}"
     done = await run(*argv, "-w", "\n%{http_code}", url, timeout=30)
     body, _, status = done.out.decode().rpartition("\n")
@@ -169,6 +170,22 @@ async def test_the_guest_gets_its_own_metadata_through_the_namespace_proxy(
     assert meta["uuid"] == instance and meta["hostname"] == "meta-guest"
     status, body = await _get(wires.guest, STRANGER_IP, "/openstack/latest/meta_data.json")
     assert status == 404, body
+
+
+async def test_what_the_guest_claims_about_itself_is_ignored(
+    cloud: Cloud, network: tuple[dict[str, str], Wires]
+) -> None:
+    net, wires = network
+    instance = await _instance_with_port(cloud, net)
+    await cloud.agent.proxies.ensure(wires.namespace, network_id=net["id"])
+    path = "/openstack/latest/meta_data.json"
+    spoofed = f"X-Forwarded-For: {GUEST_IP}"
+    status, body = await _get(wires.guest, STRANGER_IP, path, spoofed)
+    assert status == 404, body
+    other = f"X-Neutron-Network-ID: {uuid.uuid4()}"
+    status, body = await _get(wires.guest, GUEST_IP, path, other, "X-Neutron-Router-ID: r")
+    assert status == 200, body
+    assert json.loads(body)["uuid"] == instance
 
 
 async def test_a_restarted_agent_adopts_the_proxy_and_remove_leaves_nothing(

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import socket
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 from starlette.applications import Starlette
@@ -25,6 +26,7 @@ from nimbostack.network.agent_messages import PLUGIN
 from nimbostack.network.agents.metadata.forward import Forwarder, GuestRequest, TooLarge
 from nimbostack.network.agents.metadata.haproxy import NETWORK_HEADER, ROUTER_HEADER
 from nimbostack.network.agents.metadata.lookup import InstanceLookup
+from nimbostack.network.metadata_messages import InstancePort
 
 LOG = logging.getLogger(__name__)
 METHODS = ["GET", "HEAD", "POST"]
@@ -35,10 +37,18 @@ def _text(status: int, message: str) -> Response:
     return PlainTextResponse(message + "\n", status_code=status)
 
 
+class Lookup(Protocol):
+    """Finds the instance behind an address (``InstanceLookup``)."""
+
+    async def find(
+        self, ip_address: str, *, network_id: str | None, router_id: str | None
+    ) -> InstancePort: ...
+
+
 class MetadataAgent:
     """Serves the proxies' unix socket: finds the guest's instance and forwards for it."""
 
-    def __init__(self, lookup: InstanceLookup, forwarder: Forwarder) -> None:
+    def __init__(self, lookup: Lookup, forwarder: Forwarder) -> None:
         self.lookup = lookup
         self.forwarder = forwarder
 

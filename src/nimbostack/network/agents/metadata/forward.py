@@ -44,10 +44,18 @@ class GuestRequest:
 class Forwarder:
     """Signs and forwards guests' requests to compute's metadata API at ``base_url``."""
 
-    def __init__(self, base_url: str, secret: str, max_size: int, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        secret: str,
+        max_size: int,
+        *,
+        timeout: float = 60.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.secret = secret
         self.max_size = max_size
-        self.client = httpx.AsyncClient(base_url=base_url, timeout=timeout)
+        self.client = httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport)
 
     async def close(self) -> None:
         await self.client.aclose()
