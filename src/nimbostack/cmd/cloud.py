@@ -13,7 +13,7 @@ from typing import Any
 
 from nimbostack.cmd.clouds import cloud_entry, write_clouds
 from nimbostack.cmd.services import ServiceSpec, in_up
-from nimbostack.core.metadata import SECRET_FILE, shared_secret
+from nimbostack.core.metadata import SECRET_FILE, settle_shared_secret, shared_secret
 from nimbostack.core.service import Runtime, Service
 from nimbostack.identity.bootstrap import Account, CatalogEntry, bootstrap
 from nimbostack.identity.service import IdentityService
@@ -71,7 +71,8 @@ class Cloud:
         # Secrets shared between services of this one process, generated once per cloud.
         rt = self.runtime
         if not shared_secret(rt.conf, rt.data_dir):
-            rt.conf.override("metadata", shared_secret=secret_file(rt.data_dir / SECRET_FILE))
+            secret_file(rt.data_dir / SECRET_FILE)
+        settle_shared_secret(rt.conf, rt.data_dir)
 
     async def start(self) -> None:
         started = time.perf_counter()

@@ -9,6 +9,7 @@ real dataplane agents build on this service (see ``docs/architecture.md``).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from nimbostack.clients.service_auth import service_auth
@@ -29,6 +30,7 @@ from nimbostack.network.ml2.manager import TypeManager
 from nimbostack.network.plugin_rpc import AgentNotifier, PluginEndpoint
 from nimbostack.network.state import NetworkState
 
+LOG = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "db" / "migrations"
 API = Api("network", ROUTES, neutron_error)
 
@@ -61,8 +63,17 @@ class NetworkService(Service[NetworkState]):
         for agent in await start_l2_agents(rt.conf, self.bus, str(rt.host)):
             self.on_stop(f"L2 agent {agent.host}", agent.stop)
         if wants_metadata_agent(rt.conf):
+            await self._start_metadata_agent()
+
+    async def _start_metadata_agent(self) -> None:
+        rt = self.runtime
+        try:
             self.metadata = await start_metadata_agent(rt.conf, self.bus, rt.data_dir)
-            self.on_stop("metadata agent", self.metadata.stop)
+        except OSError:
+            # Guests then lack 169.254.169.254; the API and the other agents still serve.
+            LOG.exception("the metadata agent could not start")
+            return
+        self.on_stop("metadata agent", self.metadata.stop)
 
 
 def wants_metadata_agent(conf: Config) -> bool:

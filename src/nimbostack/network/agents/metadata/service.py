@@ -66,5 +66,9 @@ async def start_metadata_agent(
     runner = MetadataAgentRunner(transport, where, forwarder, float(options.cache_ttl))
     proxies = HaproxyProxies(data_dir / PROXY_DIR, where)
     agent = HostMetadataAgent(runner, proxies, float(options.resync_interval))
-    await agent.start()
+    try:
+        await agent.start()
+    except BaseException:
+        await forwarder.close()
+        raise
     return agent
