@@ -8,8 +8,10 @@ port. Networking (its plugin endpoint on a private bus) and compute's metadata A
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from nimbostack.core.service import api_app
 from nimbostack.network.agent_messages import PLUGIN
 from nimbostack.network.agents.metadata.proxies import HaproxyProxies
 from nimbostack.network.agents.metadata.service import HostMetadataAgent, start_metadata_agent
+from nimbostack.network.db.models import Router, RouterPort
 from nimbostack.network.plugin_rpc import PluginEndpoint
 from tests.functional.compute.api_support import Compute, compute_api
 from tests.functional.network.conftest import PROJECTS, Neutron, network_conf, serve
@@ -46,6 +49,7 @@ class Cloud:
     compute: Compute
     agent: HostMetadataAgent
     data_dir: Path
+    metadata_api: HttpServer
 
 
 @dataclass
@@ -82,7 +86,7 @@ async def cloud(tmp_path: Path) -> AsyncIterator[Cloud]:
             conf.override("network_metadata", nova_metadata_port=server.port)
             agent = await start_metadata_agent(conf, transport, tmp_path / "data")
             try:
-                yield Cloud(neutron, compute, agent, tmp_path / "data")
+                yield Cloud(neutron, compute, agent, tmp_path / "data", server)
             finally:
                 await agent.stop()
                 await plugin.stop()
@@ -144,10 +148,12 @@ async def _instance_with_port(cloud: Cloud, net: dict[str, str]) -> str:
     return uuid_
 
 
-async def _get(guest: str, source: str, path: str, *headers: str) -> tuple[int, str]:
+async def _get(
+    guest: str, source: str, path: str, *headers: str, host: str = "169.254.169.254"
+) -> tuple[int, str]:
     argv = ["ip", "netns", "exec", guest, "curl", "-s", "-m", "20", "--interface", source]
     argv += [arg for header in headers for arg in ("-H", header)]
-    url = f"http://169.254.169.254{path}"
+    url = f"http://{host}{path}"
     done = await run(*argv, "-w", "\n%{http_code}", url, timeout=30)
     body, _, status = done.out.decode().rpartition("\n")
     return int(status or 0), body
@@ -215,3 +221,64 @@ async def test_resync_removes_the_proxy_of_a_vanished_namespace(
     assert wires.namespace in await proxies.resync()
     assert await _haproxies(wires.namespace) == []
     assert not proxies.directory(wires.namespace).exists()
+
+
+async def _router_on(cloud: Cloud, net: dict[str, str], address: str) -> str:
+    """A router with an interface on ``net`` at ``address`` (as the routers API records it)."""
+    router_id = str(uuid.uuid4())
+    port = await cloud.neutron.port(
+        net, token="admin", device_owner="network:router_interface",
+        device_id=router_id, fixed_ips=[{"ip_address": address}],
+    )  # fmt: skip
+    now = time.time()
+    async with cloud.neutron.state.db.session() as s:
+        s.add(Router(id=router_id, project_id=PROJECTS["alice"], created_at=now, updated_at=now))
+        await s.flush()
+        s.add(RouterPort(router_id=router_id, port_id=port["id"], port_type=port["device_owner"]))
+    return router_id
+
+
+async def test_a_router_namespace_proxy_finds_the_guest_on_the_routers_networks(
+    cloud: Cloud, network: tuple[dict[str, str], Wires]
+) -> None:
+    net, wires = network
+    instance = await _instance_with_port(cloud, net)
+    router_id = await _router_on(cloud, net, "10.66.0.1")
+    namespace = f"qrouter-{router_id}"
+    try:
+        await netdev.add_namespace(namespace)
+        await _plug(wires, f"md{wires.tag}r", namespace, ["10.66.0.1/24"])
+        await cloud.agent.proxies.ensure(namespace, router_id=router_id)
+        # Without the router's redirect of port 80, the guest calls port 9697 itself.
+        path = "/openstack/latest/meta_data.json"
+        status, body = await _get(wires.guest, GUEST_IP, path, host="10.66.0.1:9697")
+        assert status == 200, body
+        assert json.loads(body)["uuid"] == instance
+        status, body = await _get(wires.guest, STRANGER_IP, path, host="10.66.0.1:9697")
+        assert status == 404, body
+    finally:
+        await cloud.agent.proxies.remove(namespace)
+        await netdev.delete(f"md{wires.tag}r")
+        await netdev.delete_namespace(namespace)
+
+
+def _descriptors(pid: int) -> set[str]:
+    """What the process's descriptors point at (``socket:[inode]`` for a socket)."""
+    return {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}
+
+
+async def test_the_proxy_holds_no_descriptor_of_the_cloud(
+    cloud: Cloud, network: tuple[dict[str, str], Wires]
+) -> None:
+    net, wires = network
+    listener = cloud.metadata_api.sock
+    # As if something had made it inheritable (uvloop hands such ones to every child).
+    os.set_inheritable(listener.fileno(), True)
+    await cloud.agent.proxies.ensure(wires.namespace, network_id=net["id"])
+    pid = await cloud.agent.proxies.pid(wires.namespace)
+    assert pid is not None
+    ours = f"socket:[{os.fstat(listener.fileno()).st_ino}]"
+    held = await asyncio.to_thread(_descriptors, pid)
+    assert any(target.startswith("socket:") for target in held)  # its own listener
+    assert ours not in held
+    assert not any(str(cloud.data_dir.parent) in target for target in held)  # no database
