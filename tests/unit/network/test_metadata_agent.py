@@ -133,3 +133,11 @@ async def test_a_posted_body_is_forwarded(setup: Setup) -> None:
     assert resp.status_code == 200
     assert setup.compute.seen[-1].content == b"s"
     assert setup.compute.seen[-1].method == "POST"
+
+
+async def test_a_body_past_the_bound_is_refused_unread(setup: Setup) -> None:
+    resp = await setup.client.post(
+        "/openstack/latest/password", content=b"x" * 70000, headers=proxied()
+    )
+    assert resp.status_code == 413
+    assert setup.lookup.asked == [] and setup.compute.seen == []

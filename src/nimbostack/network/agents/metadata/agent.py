@@ -63,8 +63,8 @@ class MetadataAgent:
         client = forwarded.split(",")[-1].strip()  # haproxy appends the real one last
         if not client or (network_id is None) == (router_id is None):
             return _text(400, "Bad Request: not forwarded by a metadata proxy.")
-        body = await request.body()
-        if len(body) > MAX_BODY:
+        body = await _bounded_body(request)
+        if body is None:
             return _text(413, "Request Entity Too Large")
         try:
             instance = await self.lookup.find(client, network_id=network_id, router_id=router_id)
@@ -85,6 +85,18 @@ class MetadataAgent:
             LOG.warning("compute's metadata API did not answer: %s", exc)
             return _text(503, "Service Unavailable: the metadata API did not answer.")
         return Response(answer.body, status_code=answer.status, headers=answer.headers)
+
+
+async def _bounded_body(request: Request) -> bytes | None:
+    """The request's body, or None past MAX_BODY (read no further than that)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def unix_listener(path: Path) -> socket.socket:

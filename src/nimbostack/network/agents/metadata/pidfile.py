@@ -45,17 +45,25 @@ async def running(pid_file: Path, marker: str) -> int | None:
 
 
 async def stop(pid_file: Path, marker: str, timeout: float = 10.0) -> bool:
-    """Stop the daemon (TERM, then KILL at the deadline); whether one was running."""
+    """Stop the daemon (TERM, then KILL past ``timeout``); whether one was running.
+
+    Raises TimeoutError if even KILL leaves it there for another ``timeout``.
+    """
     pid = await running(pid_file, marker)
     if pid is None:
         return False
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        if await _gone(pid, timeout):
+            return True
+    raise TimeoutError(f"process {pid} ({marker}) does not stop")
+
+
+async def _gone(pid: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while await asyncio.to_thread(_cmdline, pid):
         if time.monotonic() > deadline:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            deadline = time.monotonic() + timeout
+            return False
         await asyncio.sleep(0.05)
     return True
