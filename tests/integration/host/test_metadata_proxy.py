@@ -282,3 +282,13 @@ async def test_the_proxy_holds_no_descriptor_of_the_cloud(
     assert any(target.startswith("socket:") for target in held)  # its own listener
     assert ours not in held
     assert not any(str(cloud.data_dir.parent) in target for target in held)  # no database
+
+
+async def test_concurrent_ensures_start_one_proxy(
+    cloud: Cloud, network: tuple[dict[str, str], Wires]
+) -> None:
+    net, wires = network
+    ensure = cloud.agent.proxies.ensure
+    await asyncio.gather(*(ensure(wires.namespace, network_id=net["id"]) for _ in range(3)))
+    running = await _haproxies(wires.namespace)
+    assert running == [await cloud.agent.proxies.pid(wires.namespace)]
