@@ -75,7 +75,10 @@ async def run(*argv: str, timeout: float) -> Finished:
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+        # Not wait_for: on 3.11 it can swallow a cancel that lands as the child exits,
+        # and a cancelled periodic task would then run on.
+        async with asyncio.timeout(timeout):
+            out, err = await proc.communicate()
     except TimeoutError:
         _kill(proc)
         await proc.wait()

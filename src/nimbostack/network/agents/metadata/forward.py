@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from nimbostack.clients import tls
 from nimbostack.core.metadata import sign
 from nimbostack.network.metadata_messages import InstancePort
 
@@ -55,7 +56,9 @@ class Forwarder:
     ) -> None:
         self.secret = secret
         self.max_size = max_size
-        self.client = httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport)
+        self.client = httpx.AsyncClient(
+            base_url=base_url, timeout=timeout, transport=transport, verify=tls.context()
+        )
 
     async def close(self) -> None:
         await self.client.aclose()
