@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the cloud itself needs (hypervisor, image tools, networking).
 APT_RUNTIME := python3-venv qemu-system-x86 qemu-utils genisoimage busybox-static novnc \
-	e2fsprogs util-linux iproute2 dnsmasq-base iptables nftables
+	e2fsprogs util-linux iproute2 dnsmasq-base iptables nftables haproxy
 # Extra Debian packages the tests need (real message bus and database servers).
 APT_TEST := rabbitmq-server postgresql wrk chromium tesseract-ocr tcpdump
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from nimbostack.cmd.clouds import cloud_entry, write_clouds
 from nimbostack.cmd.services import ServiceSpec, in_up
+from nimbostack.core.metadata import SECRET_FILE, settle_shared_secret, shared_secret
 from nimbostack.core.service import Runtime, Service
 from nimbostack.identity.bootstrap import Account, CatalogEntry, bootstrap
 from nimbostack.identity.service import IdentityService
@@ -68,10 +69,10 @@ class Cloud:
 
     def _generated_secrets(self) -> None:
         # Secrets shared between services of this one process, generated once per cloud.
-        compute = self.runtime.conf.section("compute")
-        if compute.as_dict() and not compute.get("metadata_proxy_shared_secret"):
-            secret = secret_file(self.runtime.data_dir / "metadata-secret")
-            self.runtime.conf.override("compute", metadata_proxy_shared_secret=secret)
+        rt = self.runtime
+        if not shared_secret(rt.conf, rt.data_dir):
+            secret_file(rt.data_dir / SECRET_FILE)
+        settle_shared_secret(rt.conf, rt.data_dir)
 
     async def start(self) -> None:
         started = time.perf_counter()

@@ -121,6 +121,12 @@ SERVICES: list[ServiceSpec] = [
         None,
         in_up=False,
     ),
+    ServiceSpec(
+        "network-metadata-agent",
+        "nimbostack.network.metadata_service:MetadataAgentService",
+        None,
+        in_up=False,
+    ),
     *(
         ServiceSpec(
             f"volume-{role}",

@@ -16,9 +16,7 @@ register(
         Opt(
             "metadata_proxy_shared_secret",
             "",
-            "Secret the metadata proxy signs instance ids with (X-Instance-ID-Signature). "
-            "Empty: `nimbostack up` generates one in the data directory; requests "
-            "identified by header are refused while it is unset.",
+            "Deprecated: use [metadata] shared_secret, which wins when both are set.",
             secret=True,
         ),
         Opt("default_availability_zone", "nova", "Availability zone of hosts in none."),
@@ -56,7 +54,15 @@ register(
             type="int",
             minimum=1,
         ),
-        Opt("force_config_drive", True, "Attach a config drive to every instance.", type="bool"),
+        Opt(
+            "force_config_drive",
+            True,
+            "Attach a config drive to every instance. Set false only where the DHCP and L2 "
+            "agents really wire guests: a guest without a drive then reads its metadata "
+            "from 169.254.169.254 through networking's metadata agent (the drive alone "
+            "carries the admin password).",
+            type="bool",
+        ),
         Opt(
             "enable_instance_password",
             True,

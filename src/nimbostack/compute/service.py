@@ -35,6 +35,7 @@ from nimbostack.compute.scheduler.manager import SchedulerManager
 from nimbostack.compute.service_state import ComputeState
 from nimbostack.core.api.errorbody import nova_error
 from nimbostack.core.auth.policy import RuleDefault
+from nimbostack.core.metadata import settle_shared_secret
 from nimbostack.core.runtime import Runtime
 from nimbostack.core.service import Api, Schema, Service
 
@@ -73,6 +74,7 @@ class ComputeService(Service[ComputeState]):
 
     async def build_state(self) -> ComputeState:
         rt = self.runtime
+        await asyncio.to_thread(settle_shared_secret, rt.conf, rt.data_dir)
         auth = service_auth(rt.data_dir, rt.url("identity", "/v3"))
         state = ComputeState(
             conf=rt.conf,

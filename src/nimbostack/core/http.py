@@ -1,4 +1,4 @@
-"""Serving an ASGI app on a TCP port inside the running event loop (uvicorn)."""
+"""Serving an ASGI app on a TCP port or a unix socket inside the running event loop (uvicorn)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ class HttpServer:
     """
 
     def __init__(self, app: Any, sock: socket.socket, name: str) -> None:
-        host, port = sock.getsockname()[:2]
+        # A unix socket (a local agent's) has a path for a name, and no port.
+        where = sock.getsockname()
+        host, port = (where, 0) if sock.family == socket.AF_UNIX else where[:2]
         config = uvicorn.Config(
             app,
             host=host,

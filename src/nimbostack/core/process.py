@@ -75,7 +75,10 @@ async def run(*argv: str, timeout: float, input: bytes | None = None) -> Finishe
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        out, err = await asyncio.wait_for(proc.communicate(input), timeout)
+        # Not wait_for: on 3.11 it can swallow a cancel that lands as the child exits,
+        # and a cancelled periodic task would then run on.
+        async with asyncio.timeout(timeout):
+            out, err = await proc.communicate(input)
     except TimeoutError:
         _kill(proc)
         await proc.wait()

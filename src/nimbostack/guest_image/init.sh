@@ -158,7 +158,9 @@ start_dhcp() {
         ip link set "$nic" up
         # 3 discovers 1 s apart, then udhcpc keeps trying in the background,
         # so a network without DHCP delays boot by about 3 s at most.
-        udhcpc -i "$nic" -s "$NIMBO/udhcpc" -t 3 -T 1 -A 5 -b \
+        # A DHCP server sends only the options asked for: ask for the classless
+        # routes (the metadata address's route) and the MTU too.
+        udhcpc -i "$nic" -s "$NIMBO/udhcpc" -t 3 -T 1 -A 5 -b -O staticroutes -O mtu \
             -p "$RUN/udhcpc.$nic.pid" > "$RUN/udhcpc.$nic.log" 2>&1 &
     done
 }

@@ -10,6 +10,8 @@ from __future__ import annotations
 from nimbostack.core.service import Service
 from nimbostack.network import options as _options  # noqa: F401
 from nimbostack.network.agents.dhcp import runner as dhcp_runner
+from nimbostack.network.agents.metadata.proxies import HaproxyProxies
+from nimbostack.network.agents.metadata.service import PROXY_DIR, socket_path
 
 
 class NetworkDhcpAgentService(Service[None]):
@@ -23,5 +25,9 @@ class NetworkDhcpAgentService(Service[None]):
 
     async def serve(self) -> None:
         rt = self.runtime
-        agent = await dhcp_runner.start_dhcp_agent(rt.conf, self.bus, str(rt.host), rt.data_dir)
+        # Isolated networks' proxies forward to this host's metadata agent's socket.
+        proxies = HaproxyProxies(rt.data_dir / PROXY_DIR, socket_path(rt.conf, rt.data_dir))
+        agent = await dhcp_runner.start_dhcp_agent(
+            rt.conf, self.bus, str(rt.host), rt.data_dir, proxies
+        )
         self.on_stop("DHCP agent", agent.stop)

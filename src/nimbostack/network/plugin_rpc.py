@@ -36,6 +36,7 @@ from nimbostack.network.agent_messages import (
     UpdateDeviceUp,
 )
 from nimbostack.network.l3_rpc import L3PluginHandlers
+from nimbostack.network.metadata_rpc import MetadataLookups
 from nimbostack.network.objects import agents, binding, l2pop, sg_info
 from nimbostack.network.objects.binding import Provisioned
 
@@ -76,9 +77,9 @@ class AgentNotifier:
         await self.client.fanout(ctxt, removed)
 
 
-class PluginEndpoint(L3PluginHandlers):
-    """The handlers of ``network.plugin``: what agents ask network-server (the L3
-    agents' calls come from ``L3PluginHandlers``)."""
+class PluginEndpoint(L3PluginHandlers, MetadataLookups):
+    """The handlers of ``network.plugin``: what agents ask network-server (the L3 agents'
+    calls come from ``L3PluginHandlers``, the metadata agent's from ``MetadataLookups``)."""
 
     def __init__(
         self,

@@ -4,12 +4,14 @@ On start it brings the ML2 allocation tables in line with the configured VLAN an
 VXLAN ranges, serves the agents' RPC contract on ``network.plugin`` (and the DHCP
 agents' on ``network.dhcp_plugin``), and runs the L2 agents of this machine
 (``network/agents/l2_hosts.py``), its (fake) L3 agent, which hosts the routers, and,
-with real devices, its DHCP agent. The dataplane agents build on this service (see
-``docs/architecture.md``).
+with real devices, its metadata agent (``network/agents/metadata/``) and its DHCP
+agent, which starts a metadata proxy in each isolated network's namespace. The
+dataplane agents build on this service (see ``docs/architecture.md``).
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from nimbostack.clients.service_auth import service_auth
@@ -24,6 +26,7 @@ from nimbostack.network.agent_messages import PLUGIN
 from nimbostack.network.agents.dhcp import runner as dhcp_runner
 from nimbostack.network.agents.fake_l3 import FakeL3Agent
 from nimbostack.network.agents.l2_hosts import start_l2_agents
+from nimbostack.network.agents.metadata.service import HostMetadataAgent, start_metadata_agent
 from nimbostack.network.api.routes import EXTENSIONS, ROUTES
 from nimbostack.network.compute_events import ComputeVifEvents
 from nimbostack.network.db.models import Base
@@ -34,6 +37,7 @@ from nimbostack.network.ml2.manager import TypeManager
 from nimbostack.network.plugin_rpc import AgentNotifier, PluginEndpoint
 from nimbostack.network.state import NetworkState
 
+LOG = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "db" / "migrations"
 API = Api("network", ROUTES, neutron_error)
 
@@ -44,6 +48,8 @@ class NetworkService(Service[NetworkState]):
     name = "network"
     schema = Schema(Base.metadata, MIGRATIONS)
     apis = (API,)
+    #: This host's metadata agent, when it runs one (its ``proxies`` serve the DHCP agent).
+    metadata: HostMetadataAgent | None = None
 
     def policy_rules(self) -> list[RuleDefault]:
         return policies.rules()
@@ -70,9 +76,29 @@ class NetworkService(Service[NetworkState]):
         l3_agent = FakeL3Agent(self.bus, str(rt.host))
         await l3_agent.start()
         self.on_stop(f"L3 agent {l3_agent.host}", l3_agent.stop)
+        if wants_metadata_agent(rt.conf):
+            await self._start_metadata_agent()
         if dhcp_runner.enabled(rt.conf):
-            agent = await dhcp_runner.start_dhcp_agent(rt.conf, self.bus, str(rt.host), rt.data_dir)
+            proxies = self.metadata.proxies if self.metadata is not None else None
+            agent = await dhcp_runner.start_dhcp_agent(
+                rt.conf, self.bus, str(rt.host), rt.data_dir, proxies
+            )
             self.on_stop("DHCP agent", agent.stop)
+
+    async def _start_metadata_agent(self) -> None:
+        rt = self.runtime
+        try:
+            self.metadata = await start_metadata_agent(rt.conf, self.bus, rt.data_dir)
+        except OSError:
+            # Guests then lack 169.254.169.254; the API and the other agents still serve.
+            LOG.exception("the metadata agent could not start")
+            return
+        self.on_stop("metadata agent", self.metadata.stop)
+
+
+def wants_metadata_agent(conf: Config) -> bool:
+    """Whether `up` runs the metadata agent: beside the DHCP agent (real devices), or asked."""
+    return dhcp_runner.enabled(conf) or bool(conf.network_metadata.enabled)
 
 
 async def build_state(conf: Config, database: Database, enforcer: Enforcer) -> NetworkState:

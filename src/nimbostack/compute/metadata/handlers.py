@@ -1,20 +1,18 @@
 """Metadata paths: ``/openstack/<version>/...`` and EC2's ``/<version>/meta-data/...``.
 
-A guest is identified by the proxy's ``X-Instance-ID`` header signed with the shared
-secret (``X-Instance-ID-Signature`` = HMAC-SHA256 hex, as Nova's proxy sends), or, once
-networking exists, by its fixed IP (``X-Forwarded-For``). Content comes from the same
-builder as the config drive, so both always agree.
+A guest is identified only by the proxy's ``X-Instance-ID`` header signed with the
+shared secret of ``[metadata]`` (``X-Instance-ID-Signature`` = HMAC-SHA256 hex, as
+networking's metadata agent sends): an unsigned or wrongly signed request gets 403, and
+a client address alone (``X-Forwarded-For``) identifies nothing. Content comes from the
+same builder as the config drive, so both always agree.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 from typing import Any
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
@@ -22,42 +20,26 @@ from nimbostack.compute.configdrive import EC2_VERSIONS, OPENSTACK_VERSIONS
 from nimbostack.compute.configdrive import openstack_metadata_files as build_files
 from nimbostack.compute.db.models import Instance
 from nimbostack.core.api.request import ApiRequest
+from nimbostack.core.errors import Forbidden
+from nimbostack.core.metadata import verify
 
 EC2_ROOT_VERSIONS = ("1.0", *EC2_VERSIONS, "latest")
 
 
-def _secret(state: Any) -> str:
-    return str(state.conf.compute.get("metadata_proxy_shared_secret", "") or "")
-
-
-def sign(secret: str, instance_id: str) -> str:
-    return hmac.new(secret.encode(), instance_id.encode(), hashlib.sha256).hexdigest()
-
-
-async def _by_ip(state: Any, address: str) -> Instance | None:
-    async with state.db.session() as s:
-        rows = await s.scalars(select(Instance).where(Instance.deleted.is_(False)))
-        for row in rows:
-            for vif in row.network_info or []:
-                if any(ip.get("address") == address for ip in vif.get("ips", [])):
-                    found: Instance = row
-                    return found
-    return None
-
-
 async def identify(state: Any, request: Request) -> Instance | None:
-    instance_id = request.headers.get("x-instance-id")
-    if instance_id:
-        secret = _secret(state)
-        given = request.headers.get("x-instance-id-signature", "")
-        if not secret or not hmac.compare_digest(sign(secret, instance_id), given):
-            return None
-        async with state.db.session() as s:
-            found = await s.get(Instance, instance_id)
-        return found if found is not None and not found.deleted else None
-    forwarded = request.headers.get("x-forwarded-for")
-    address = forwarded.split(",")[0].strip() if forwarded else None
-    return await _by_ip(state, address) if address else None
+    """The instance the signed ``X-Instance-ID`` names (403 without a valid signature)."""
+    instance_id = request.headers.get("x-instance-id", "")
+    given = request.headers.get("x-instance-id-signature", "")
+    secret = str(state.conf.metadata.get("shared_secret") or "")
+    if not instance_id or not verify(secret, instance_id, given):
+        raise Forbidden("The instance id is not signed by the metadata proxy.")
+    async with state.db.session() as s:
+        found = await s.get(Instance, instance_id)
+    if found is None or found.deleted:
+        return None
+    tenant = request.headers.get("x-tenant-id")
+    # As Nova: an instance of another project than the proxy found is not this guest's.
+    return found if tenant is None or tenant == found.project_id else None
 
 
 def files_for(instance: Instance) -> dict[str, bytes]:

@@ -1,0 +1,1 @@
+"""The metadata agent and its haproxy proxies in the DHCP and router namespaces."""
