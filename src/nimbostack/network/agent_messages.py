@@ -30,6 +30,8 @@ class AgentConfiguration:
     tunnel_types: list[str] = field(default_factory=list)
     tunneling_ip: str | None = None
     devices: int = 0
+    # Whether the host's kernel makes VLAN sub-interfaces (8021q) on its mapped interfaces.
+    vlan: bool = True
 
 
 @dataclass

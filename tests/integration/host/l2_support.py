@@ -25,6 +25,7 @@ from nimbostack.network.agent_messages import (
     tap_name,
 )
 from nimbostack.network.agents.fake import FakeL2Agent
+from nimbostack.network.agents.l2_hosts import on_this_host
 from nimbostack.network.agents.linuxbridge import wiring
 from nimbostack.network.agents.linuxbridge.agent import LinuxBridgeAgent
 from nimbostack.network.plugin_rpc import AgentNotifier, PluginEndpoint
@@ -77,7 +78,7 @@ class Host:
         self.agent = LinuxBridgeAgent(
             self.transport,
             self.name,
-            self.config,
+            await on_this_host(self.config),
             self.firewall,
             report_interval=3600,
             polling_interval=0.1,
@@ -126,14 +127,15 @@ class Host:
             await netdev.delete(name)
 
 
-async def require_vlan(parent: str) -> None:
-    """Go on only if the kernel makes VLAN devices (8021q; no module can be loaded here)."""
-    probe = f"{parent[:10]}.4094"
+async def kernel_makes_vlans(parent: str) -> bool:
+    """Whether this kernel makes VLAN devices (8021q; no module can be loaded here)."""
+    probe = f"{parent[:10]}.4093"
     try:
-        await netdev.add_vlan(probe, parent, 4094)
+        await netdev.add_vlan(probe, parent, 4093)
     except netdev.NetdevError:
-        require(False, "kernel VLAN support (8021q)", "VLAN sub-interfaces")
+        return False
     await netdev.delete(probe)
+    return True
 
 
 def require_host() -> None:

@@ -74,7 +74,7 @@ def firewall(conf: Config, transport: Transport, host: str) -> PortFirewall | No
     return NftFirewall(plugin, host)
 
 
-async def _on_this_host(config: AgentConfiguration) -> AgentConfiguration:
+async def on_this_host(config: AgentConfiguration) -> AgentConfiguration:
     """The configuration less what this host lacks, so ports fail to bind, not to wire."""
     links = await netdev.links()
     for physnet, device in [*config.bridge_mappings.items(), *config.interface_mappings.items()]:
@@ -90,7 +90,22 @@ async def _on_this_host(config: AgentConfiguration) -> AgentConfiguration:
         interface_mappings=interfaces,
         tunnel_types=tunnels,
         tunneling_ip=config.tunneling_ip,
+        vlan=await _makes_vlans(next(iter(interfaces.values()), None)),
     )
+
+
+async def _makes_vlans(parent: str | None) -> bool:
+    """Whether the kernel makes a VLAN device on ``parent`` (it may lack 8021q)."""
+    if parent is None:
+        return False
+    probe = f"{parent[:10]}.4094"
+    try:
+        await netdev.add_vlan(probe, parent, 4094)
+    except netdev.NetdevError as exc:
+        LOG.warning("no VLAN devices on this host (%s): VLAN ports will not bind here", exc)
+        return False
+    await netdev.delete(probe)
+    return True
 
 
 async def start_l2_agents(conf: Config, transport: Transport, base: str) -> list[L2Agent]:
@@ -103,7 +118,7 @@ async def start_l2_agents(conf: Config, transport: Transport, base: str) -> list
             LinuxBridgeAgent(
                 transport,
                 host,
-                await _on_this_host(configuration(conf, local)),
+                await on_this_host(configuration(conf, local)),
                 firewall(conf, transport, host),
                 report_interval=float(options.report_interval),
                 polling_interval=float(options.polling_interval),

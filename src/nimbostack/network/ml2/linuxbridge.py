@@ -1,8 +1,9 @@
 """The Linux-bridge mechanism driver: whether a host's L2 agent can wire a network's segment.
 
 A port binds on a host only when that host's Linux-bridge agent is alive and can reach
-one of the network's segments: a flat or VLAN segment whose physical network the agent
-maps to a device, or a VXLAN segment with VXLAN among the agent's tunnel types. The
+one of the network's segments: a flat segment whose physical network the agent maps to
+a device, a VLAN segment whose physical network it maps to an interface (on a kernel
+that makes VLAN devices), or a VXLAN segment with VXLAN among its tunnel types. The
 binding then says ``bridge`` and names the bridge the agent makes for the network.
 """
 
@@ -35,6 +36,8 @@ FAILED = Bound(VIF_TYPE_BINDING_FAILED, {})
 
 def can_wire(config: AgentConfiguration, segment: Segment) -> bool:
     """Whether an agent reporting ``config`` can wire ``segment``."""
+    if segment.network_type == "vlan":
+        return config.vlan and segment.physical_network in config.interface_mappings
     if segment.network_type in PHYSICAL_TYPES:
         mapped = config.bridge_mappings.keys() | config.interface_mappings.keys()
         return segment.physical_network in mapped
