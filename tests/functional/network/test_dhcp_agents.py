@@ -58,7 +58,8 @@ from tests.functional.network.conftest import Neutron, error_of, serve
 from tests.support.waiting import await_until
 
 HOST = "host-a"
-CONFIG = AgentConfiguration(tunnel_types=["vxlan"])
+VTEP = "192.0.2.10"
+CONFIG = AgentConfiguration(tunnel_types=["vxlan"], tunneling_ip=VTEP)
 
 
 @dataclass
@@ -125,7 +126,7 @@ async def _cloud(url: str) -> AsyncIterator[Cloud]:
         state.agents = AgentNotifier(transport)
         state.vif_events = events
         state.dhcp = DhcpNotifier(transport, state.db)
-        plugin = PluginEndpoint(state.db, state.agent_down_time, events)
+        plugin = PluginEndpoint(state.db, state.agent_down_time, events, state.agents)
         dhcp_plugin = DhcpPluginEndpoint(state.conf, state.db, state.agents, events)
         recorder = RecordingDhcpAgent()
         servers = [
@@ -269,9 +270,11 @@ async def test_port_waits_for_dhcp_then_l2(cloud: Cloud) -> None:
     assert port["status"] == "DOWN"
     assert await cloud.call(DhcpReady([port["id"]], HOST)) == []
     assert await cloud.status_of(port["id"]) == "DOWN"
+    assert cloud.l2.fdb == set()
     await cloud.l2.device_up(port["id"])
     assert await cloud.status_of(port["id"]) == "ACTIVE"
     assert [p.port_id for p in cloud.events.plugged_ports] == [port["id"]]
+    await await_until(lambda: _announced(cloud, port), 5, "FdbAdd for the port")
 
 
 async def test_port_waits_for_l2_then_dhcp(cloud: Cloud) -> None:
@@ -281,9 +284,16 @@ async def test_port_waits_for_l2_then_dhcp(cloud: Cloud) -> None:
     await cloud.l2.device_up(port["id"])
     assert await cloud.status_of(port["id"]) == "DOWN"
     assert cloud.events.plugged_ports == []
+    assert cloud.l2.fdb == set()  # not ACTIVE yet: the other hosts must not learn of it
     assert await cloud.call(DhcpReady([port["id"]], HOST)) == [port["id"]]
     assert await cloud.status_of(port["id"]) == "ACTIVE"
     assert [p.port_id for p in cloud.events.plugged_ports] == [port["id"]]
+    # The readiness that made it ACTIVE also tells the L2 agents where it lives.
+    await await_until(lambda: _announced(cloud, port), 5, "FdbAdd for the port")
+
+
+async def _announced(cloud: Cloud, port: dict[str, Any]) -> bool:
+    return (port["network_id"], VTEP, port["mac_address"]) in cloud.l2.fdb
 
 
 async def test_agent_is_told_of_port_changes(cloud: Cloud) -> None:
