@@ -73,6 +73,7 @@ def attached_volumes(instance: InstanceRecord) -> tuple[VolumeAttachment, ...]:
                     device=bdm.device_name,
                     driver_volume_type=str(info["driver_volume_type"]),
                     connection=dict(info.get("data") or {}),
+                    boot_index=bdm.boot_index,
                 )
             )
     return tuple(found)
