@@ -171,6 +171,7 @@ async def create_all(qemu_img: str, spec: GuestSpec, paths: GuestPaths) -> None:
         if spec.image is None:
             raise DriverError(f"guest {spec.uuid} has neither an image nor a root volume")
         await create_root(qemu_img, spec.image, paths.root_disk, spec.root_gb)
+    if spec.image is not None:
         copy_boot_files(spec.image, paths)
     await create_local_disks(spec, paths)
     await build_config(spec, paths)
