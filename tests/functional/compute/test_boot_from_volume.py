@@ -249,3 +249,12 @@ async def test_power_actions_work_on_a_volume_backed_server(cloud: BootCloud) ->
         await cloud.wait_vm_state(server, state)
     root = cloud.driver.guests[server].spec.root_volume
     assert root is not None and root.volume_id == vol["id"]
+
+
+async def test_the_root_volume_cannot_be_detached(cloud: BootCloud) -> None:
+    vol = await cloud.volumes.available_volume(size=1)
+    server = await cloud.active([volume_root(vol["id"])])
+    resp = await cloud.detach(server, vol["id"])
+    assert resp.status_code == 403, resp.text
+    assert resp.json()["forbidden"]["message"] == "Cannot detach a root device volume"
+    assert (await cloud.volumes.volume(vol["id"]))["status"] == "in-use"
