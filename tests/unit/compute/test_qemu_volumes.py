@@ -50,7 +50,7 @@ def test_a_root_volume_replaces_the_root_disk_and_boots_first(tmp_path: Path) ->
     assert str(paths.root_disk) not in " ".join(argv)
     devices = [a for a in argv if a.startswith("virtio-blk-pci,")]
     assert devices[0].startswith(f"virtio-blk-pci,drive={volumes.node_name(root_id)},")
-    assert devices[0].endswith(",bootindex=0")
+    assert devices[0].endswith(",bootindex=1")
     assert "bootindex" not in devices[1]
 
 
