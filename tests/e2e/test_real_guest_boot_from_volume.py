@@ -40,7 +40,7 @@ def test_a_guest_boots_from_a_volume_made_from_its_image() -> None:
         assert server["image"] in ("", "N/A (booted from volume)")
         (volume,) = _volumes(cloud)
         shown = cloud.cli("volume", "show", volume["ID"])
-        assert shown["status"] == "in-use" and shown["bootable"] == "true"
+        assert shown["status"] == "in-use" and str(shown["bootable"]).lower() == "true"
         assert shown["attachments"][0]["server_id"] == server["id"]
         listed = cloud.cli("server", "volume", "list", "bfv-vm")
         assert [v["Volume ID"] for v in listed] == [volume["ID"]]
