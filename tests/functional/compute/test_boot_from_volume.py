@@ -258,3 +258,23 @@ async def test_the_root_volume_cannot_be_detached(cloud: BootCloud) -> None:
     assert resp.status_code == 403, resp.text
     assert resp.json()["forbidden"]["message"] == "Cannot detach a root device volume"
     assert (await cloud.volumes.volume(vol["id"]))["status"] == "in-use"
+
+
+async def test_the_clis_local_image_mapping_boots_the_image(
+    cloud: BootCloud, tmp_path: Path
+) -> None:
+    image = await cloud.image(tmp_path)
+    local = {
+        "uuid": image["id"],
+        "boot_index": 0,
+        "source_type": "image",
+        "destination_type": "local",
+        "delete_on_termination": True,
+    }
+    server = await cloud.active([local], imageRef=image["id"])
+    shown = (await cloud.call("GET", f"/servers/{server}")).json()["server"]
+    assert shown["image"]["id"] == image["id"]
+    assert await cloud.mappings(server) == []
+    allocations = await cloud.flow.allocations(server)
+    (resources,) = [a["resources"] for a in allocations.values()]
+    assert resources["DISK_GB"] == 1
