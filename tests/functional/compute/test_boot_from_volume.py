@@ -278,3 +278,25 @@ async def test_the_clis_local_image_mapping_boots_the_image(
     allocations = await cloud.flow.allocations(server)
     (resources,) = [a["resources"] for a in allocations.values()]
     assert resources["DISK_GB"] == 1
+
+
+async def test_boot_from_a_snapshot_makes_a_volume_of_it(cloud: BootCloud) -> None:
+    source = await cloud.volumes.available_volume(size=1)
+    body = {"snapshot": {"volume_id": source["id"], "name": "snap"}}
+    snap = (await cloud.volumes.ok("POST", "/v3/snapshots", body))["snapshot"]
+    await cloud.volumes.wait_for(
+        lambda: cloud.volumes.ok("GET", f"/v3/snapshots/{snap['id']}"),
+        lambda found: found["snapshot"]["status"] == "available",
+    )
+    mapping = {
+        "uuid": snap["id"],
+        "source_type": "snapshot",
+        "destination_type": "volume",
+        "boot_index": 0,
+        "delete_on_termination": True,
+    }
+    server = await cloud.active([mapping])
+    (bdm,) = await cloud.mappings(server)
+    made = await cloud.volumes.volume(bdm.volume_id)
+    assert made["snapshot_id"] == snap["id"] and made["status"] == "in-use"
+    assert bdm.volume_id != source["id"] and bdm.boot_index == 0
