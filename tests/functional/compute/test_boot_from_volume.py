@@ -300,3 +300,15 @@ async def test_boot_from_a_snapshot_makes_a_volume_of_it(cloud: BootCloud) -> No
     made = await cloud.volumes.volume(bdm.volume_id)
     assert made["snapshot_id"] == snap["id"] and made["status"] == "in-use"
     assert bdm.volume_id != source["id"] and bdm.boot_index == 0
+
+
+async def test_the_root_volumes_image_minimum_ram_is_checked(
+    cloud: BootCloud, tmp_path: Path
+) -> None:
+    image = await cloud.image(tmp_path, min_ram=4096)
+    vol = await cloud.volumes.available_volume(size=1, imageRef=image["id"])
+    for mapping in (image_root(image["id"]), volume_root(vol["id"])):
+        resp = await cloud.create([mapping])
+        assert resp.status_code == 400, resp.text
+        assert _message(resp) == "Flavor's memory is too small for requested image."
+    assert await cloud.volumes_of_project() == [await cloud.volumes.volume(vol["id"], "member")]
