@@ -196,5 +196,7 @@ async def _root_image(
 
 
 def _check_memory(image: dict[str, Any], flavor: dict[str, Any]) -> None:
-    if int(image.get("min_ram") or 0) > int(flavor["memory_mb"]):
+    # volume_image_metadata holds strings; one that is not a number sets no minimum.
+    raw = str(image.get("min_ram") or 0)
+    if raw.isdigit() and int(raw) > int(flavor["memory_mb"]):
         raise BadRequest("Flavor's memory is too small for requested image.")
