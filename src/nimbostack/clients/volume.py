@@ -127,6 +127,13 @@ class VolumeClient(RestClient):
     async def get_volume(self, volume_id: str) -> Volume:
         return Volume.from_body((await self._send("GET", f"/volumes/{volume_id}"))["volume"])
 
+    async def create_volume(self, size: int | None, **source: Any) -> Volume:
+        """A new volume of ``size`` GiB (None: its snapshot's size); ``source`` may name
+        imageRef or snapshot_id."""
+        fields = {"size": size, **source}
+        body = {"volume": {k: v for k, v in fields.items() if v is not None}}
+        return Volume.from_body((await self._send("POST", "/volumes", body))["volume"])
+
     async def delete_volume(self, volume_id: str) -> None:
         await self._send("DELETE", f"/volumes/{volume_id}")
 

@@ -36,6 +36,7 @@ class BlockDevice:
     delete_on_termination: bool
     status: str  # attaching, attached, detaching
     connection_info: dict[str, Any] | None = None
+    boot_index: int | None = None  # 0: the server boots from this volume
 
     @classmethod
     def from_wire(cls, data: Any) -> BlockDevice:

@@ -159,6 +159,21 @@ class ChangeBlockDevice(Message):
 
 
 @dataclass
+class AddBlockDevice(Message):
+    """agent -> conductor, call: record a volume a build made and reserved for the server
+    (status ``attaching``); returns the mapping's uuid."""
+
+    name = "AddBlockDevice"
+    instance_uuid: str
+    volume_id: str
+    attachment_id: str
+    device_name: str
+    boot_index: int | None
+    delete_on_termination: bool
+    tag: str | None = None
+
+
+@dataclass
 class RemoveBlockDevice(Message):
     """agent -> conductor, call: forget a block device mapping (its volume is detached)."""
 

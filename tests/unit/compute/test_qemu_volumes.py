@@ -38,6 +38,22 @@ def test_attached_volumes_are_on_the_command_line_without_backing_files(
     assert len(name) <= 31
 
 
+def test_a_root_volume_replaces_the_root_disk_and_boots_first(tmp_path: Path) -> None:
+    root_id = "5e0f4a1c-9d1b-4c7e-8f3a-1b2c3d4e5f60"
+    root = VolumeAttachment(
+        root_id, "/dev/vda", "file", {"path": "/vols/root", "format": "raw"}, boot_index=0
+    )
+    spec = GuestSpec("u-1", "vm", "vm", 1, 256, 0, volumes=(QCOW2, root))
+    paths = Layout(tmp_path).guest(spec.uuid)
+    paths.make_dirs()
+    argv = command.build(spec, paths, QemuSettings(), command.Boot(accel="tcg"))
+    assert str(paths.root_disk) not in " ".join(argv)
+    devices = [a for a in argv if a.startswith("virtio-blk-pci,")]
+    assert devices[0].startswith(f"virtio-blk-pci,drive={volumes.node_name(root_id)},")
+    assert devices[0].endswith(",bootindex=1")
+    assert "bootindex" not in devices[1]
+
+
 @pytest.mark.parametrize(
     "connection",
     [

@@ -12,7 +12,7 @@ import logging
 import time
 
 from nimbostack.compute import states
-from nimbostack.compute.agent import guest, vifs
+from nimbostack.compute.agent import boot_volumes, guest, vifs
 from nimbostack.compute.agent.drivers.base import ImageRefused
 from nimbostack.compute.agent.host import AgentHost
 from nimbostack.compute.agent.vif_events import VifPlugTimeout, VifWaiter
@@ -44,15 +44,18 @@ async def build_and_run(agent: AgentHost, ctxt: RequestContext, msg: BuildAndRun
             except (InstanceNotFound, UnexpectedTaskState) as exc:
                 LOG.info("not building %s: %s", uuid, exc)
                 return
+            made = boot_volumes.BuildVolumes()
             try:
                 async with agent.conductor.event(ctxt, uuid, msg.request_id, BUILD_EVENT):
-                    await _spawn(agent, ctxt, instance, msg.admin_pass)
+                    await _spawn(agent, ctxt, instance, msg.admin_pass, made)
             except (InstanceNotFound, UnexpectedTaskState):
                 LOG.info("instance %s was deleted during its build", uuid)
                 await _cleanup(agent, uuid, vifs.user_ports(msg.request_spec))
+                await boot_volumes.undo(agent, ctxt, uuid, made)
             except Exception as exc:
                 LOG.warning("build of %s failed on %s: %s", uuid, agent.host, exc)
                 await _cleanup(agent, uuid, vifs.user_ports(msg.request_spec))
+                await boot_volumes.undo(agent, ctxt, uuid, made)
                 await _forget_ports(agent, ctxt, uuid)
                 # A refused image is refused by every host: no point in rescheduling.
                 await agent.conductor.build_failed(
@@ -66,12 +69,17 @@ async def build_and_run(agent: AgentHost, ctxt: RequestContext, msg: BuildAndRun
 
 
 async def _spawn(
-    agent: AgentHost, ctxt: RequestContext, instance: InstanceRecord, admin_pass: str | None
+    agent: AgentHost,
+    ctxt: RequestContext,
+    instance: InstanceRecord,
+    admin_pass: str | None,
+    made: boot_volumes.BuildVolumes,
 ) -> None:
     # Expect the ports' events before making them: the first may come at once.
     waiter = agent.vif_events.expect(instance.uuid)
     try:
         instance = await _ports(agent, ctxt, instance)
+        instance = await boot_volumes.prepare(agent, ctxt, instance, made)
         spec = await guest.guest_spec(agent, ctxt, instance, admin_pass=admin_pass)
         with tracing.span("driver.spawn", service=SERVICE, instance_uuid=instance.uuid):
             await agent.driver.spawn(spec)

@@ -10,6 +10,7 @@ from typing import Any
 
 from nimbostack.compute.instance_record import InstanceRecord
 from nimbostack.compute.messages import (
+    AddBlockDevice,
     BuildFailed,
     ChangeBlockDevice,
     GetInstance,
@@ -59,6 +60,9 @@ class ConductorApi:
     ) -> bool:
         msg = ChangeBlockDevice(bdm_uuid=bdm_uuid, values=values, expected_status=expected)
         return bool(await self.rpc.call_conductor(ctxt, msg))
+
+    async def add_block_device(self, ctxt: RequestContext, msg: AddBlockDevice) -> str:
+        return str(await self.rpc.call_conductor(ctxt, msg))
 
     async def remove_block_device(self, ctxt: RequestContext, bdm_uuid: str) -> None:
         await self.rpc.call_conductor(ctxt, RemoveBlockDevice(bdm_uuid=bdm_uuid))

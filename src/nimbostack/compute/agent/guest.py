@@ -65,6 +65,29 @@ async def image_files(
         return await agent.images.fetch(image_id, agent.access(ctxt))
 
 
+def _boots_from_volume(instance: InstanceRecord) -> bool:
+    return any(b.boot_index == 0 for b in instance.block_device_mappings)
+
+
+async def volume_boot_files(
+    agent: AgentHost, ctxt: RequestContext, instance: InstanceRecord
+) -> ImageFiles:
+    """What the root volume's image says of booting it (kernel, ramdisk, command line).
+
+    The API put the root volume's image record (its ``volume_image_metadata``, or the
+    image it is made from) in the request spec.
+    """
+    record = dict((instance.request_spec or {}).get("image") or {})
+    props = {str(k): v for k, v in (record.get("properties") or {}).items()}
+    image_id = str(record.get("id") or "")
+    if not agent.driver.needs_image_files or not (
+        props.get("kernel_id") or props.get("ramdisk_id")
+    ):
+        return ImageFiles(image_id=image_id, disk_format="raw", properties=props)
+    with tracing.span("agent.image_cache", service="compute-agent", image_id=image_id):
+        return await agent.images.fetch_boot_files(image_id, props, agent.access(ctxt))
+
+
 def attached_volumes(instance: InstanceRecord) -> tuple[VolumeAttachment, ...]:
     """The volumes the guest has (or still has, while they detach), with their connection."""
     found = []
@@ -77,6 +100,7 @@ def attached_volumes(instance: InstanceRecord) -> tuple[VolumeAttachment, ...]:
                     device=bdm.device_name,
                     driver_volume_type=str(info["driver_volume_type"]),
                     connection=dict(info.get("data") or {}),
+                    boot_index=bdm.boot_index,
                 )
             )
     return tuple(found)
@@ -96,6 +120,8 @@ async def guest_spec(
     flavor = flavor or instance.flavor
     image_id = instance.image_ref if image_ref is None else image_ref
     image = await image_files(agent, ctxt, str(image_id or "")) if with_image else None
+    if with_image and image is None and _boots_from_volume(instance):
+        image = await volume_boot_files(agent, ctxt, instance)
     rescue = await image_files(agent, ctxt, rescue_image_ref) if rescue_image_ref else None
     wants_drive = instance.config_drive or agent.conf.compute.force_config_drive
     return GuestSpec(

@@ -79,6 +79,26 @@ class ImageCache:
             properties=props,
         )
 
+    async def fetch_boot_files(
+        self, image_id: str, props: dict[str, Any], access: Access
+    ) -> ImageFiles:
+        """A volume-backed guest's kernel and ramdisk, as its root volume's image
+        properties name them; no disk image (the root disk is the volume)."""
+        base, headers = await access()
+        headers = {**headers, **trace_headers()}
+        files: dict[str, Path | None] = {"kernel_id": None, "ramdisk_id": None}
+        for key in files:
+            if props.get(key):
+                record = await self._record(base, headers, str(props[key]))
+                files[key] = await self._file(base, headers, record)
+        return ImageFiles(
+            image_id=image_id,
+            disk_format="raw",
+            kernel=files["kernel_id"],
+            ramdisk=files["ramdisk_id"],
+            properties=dict(props),
+        )
+
     async def _record(self, base: str, headers: dict[str, str], image_id: str) -> dict[str, Any]:
         resp = await self.client.get(f"{base}/v2/images/{image_id}", headers=headers)
         if resp.status_code != 200:

@@ -14,7 +14,7 @@ import httpx
 from starlette.responses import Response
 
 from nimbostack.compute import states as st
-from nimbostack.compute.api import action_guard, snapshots
+from nimbostack.compute.api import action_guard, boot_volumes, snapshots
 from nimbostack.compute.api.action_guard import Transition
 from nimbostack.compute.api.deps import ApiState, state_of, user_images
 from nimbostack.compute.api.server_actions_image import SNAPSHOT
@@ -64,6 +64,7 @@ async def _rotate(
 async def create_backup(req: ApiRequest, instance: Instance, body: Any) -> Response:
     state = state_of(req)
     action_guard.check(req, instance, BACKUP)
+    boot_volumes.refuse_volume_backed(instance, "createBackup")
     rotation = int(body["rotation"])
     if rotation == 0:  # keep none: only the old backups go
         await _rotate(req, state, instance, body["backup_type"], 0)

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.responses import Response
 
 from nimbostack.compute import states as st
-from nimbostack.compute.api import action_guard, admin_pass, server_refs, snapshots
+from nimbostack.compute.api import action_guard, admin_pass, boot_volumes, server_refs, snapshots
 from nimbostack.compute.api.action_guard import Transition
 from nimbostack.compute.api.deps import compute_conf, state_of
 from nimbostack.compute.api.server_actions_power import cast
@@ -43,6 +43,7 @@ def _version(req: ApiRequest) -> Version:
 async def create_image(req: ApiRequest, instance: Instance, body: Any) -> Response:
     state = state_of(req)
     action_guard.check(req, instance, SNAPSHOT)
+    boot_volumes.refuse_volume_backed(instance, "createImage")
     image_id = await snapshots.queue_image(
         req, state, instance, body["name"], body.get("metadata") or {}
     )
@@ -85,6 +86,7 @@ async def rebuild(req: ApiRequest, instance: Instance, body: Any) -> Response:
     if body.get("trusted_image_certificates"):
         req.enforce("os_compute_api:servers:rebuild:trusted_certs", target(instance))
     action_guard.check(req, instance, REBUILD)
+    boot_volumes.refuse_volume_backed(instance, "rebuild")
     values = await _rebuild_values(req, instance, body)
     conf = compute_conf(state)
     drive = admin_pass.has_config_drive(conf, instance.config_drive)
@@ -104,6 +106,7 @@ async def rescue(req: ApiRequest, instance: Instance, body: Any) -> Response:
     state = state_of(req)
     body = body or {}
     action_guard.check(req, instance, RESCUE)
+    boot_volumes.refuse_volume_backed(instance, "rescue")
     image_ref = instance.image_ref
     if body.get("rescue_image_ref"):
         image_ref = (

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from nimbostack.compute import quota_limits
 from nimbostack.compute import states as st
-from nimbostack.compute.api import action_guard, admin_pass, server_refs
+from nimbostack.compute.api import action_guard, admin_pass, boot_volumes, server_refs
 from nimbostack.compute.api.action_guard import Transition
 from nimbostack.compute.api.deps import ApiState, compute_conf, state_of
 from nimbostack.compute.api.server_actions_power import cast
@@ -42,6 +42,7 @@ def _version(req: ApiRequest) -> Version:
 async def resize(req: ApiRequest, instance: Instance, body: Any) -> Response:
     state = state_of(req)
     action_guard.check(req, instance, RESIZE)
+    boot_volumes.refuse_volume_backed(instance, "resize")
     new = await server_refs.flavor(req, state, body["flavorRef"])
     current = instance.flavor or {}
     if str(new["flavorid"]) == str(current.get("flavorid")):
@@ -117,6 +118,7 @@ async def migrate(req: ApiRequest, instance: Instance, body: Any) -> Response:
             raise BadRequest("Invalid input for field 'migrate': must be null or empty")
         host = body.get("host")
     action_guard.check(req, instance, MIGRATE)
+    boot_volumes.refuse_volume_backed(instance, "migrate")
     await check_destination(state, instance, host)
     await action_guard.begin(req, state, instance, MIGRATE)
     msg = MigrateInstance(instance.uuid, req.context.request_id, host=host)
@@ -137,6 +139,7 @@ async def live_migrate(req: ApiRequest, instance: Instance, body: Any) -> Respon
     state = state_of(req)
     block = _flag(body.get("block_migration", "auto"))
     action_guard.check(req, instance, LIVE)
+    boot_volumes.refuse_volume_backed(instance, "os-migrateLive")
     await check_destination(state, instance, body.get("host"))
     await action_guard.begin(req, state, instance, LIVE)
     msg = LiveMigrateInstance(
@@ -158,6 +161,7 @@ async def _source_is_down(state: ApiState, instance: Instance) -> None:
 async def evacuate(req: ApiRequest, instance: Instance, body: Any) -> Response:
     state = state_of(req)
     action_guard.check(req, instance, EVACUATE)
+    boot_volumes.refuse_volume_backed(instance, "evacuate")
     await check_destination(state, instance, body.get("host"), NotFound)
     await _source_is_down(state, instance)
     await action_guard.begin(req, state, instance, EVACUATE)

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.responses import Response
 
 from nimbostack.compute import states as st
-from nimbostack.compute.api import action_guard, snapshots
+from nimbostack.compute.api import action_guard, boot_volumes, snapshots
 from nimbostack.compute.api.action_guard import Transition
 from nimbostack.compute.api.deps import compute_conf, state_of
 from nimbostack.compute.api.server_actions_power import cast
@@ -30,6 +30,7 @@ UNSHELVE = Transition("unshelve", (st.SHELVED, st.SHELVED_OFFLOADED), task_state
 async def shelve(req: ApiRequest, instance: Instance, body: Any) -> Response:
     state = state_of(req)
     action_guard.check(req, instance, SHELVE)
+    boot_volumes.refuse_volume_backed(instance, "shelve")
     image_id = await snapshots.queue_image(
         req, state, instance, f"{instance.display_name}-shelved", {}, shelve=True
     )

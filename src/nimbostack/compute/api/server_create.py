@@ -17,7 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from nimbostack.compute import quota_limits, states
-from nimbostack.compute.api import admin_pass, server_networks, server_refs
+from nimbostack.compute.api import (
+    admin_pass,
+    block_device_v2,
+    boot_volumes,
+    server_networks,
+    server_refs,
+)
+from nimbostack.compute.api.block_device_v2 import BootDisks
 from nimbostack.compute.api.deps import ApiState, compute_conf, state_of
 from nimbostack.compute.api.server_create_schema import MAX_INT, server_schema
 from nimbostack.compute.api.server_lookup import viewer
@@ -50,6 +57,9 @@ class BuildPlan:
     hints: dict[str, Any] = field(default_factory=dict)
     group: str | None = None
     networks: list[RequestedNetwork] = field(default_factory=list)
+    disks: BootDisks = field(default_factory=BootDisks)
+    # The first server's id, known before it is written: its volumes are reserved for it.
+    first_uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
     # Handed to the conductor with the build, never stored (see admin_pass.py).
     admin_pass: str | None = field(default=None, repr=False)
 
@@ -108,28 +118,7 @@ def _bool(value: Any) -> bool:
     return str(value).strip().lower() in ("true", "1", "yes", "on", "t", "y")
 
 
-def _local_image_ref(server: dict[str, Any]) -> None:
-    """Accept mappings that only say "boot the image on a local disk" (as the CLI sends).
-
-    Anything needing a volume waits for the block storage service.
-    """
-    if server.get("block_device_mapping"):
-        raise BadRequest("Block device mapping is not available: no block storage service.")
-    for bdm in server.get("block_device_mapping_v2") or []:
-        if not isinstance(bdm, dict):
-            raise BadRequest("Invalid input for field 'block_device_mapping_v2'")
-        local = bdm.get("destination_type", "local") == "local"
-        if not local or bdm.get("source_type") not in ("image", "blank"):
-            raise BadRequest("Block device mapping is not available: no block storage service.")
-        if bdm.get("source_type") == "image":
-            image = str(bdm.get("uuid") or "")
-            if server.get("imageRef") and server["imageRef"] != image:
-                raise BadRequest("The image of the block device mapping must be imageRef.")
-            server["imageRef"] = image
-
-
 def _refuse_unavailable(server: dict[str, Any]) -> None:
-    _local_image_ref(server)
     if server.get("personality"):
         raise BadRequest("Personality files are not supported.")
 
@@ -140,9 +129,12 @@ async def _plan(req: ApiRequest, state: ApiState, body: dict[str, Any]) -> Build
     _refuse_unavailable(server)
     low, high = _counts(server)
     flavor = await server_refs.flavor(req, state, server["flavorRef"])
-    image = await server_refs.image(req, state, server.get("imageRef", ""), flavor)
+    disks = await block_device_v2.boot_disks(req, state, server, flavor, high)
+    image = disks.image
+    if image is None:
+        image = await server_refs.image(req, state, server.get("imageRef", ""), flavor)
     hints = dict(body.get("os:scheduler_hints") or body.get("OS-SCH-HNT:scheduler_hints") or {})
-    plan = BuildPlan(server["name"], low, high, flavor, image, hints=hints)
+    plan = BuildPlan(server["name"], low, high, flavor, image, hints=hints, disks=disks)
     plan.group = await server_refs.group_hint(req, state, hints)
     plan.networks = await server_networks.requested(req, state, server.get("networks"), high)
     key_name, key_data = await server_refs.keypair(req, state, server.get("key_name"))
@@ -181,12 +173,13 @@ def _instances(req: ApiRequest, state: ApiState, plan: BuildPlan, count: int) ->
         name = plan.name if count == 1 else f"{plan.name}-{index + 1}"
         found.append(
             Instance(
-                uuid=str(uuid.uuid4()),
+                uuid=plan.first_uuid if index == 0 else str(uuid.uuid4()),
                 display_name=name,
                 hostname=hostname or sanitize_hostname(name),
                 project_id=ctx.project_id or "",
                 user_id=ctx.user_id or "",
-                image_ref=plan.image.get("id", ""),
+                # A volume-backed server has no image of its own (Nova shows "").
+                image_ref="" if plan.disks.root_on_volume else plan.image.get("id", ""),
                 flavor=plan.flavor,
                 vm_state=states.BUILDING,
                 task_state=states.SCHEDULING,
@@ -215,10 +208,14 @@ def _spec(req: ApiRequest, plan: BuildPlan, count: int) -> dict[str, Any]:
         scheduler_hints=plan.hints,
         force_host=plan.values.get("force_host"),
         requested_networks=[n.to_json() for n in plan.networks],
+        block_device_mapping=[d.to_json() for d in plan.disks.devices if d.makes_volume],
+        root_on_volume=plan.disks.root_on_volume,
     ).to_dict()
 
 
-async def _record(req: ApiRequest, state: ApiState, plan: BuildPlan) -> list[Instance]:
+async def _record(
+    req: ApiRequest, state: ApiState, plan: BuildPlan, reserved: boot_volumes.Reserved
+) -> list[Instance]:
     conf = compute_conf(state)
     limits = await quota_limits.limits(state.db, conf, req.context.project_id or "")
     async with state.db.session() as s:
@@ -238,6 +235,9 @@ async def _record(req: ApiRequest, state: ApiState, plan: BuildPlan) -> list[Ins
         spec = _spec(req, plan, count)
         for first in range(0, count, _BATCH):
             await _add(req, s, created[first : first + _BATCH], spec)
+        if reserved:
+            devices = plan.disks.devices
+            boot_volumes.record(s, created[0].uuid, created[0].project_id, devices, reserved)
         if plan.group:
             await server_refs.add_members(s, conf, plan.group, [i.uuid for i in created])
     return created
@@ -295,7 +295,13 @@ async def create_server(req: ApiRequest) -> Response:
     if body["server"].get("trusted_image_certificates"):
         req.enforce("os_compute_api:servers:create:trusted_certs", target)
     plan = await _plan(req, state, body)
-    created = await _record(req, state, plan)
+    named = plan.disks.named_volumes
+    reserved = await boot_volumes.reserve(req, state, plan.first_uuid, named) if named else []
+    try:
+        created = await _record(req, state, plan, reserved)
+    except BaseException:
+        await boot_volumes.unreserve(req, state, reserved)
+        raise
     await _hand_over(req, state, created, plan.admin_pass)
     if _bool(body["server"].get("return_reservation_id", False)):
         return json_response({"reservation_id": created[0].reservation_id}, 202)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from starlette.responses import Response
 
-from nimbostack.compute.api import action_guard
+from nimbostack.compute.api import action_guard, boot_volumes
 from nimbostack.compute.api.action_guard import Transition
 from nimbostack.compute.api.deps import ApiState, state_of
 from nimbostack.compute.api.server_create import sanitize_hostname
@@ -121,7 +121,7 @@ async def _delete(req: ApiRequest, state: ApiState, instance: Instance, how: Tra
 
 
 async def _delete_locally(req: ApiRequest, state: ApiState, instance: Instance) -> None:
-    """A server no host has taken yet: nothing to tear down but the records."""
+    """A server no host has taken yet: its records, and the volumes reserved for it."""
     async with state.db.session() as s:
         row = await s.get(Instance, instance.uuid)
         if row is None or row.deleted:
@@ -129,6 +129,7 @@ async def _delete_locally(req: ApiRequest, state: ApiState, instance: Instance) 
         await actions.start_action(s, req.context, instance.uuid, "delete")
         instance_queries.mark_deleted(row)
         await server_groups.remove_member(s, row.project_id, row.uuid)
+    await boot_volumes.release(req, state, instance.uuid)
 
 
 FORCE_DELETE = Transition("forceDelete", ("soft-delete",), None, task_state="deleting")

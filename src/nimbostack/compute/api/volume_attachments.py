@@ -35,7 +35,13 @@ from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.db.locks import get_for_update
-from nimbostack.core.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
+from nimbostack.core.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+)
 
 LOG = logging.getLogger(__name__)
 _STATES = (states.ACTIVE, states.PAUSED, states.STOPPED)
@@ -234,6 +240,8 @@ async def detach_volume(req: ApiRequest) -> Response:
     req.enforce("os_compute_api:os-volumes-attachments:delete", target(instance))
     volume_id = req.param("volume_id")
     bdm = await _mapping(state, instance, volume_id)
+    if bdm.boot_index == 0:
+        raise Forbidden("Cannot detach a root device volume")
     action_guard.check(req, instance, DETACH)
     async with state.db.session() as s:
         won = await block_devices.change(

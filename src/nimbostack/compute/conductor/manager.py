@@ -16,6 +16,7 @@ from nimbostack.compute.conductor import (
 )
 from nimbostack.compute.instance_record import InstanceRecord
 from nimbostack.compute.messages import (
+    AddBlockDevice,
     BuildFailed,
     BuildInstances,
     ChangeBlockDevice,
@@ -87,6 +88,10 @@ class ConductorManager:
         return await records.change_block_device(
             self.state, msg.bdm_uuid, msg.values, msg.expected_status
         )
+
+    @handles(AddBlockDevice)
+    async def add_block_device(self, _ctxt: RequestContext, msg: AddBlockDevice) -> str:
+        return await records.add_block_device(self.state, msg)
 
     @handles(RemoveBlockDevice)
     async def remove_block_device(self, _ctxt: RequestContext, msg: RemoveBlockDevice) -> None:

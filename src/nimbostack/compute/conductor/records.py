@@ -14,6 +14,7 @@ from nimbostack.compute.db.models import (
     Migration,
 )
 from nimbostack.compute.instance_record import InstanceRecord
+from nimbostack.compute.messages import AddBlockDevice
 from nimbostack.compute.objects import actions, block_devices, faults, instances, server_groups
 from nimbostack.compute.service_state import ComputeState
 from nimbostack.core.context import RequestContext
@@ -54,6 +55,23 @@ async def change_block_device(
 ) -> bool:
     async with state.db.session() as session:
         return await block_devices.change(session, bdm_uuid, values, expected)
+
+
+async def add_block_device(state: ComputeState, msg: AddBlockDevice) -> str:
+    async with state.db.session() as session:
+        instance = await instances.get(session, msg.instance_uuid)
+        row = block_devices.new(
+            msg.instance_uuid,
+            instance.project_id,
+            msg.volume_id,
+            msg.device_name,
+            tag=msg.tag,
+            delete_on_termination=msg.delete_on_termination,
+            boot_index=msg.boot_index,
+        )
+        row.attachment_id = msg.attachment_id
+        session.add(row)
+    return row.uuid
 
 
 async def remove_block_device(state: ComputeState, bdm_uuid: str) -> None:

@@ -304,6 +304,8 @@ class BlockDeviceMapping(Base):
     device_name: Mapped[str] = mapped_column(String(255))
     tag: Mapped[str | None] = mapped_column(String(255))
     delete_on_termination: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 0 for the volume the server boots from; None for a data volume.
+    boot_index: Mapped[int | None] = mapped_column(Integer)
     connection_info: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[float] = mapped_column(Float)

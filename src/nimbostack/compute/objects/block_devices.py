@@ -82,6 +82,7 @@ def to_record(row: BlockDeviceMapping) -> BlockDevice:
         delete_on_termination=bool(row.delete_on_termination),
         status=row.status,
         connection_info=row.connection_info,
+        boot_index=row.boot_index,
     )
 
 
@@ -97,6 +98,7 @@ def new(
     *,
     tag: str | None,
     delete_on_termination: bool,
+    boot_index: int | None = None,
 ) -> BlockDeviceMapping:
     now = time.time()
     return BlockDeviceMapping(
@@ -107,6 +109,7 @@ def new(
         device_name=device_name,
         tag=tag,
         delete_on_termination=delete_on_termination,
+        boot_index=boot_index,
         status=ATTACHING,
         created_at=now,
         updated_at=now,

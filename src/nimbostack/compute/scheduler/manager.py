@@ -62,7 +62,7 @@ class SchedulerManager:
 
     async def _candidates(self, spec: RequestSpec) -> list[hosts.HostState]:
         conf = self.state.conf
-        resources = placement_resources(spec.flavor)
+        resources = placement_resources(spec.flavor, root_on_volume=spec.root_on_volume)
         params: dict[str, Any] = {
             "resources": ",".join(f"{rc}:{n}" for rc, n in sorted(resources.items())),
             "limit": int(conf.compute.max_placement_candidates),
@@ -101,7 +101,7 @@ class SchedulerManager:
         candidates = await self._candidates(spec)
         async with self.state.db.reader() as session:
             facts = await hosts.request_facts(session, spec, msg.instance_uuids, self._recent)
-        resources = placement_resources(spec.flavor)
+        resources = placement_resources(spec.flavor, root_on_volume=spec.root_on_volume)
         alternates = int(self.state.conf.compute.max_attempts) - 1
         chosen: list[list[dict[str, Any]]] = []
         claimed: list[str] = []

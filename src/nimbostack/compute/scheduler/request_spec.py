@@ -23,6 +23,8 @@ class RequestSpec:
     ``scheduler_hints`` may carry ``group``, ``same_host`` and ``different_host``.
     ``force_host`` pins the request to one host (admin ``host`` / ``az:host``).
     ``requested_networks`` are the ports each instance gets on its host.
+    ``block_device_mapping`` holds the volumes a build makes; ``root_on_volume`` says the
+    root disk is one of them, or a volume the user named.
     """
 
     project_id: str
@@ -38,6 +40,10 @@ class RequestSpec:
     alternates: list[dict[str, Any]] = field(default_factory=list)
     # RequestedNetwork.to_json() of each entry of the request's networks (none: no ports).
     requested_networks: list[dict[str, Any]] = field(default_factory=list)
+    # RequestedDevice.to_json() of each block_device_mapping_v2 entry the build acts on.
+    block_device_mapping: list[dict[str, Any]] = field(default_factory=list)
+    # The root disk is a volume: no local root disk, so no DISK_GB for it (as Nova).
+    root_on_volume: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """A deep copy as plain JSON types (orjson: far cheaper than dataclasses.asdict)."""
@@ -62,12 +68,15 @@ class RequestSpec:
         return [value] if isinstance(value, str) else [str(v) for v in value]
 
 
-def placement_resources(flavor: dict[str, Any]) -> dict[str, int]:
-    """The resources a flavor asks of placement, with ``resources:*`` extra-spec overrides."""
+def placement_resources(flavor: dict[str, Any], *, root_on_volume: bool = False) -> dict[str, int]:
+    """The resources a flavor asks of placement, with ``resources:*`` extra-spec overrides.
+
+    A root disk on a volume takes no local disk: its DISK_GB is not claimed.
+    """
     resources = {
         "VCPU": int(flavor.get("vcpus", 0)),
         "MEMORY_MB": int(flavor.get("memory_mb", 0)),
-        "DISK_GB": int(flavor.get("root_gb", 0))
+        "DISK_GB": (0 if root_on_volume else int(flavor.get("root_gb", 0)))
         + int(flavor.get("ephemeral_gb", 0))
         + _swap_gb(int(flavor.get("swap", 0))),
     }

@@ -73,6 +73,7 @@ class VolumeAttachment:
     device: str
     driver_volume_type: str
     connection: dict[str, Any] = field(default_factory=dict)
+    boot_index: int | None = None  # 0: the guest boots from it (no local root disk)
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,11 @@ class GuestSpec:
     volumes: tuple[VolumeAttachment, ...] = ()
     extra_specs: dict[str, str] = field(default_factory=dict)
     rescue_image: ImageFiles | None = None
+
+    @property
+    def root_volume(self) -> VolumeAttachment | None:
+        """The volume the guest boots from, if its root disk is a volume."""
+        return next((v for v in self.volumes if v.boot_index == 0), None)
 
 
 @dataclass(frozen=True)

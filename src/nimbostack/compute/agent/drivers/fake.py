@@ -122,7 +122,7 @@ class FakeDriver(Driver):
     # -- lifecycle -----------------------------------------------------------------
     async def spawn(self, spec: GuestSpec) -> None:
         await self._step("spawn", spec.uuid)
-        guest = FakeGuest(spec=spec)
+        guest = FakeGuest(spec=spec, volumes={v.volume_id: v for v in spec.volumes})
         self._boot(guest)
         self.guests[spec.uuid] = guest
 

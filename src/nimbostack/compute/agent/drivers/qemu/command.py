@@ -53,7 +53,8 @@ def _disk_args(spec: GuestSpec, paths: GuestPaths, boot: Boot) -> list[str]:
         # The rescue system boots first; the guest's own disk is attached second.
         rescue_disk = str(paths.disk(disks.RESCUE_PREFIX + "disk"))
         args += _drive(rescue_disk, "rescue", "qcow2", boot.bases.get("rescue"))
-    args += _drive(str(paths.root_disk), "root", "qcow2", boot.bases.get("root"))
+    if spec.root_volume is None:
+        args += _drive(str(paths.root_disk), "root", "qcow2", boot.bases.get("root"))
     if spec.ephemeral_gb:
         args += _drive(str(paths.disk(disks.EPHEMERAL)), "eph0", "raw")
     if spec.swap_mb:

@@ -162,10 +162,16 @@ async def build_config(spec: GuestSpec, paths: GuestPaths) -> None:
 
 
 async def create_all(qemu_img: str, spec: GuestSpec, paths: GuestPaths) -> None:
-    """Every disk of a new guest (spawn, rebuild, block-migration destination)."""
-    assert spec.image is not None
+    """Every disk of a new guest (spawn, rebuild, block-migration destination).
+
+    A guest booting from a volume has no local root disk (nor kernel files).
+    """
     paths.make_dirs()
-    await create_root(qemu_img, spec.image, paths.root_disk, spec.root_gb)
-    copy_boot_files(spec.image, paths)
+    if spec.root_volume is None:
+        if spec.image is None:
+            raise DriverError(f"guest {spec.uuid} has neither an image nor a root volume")
+        await create_root(qemu_img, spec.image, paths.root_disk, spec.root_gb)
+    if spec.image is not None:
+        copy_boot_files(spec.image, paths)
     await create_local_disks(spec, paths)
     await build_config(spec, paths)

@@ -95,7 +95,8 @@ class QemuDriver(Driver):
         paths = self.guests.paths(spec.uuid, must_exist=False)
         if self.guests.pid(paths) is not None:
             raise DriverError(f"guest {spec.uuid} already runs on this host")
-        await disks.check_image(self.settings.qemu_img, spec.image)
+        if spec.root_volume is None:  # a volume-backed guest has no image disk
+            await disks.check_image(self.settings.qemu_img, spec.image)
         try:
             paths.make_dirs()
             paths.write_state(name=spec.name, rescue=False)

@@ -65,10 +65,16 @@ def device(volume: VolumeAttachment) -> dict[str, Any]:
 
 
 def command_args(volumes: tuple[VolumeAttachment, ...]) -> list[str]:
-    """``-blockdev`` and ``-device`` for each attached volume (a guest started later)."""
+    """``-blockdev`` and ``-device`` for each attached volume (a guest started later).
+
+    A root volume comes first and is the firmware's first boot disk (boot index 1:
+    QEMU keeps 0 for a directly booted kernel's option ROM).
+    """
     args: list[str] = []
-    for volume in volumes:
+    for volume in sorted(volumes, key=lambda v: v.boot_index != 0):
         dev = device(volume)
+        if volume.boot_index == 0:
+            dev["bootindex"] = 1
         args += ["-blockdev", json.dumps(blockdev(volume))]
         args += ["-device", ",".join(f"{k}={v}" for k, v in dev.items() if k != "driver")]
         args[-1] = f"{dev['driver']},{args[-1]}"
