@@ -287,6 +287,19 @@ async def test_a_restarted_agent_adopts_dnsmasq_and_removes_stale_ones(host: Hos
     assert not dropped_files.root.exists()
 
 
+async def test_a_restarted_agent_leaves_another_agents_namespace_alone(host: Host) -> None:
+    # Another cloud's (or test's) DHCP namespace on the same machine: not this agent's.
+    foreign = namespace_name(str(uuid.uuid4()))
+    await netdev.add_namespace(foreign)
+    try:
+        await host.start_agent()
+        await host.stop_agent()
+        await host.start_agent()
+        assert foreign in await netdev.namespaces()
+    finally:
+        await netdev.delete_namespace(foreign)
+
+
 async def test_network_delete_leaves_nothing(host: Host) -> None:
     net, _ = await host.network(_cidr())
     await host.start_agent()

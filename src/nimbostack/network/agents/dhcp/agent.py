@@ -23,7 +23,7 @@ from nimbostack.core.rpc import RpcClient, RpcServer, Transport, decode_reply, h
 from nimbostack.network.agent_messages import PLUGIN, AgentConfiguration, ReportState
 from nimbostack.network.agents.dhcp.config import Settings
 from nimbostack.network.agents.dhcp.network_server import NetworkServer, hosted_on_disk
-from nimbostack.network.agents.dhcp.plumbing import NamespaceProxies, hosted_namespaces
+from nimbostack.network.agents.dhcp.plumbing import NamespaceProxies
 from nimbostack.network.dhcp_messages import (
     DHCP_AGENT,
     DHCP_AGENT_TYPE,
@@ -172,7 +172,9 @@ class DhcpAgent:
         ctxt = RequestContext.admin()
         active = await self.dhcp.call(ctxt, GetActiveNetworks(host=self.host))
         self.hosted = set(active)
-        here = set(await hosted_namespaces()) | set(hosted_on_disk(self.root))
+        # What this agent made is what its state directory records: namespaces alone
+        # could belong to another cloud or agent on the same machine.
+        here = set(hosted_on_disk(self.root))
         for network_id in sorted(self.hosted | here):
             self.kick(network_id)
         await self.idle()

@@ -94,12 +94,3 @@ async def _delete_device(name: str) -> None:
     except netdev.NetdevError:
         if await netdev.link(name) is not None:
             raise
-
-
-async def hosted_namespaces() -> list[str]:
-    """The ids of the networks that have a DHCP namespace on this host."""
-    return [
-        name[len(NAMESPACE_PREFIX) :]
-        for name in await netdev.namespaces()
-        if name.startswith(NAMESPACE_PREFIX)
-    ]
