@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -18,6 +19,8 @@ from nimbostack.network.agents.dhcp import config, dnsmasq, plumbing
 from nimbostack.network.agents.dhcp.config import Files, Settings
 from nimbostack.network.agents.dhcp.plumbing import NamespaceProxies
 from nimbostack.network.dhcp_messages import NetworkInfo, PortInfo, namespace_name
+
+LOG = logging.getLogger(__name__)
 
 
 def hosted_on_disk(root: Path) -> list[str]:
@@ -87,10 +90,14 @@ class NetworkServer:
     async def _metadata(self, wanted: bool) -> None:
         if self.proxies is None:
             return
-        if wanted:
-            await self.proxies.ensure(self.namespace, network_id=self.network_id)
-        else:
-            await self.proxies.remove(self.namespace)
+        try:
+            if wanted:
+                await self.proxies.ensure(self.namespace, network_id=self.network_id)
+            else:
+                await self.proxies.remove(self.namespace)
+        except Exception:
+            # Guests then miss 169.254.169.254 here, but still get their addresses.
+            LOG.exception("%s: metadata proxy not updated", self.namespace)
 
     async def remove(self, port_id: str | None) -> None:
         """Stop serving the network here: dnsmasq, proxy, namespace and files."""

@@ -11,13 +11,14 @@ namespaces that no longer exist. Calls for one namespace take turns.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 from collections import defaultdict
 from pathlib import Path
 
 from nimbostack.core import netdev
-from nimbostack.core.process import run
+from nimbostack.core.process import spawn
 from nimbostack.network.agents.metadata import pidfile
 from nimbostack.network.agents.metadata.haproxy import ProxySpec, render
 
@@ -25,6 +26,7 @@ LOG = logging.getLogger(__name__)
 HAPROXY = "haproxy"
 START_TIMEOUT = 30.0
 CONFIG = "haproxy.cfg"
+LOG_FILE = "haproxy.log"
 PID = "haproxy.pid"
 
 
@@ -88,13 +90,31 @@ class HaproxyProxies:
 
     async def _start(self, namespace: str, where: Path) -> None:
         argv = ["ip", "netns", "exec", namespace, HAPROXY, "-f", str(where / CONFIG)]
+        # haproxy forks its daemon and exits once that one listens and wrote its pid.
+        # Its output goes to a file, not a pipe: under uvloop a pipe is not seen closed
+        # while the daemon lives, so reading it to the end would wait forever.
+        log = where / LOG_FILE
         try:
-            # haproxy forks its daemon and exits once that one listens and wrote its pid.
-            done = await run(*argv, timeout=START_TIMEOUT)
+            with log.open("wb") as err:
+                proc = await spawn(*argv, stdin=asyncio.subprocess.DEVNULL, stdout=err, stderr=err)
+            try:
+                code = await asyncio.wait_for(proc.wait(), START_TIMEOUT)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
+                raise ProxyError(
+                    f"{namespace}: haproxy did not start in {START_TIMEOUT:g} s"
+                ) from None
         except OSError as exc:
-            raise ProxyError(f"{namespace}: cannot run haproxy: {exc}") from exc
-        if done.returncode != 0 or await self.pid(namespace) is None:
-            raise ProxyError(f"{namespace}: haproxy did not start: {done.reason()}")
+            raise ProxyError(f"{namespace}: cannot run haproxy: {exc!r}") from exc
+        if code != 0 or await self.pid(namespace) is None:
+            raise ProxyError(f"{namespace}: haproxy did not start: {_last_line(log)}")
+
+
+def _last_line(path: Path) -> str:
+    lines = (_read(path) or "").strip().splitlines()
+    return lines[-1] if lines else "no output"
 
 
 def _write(where: Path, config: str) -> None:
