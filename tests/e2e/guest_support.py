@@ -91,11 +91,14 @@ def qemu_pids(pattern: str) -> list[int]:
 
 def kill_guests(data_dir: Path) -> None:
     """End the QEMU processes these tests started (their paths are in the data dir), and
-    the DHCP servers of the cloud's networks (which outlive the cloud, as guests do)."""
-    for pid in qemu_pids(f"qemu-system-x86_64 .*{data_dir}"):
-        with suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    for pid in qemu_pids(f"dnsmasq .*--pid-file={data_dir}/"):
+    the DHCP servers and metadata proxies of the cloud's networks (which outlive the
+    cloud, as guests do, and keep their namespaces alive)."""
+    patterns = [
+        f"qemu-system-x86_64 .*{data_dir}",
+        f"dnsmasq .*--pid-file={data_dir}/",
+        f"haproxy -f {data_dir}/",
+    ]
+    for pid in [pid for pattern in patterns for pid in qemu_pids(pattern)]:
         with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     served = data_dir / "dhcp"
