@@ -281,7 +281,7 @@ async def test_the_proxy_holds_no_descriptor_of_the_cloud(
     held = await asyncio.to_thread(_descriptors, pid)
     assert any(target.startswith("socket:") for target in held)  # its own listener
     assert ours not in held
-    assert not any(str(cloud.data_dir.parent) in target for target in held)  # no database
+    assert not any(str(cloud.data_dir.parent) in target for target in held), held  # no database
 
 
 async def test_concurrent_ensures_start_one_proxy(

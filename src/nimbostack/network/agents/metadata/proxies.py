@@ -18,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from nimbostack.core import netdev
-from nimbostack.core.process import spawn
+from nimbostack.core.process import run, spawn
 from nimbostack.network.agents.metadata import pidfile
 from nimbostack.network.agents.metadata.haproxy import ProxySpec, render
 
@@ -26,7 +26,6 @@ LOG = logging.getLogger(__name__)
 HAPROXY = "haproxy"
 START_TIMEOUT = 30.0
 CONFIG = "haproxy.cfg"
-LOG_FILE = "haproxy.log"
 PID = "haproxy.pid"
 
 
@@ -89,14 +88,18 @@ class HaproxyProxies:
         return await asyncio.to_thread(_read, where / CONFIG)
 
     async def _start(self, namespace: str, where: Path) -> None:
-        argv = ["ip", "netns", "exec", namespace, HAPROXY, "-f", str(where / CONFIG)]
+        config = str(where / CONFIG)
+        argv = ["ip", "netns", "exec", namespace, HAPROXY, "-f", config]
         # haproxy forks its daemon and exits once that one listens and wrote its pid.
-        # Its output goes to a file, not a pipe: under uvloop a pipe is not seen closed
-        # while the daemon lives, so reading it to the end would wait forever.
-        log = where / LOG_FILE
+        # The daemon keeps its standard streams: pipes would never be seen closed under
+        # uvloop, and a file would be a descriptor of ours it holds, so they go nowhere.
         try:
-            with log.open("wb") as err:
-                proc = await spawn(*argv, stdin=asyncio.subprocess.DEVNULL, stdout=err, stderr=err)
+            proc = await spawn(
+                *argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
             try:
                 code = await asyncio.wait_for(proc.wait(), START_TIMEOUT)
             except TimeoutError:
@@ -109,12 +112,16 @@ class HaproxyProxies:
         except OSError as exc:
             raise ProxyError(f"{namespace}: cannot run haproxy: {exc!r}") from exc
         if code != 0 or await self.pid(namespace) is None:
-            raise ProxyError(f"{namespace}: haproxy did not start: {_last_line(log)}")
+            raise ProxyError(f"{namespace}: haproxy did not start: {await _why(config)}")
 
 
-def _last_line(path: Path) -> str:
-    lines = (_read(path) or "").strip().splitlines()
-    return lines[-1] if lines else "no output"
+async def _why(config: str) -> str:
+    """What haproxy says of its configuration (its check mode does not daemonise)."""
+    try:
+        done = await run(HAPROXY, "-c", "-f", config, timeout=START_TIMEOUT)
+    except OSError as exc:
+        return repr(exc)
+    return done.reason()
 
 
 def _write(where: Path, config: str) -> None:
