@@ -19,8 +19,6 @@ from nimbostack.core.periodic import PeriodicTask
 from nimbostack.core.rpc import RpcClient, RpcServer, Transport, handles
 from nimbostack.network.agent_messages import (
     L2_AGENT,
-    LINUXBRIDGE_AGENT,
-    LINUXBRIDGE_BINARY,
     PLUGIN,
     AgentConfiguration,
     DeviceDetails,
@@ -30,12 +28,12 @@ from nimbostack.network.agent_messages import (
     NetworkDelete,
     PortDelete,
     PortUpdate,
-    ReportState,
     SecurityGroupsChanged,
     UpdateDeviceDown,
     UpdateDeviceUp,
     tap_name,
 )
+from nimbostack.network.agents import reporting
 
 LOG = logging.getLogger(__name__)
 
@@ -80,15 +78,7 @@ class FakeL2Agent:
     async def report(self, start: bool = False) -> None:
         """Tell the server this agent is alive, with what it can wire."""
         config = dataclasses.replace(self.config, devices=len(self.devices))
-        msg = ReportState(
-            agent_type=LINUXBRIDGE_AGENT,
-            binary=LINUXBRIDGE_BINARY,
-            host=self.host,
-            topic=L2_AGENT,
-            configurations=config,
-            start_flag=start,
-        )
-        await self.plugin.call(RequestContext.admin(), msg)
+        await reporting.report_state(self.plugin, reporting.LINUXBRIDGE, self.host, config, start)
 
     @handles(PortUpdate)
     async def port_update(self, ctxt: RequestContext, msg: PortUpdate) -> None:

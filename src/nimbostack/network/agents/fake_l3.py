@@ -15,12 +15,11 @@ import logging
 from nimbostack.core.context import RequestContext
 from nimbostack.core.periodic import PeriodicTask
 from nimbostack.core.rpc import RpcClient, RpcServer, Transport, handles
-from nimbostack.network.agent_messages import PLUGIN, AgentConfiguration, ReportState
+from nimbostack.network.agent_messages import PLUGIN, AgentConfiguration
+from nimbostack.network.agents import reporting
 from nimbostack.network.l3_messages import (
     ACTIVE,
     L3_AGENT,
-    L3_AGENT_TYPE,
-    L3_BINARY,
     GetRouters,
     RouterDeleted,
     RouterInfo,
@@ -57,15 +56,13 @@ class FakeL3Agent:
                 await task
 
     async def report(self, start: bool = False) -> None:
-        msg = ReportState(
-            agent_type=L3_AGENT_TYPE,
-            binary=L3_BINARY,
-            host=self.host,
-            topic=L3_AGENT,
-            configurations=AgentConfiguration(devices=len(self.routers)),
-            start_flag=start,
+        await reporting.report_state(
+            self.plugin,
+            reporting.L3,
+            self.host,
+            AgentConfiguration(devices=len(self.routers)),
+            start,
         )
-        await self.plugin.call(RequestContext.admin(), msg)
 
     async def sync(self, router_ids: list[str] | None) -> None:
         """Fetch the routers (all of this host's with None) and activate their floating IPs."""

@@ -20,14 +20,13 @@ from typing import Any
 from nimbostack.core.context import RequestContext
 from nimbostack.core.periodic import PeriodicTask
 from nimbostack.core.rpc import RpcClient, RpcServer, Transport, decode_reply, handles
-from nimbostack.network.agent_messages import PLUGIN, AgentConfiguration, ReportState
+from nimbostack.network.agent_messages import PLUGIN, AgentConfiguration
+from nimbostack.network.agents import reporting
 from nimbostack.network.agents.dhcp.config import Settings
 from nimbostack.network.agents.dhcp.network_server import NetworkServer, hosted_on_disk
 from nimbostack.network.agents.dhcp.plumbing import NamespaceProxies
 from nimbostack.network.dhcp_messages import (
     DHCP_AGENT,
-    DHCP_AGENT_TYPE,
-    DHCP_BINARY,
     DHCP_PLUGIN,
     CreateDhcpPort,
     DhcpReady,
@@ -100,15 +99,7 @@ class DhcpAgent:
 
     async def report(self, start: bool = False) -> None:
         config = AgentConfiguration(devices=len(self.hosted))
-        msg = ReportState(
-            agent_type=DHCP_AGENT_TYPE,
-            binary=DHCP_BINARY,
-            host=self.host,
-            topic=DHCP_AGENT,
-            configurations=config,
-            start_flag=start,
-        )
-        await self.plugin.call(RequestContext.admin(), msg)
+        await reporting.report_state(self.plugin, reporting.DHCP, self.host, config, start)
 
     # ---------------------------------------------------------- notifications
     @handles(NetworkChanged)

@@ -24,8 +24,6 @@ from nimbostack.core.periodic import PeriodicTask
 from nimbostack.core.rpc import Message, RpcClient, RpcServer, Transport, handles
 from nimbostack.network.agent_messages import (
     L2_AGENT,
-    LINUXBRIDGE_AGENT,
-    LINUXBRIDGE_BINARY,
     PLUGIN,
     AgentConfiguration,
     DeviceDetails,
@@ -37,13 +35,13 @@ from nimbostack.network.agent_messages import (
     PeerPort,
     PortDelete,
     PortUpdate,
-    ReportState,
     SecurityGroupsChanged,
     TunnelPeer,
     UpdateDeviceDown,
     UpdateDeviceUp,
     tap_name,
 )
+from nimbostack.network.agents import reporting
 from nimbostack.network.agents.linuxbridge import fdb, taps, wiring
 from nimbostack.network.agents.linuxbridge.firewall import PortFirewall
 from nimbostack.network.agents.linuxbridge.naming import vxlan_name
@@ -97,15 +95,7 @@ class LinuxBridgeAgent:
     async def report(self, start: bool = False) -> None:
         """Tell the server this agent is alive, with what it can wire."""
         config = dataclasses.replace(self.config, devices=len(self.wired))
-        msg = ReportState(
-            agent_type=LINUXBRIDGE_AGENT,
-            binary=LINUXBRIDGE_BINARY,
-            host=self.host,
-            topic=L2_AGENT,
-            configurations=config,
-            start_flag=start,
-        )
-        await self.plugin.call(RequestContext.admin(), msg)
+        await reporting.report_state(self.plugin, reporting.LINUXBRIDGE, self.host, config, start)
 
     async def resync(self) -> None:
         """Wire every tap bound here, then remove the devices of networks left empty."""
