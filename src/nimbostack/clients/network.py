@@ -188,6 +188,13 @@ class NetworkClient:
         body = {"subnet_id": subnet_id}
         return dict(await self._ok("PUT", f"/routers/{router_id}/add_router_interface", json=body))
 
+    async def auto_allocated_topology(self, project_id: str, dry_run: bool = False) -> str:
+        """The project's auto-allocated network id, made on first use ("dry-run=pass" for
+        a dry run that found everything it needs)."""
+        params = {"fields": "dry-run"} if dry_run else None
+        path = f"/auto-allocated-topology/{project_id}"
+        return str((await self._ok("GET", path, params=params))["auto_allocated_topology"]["id"])
+
     # -- security groups -----------------------------------------------------------------------
     async def list_security_groups(self, **filters: Any) -> list[dict[str, Any]]:
         return await self._list("security-groups", filters, "security_groups")

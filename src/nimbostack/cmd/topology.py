@@ -25,6 +25,7 @@ LOG = logging.getLogger("nimbostack.topology")
 PUBLIC = {
     "name": "public",
     "router:external": True,
+    "is_default": True,
     "provider:network_type": "flat",
     "provider:physical_network": "public",
 }

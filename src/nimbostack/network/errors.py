@@ -115,6 +115,14 @@ class NoNetworkAvailable(_Templated, ServiceUnavailable):
     template = "Unable to create the network. No tenant network is available for allocation."
 
 
+class DefaultExternalNetworkExists(_Templated, Conflict):
+    template = "Unable to make a network the default external network: {net_id} already is."
+
+
+class AutoAllocationFailure(_Templated, Conflict):
+    template = "Deployment error: {reason}."
+
+
 class VlanIdInUse(_Templated, Conflict):
     template = (
         "Unable to create the network. The VLAN {vlan_id} on physical network "

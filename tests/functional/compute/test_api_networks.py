@@ -111,3 +111,14 @@ async def test_auto_with_several_networks_is_409(cloud: NetworkedCloud) -> None:
         "Multiple possible networks found, use a Network ID to be more specific.",
     )
     await _nothing_recorded(cloud)
+
+
+async def test_auto_without_a_network_or_a_way_to_make_one_is_400(
+    cloud: NetworkedCloud,
+) -> None:
+    # No default external network and no default subnet pool: nothing to build from.
+    resp = await cloud.create_server("auto")
+    status, message = _fault(resp)
+    assert status == 400, resp.text
+    assert message.startswith("Unable to automatically allocate a network for project")
+    await _nothing_recorded(cloud)

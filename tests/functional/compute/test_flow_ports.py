@@ -252,3 +252,28 @@ async def test_two_servers_racing_for_one_port_one_gets_it(cloud: NetworkedCloud
     winner = next(i.uuid for i in finished if i.vm_state == states.ACTIVE)
     shown = (await cloud.neutron("GET", f"/ports/{port['id']}", token="admin")).json()["port"]
     assert (shown["device_id"], shown["status"]) == (winner, "ACTIVE")
+
+
+async def test_auto_without_a_network_boots_on_the_auto_allocated_one(
+    cloud: NetworkedCloud,
+) -> None:
+    external = {"name": "ext", "router:external": True, "is_default": True}
+    ext = await cloud.create("network", "networks", token="admin", **external)
+    await cloud.create(
+        "subnet",
+        "subnets",
+        token="admin",
+        network_id=ext["id"],
+        cidr="172.24.4.0/24",
+        ip_version=4,
+    )
+    pool = {"prefixes": ["10.128.0.0/16"], "default_prefixlen": 26, "is_default": True}
+    await cloud.create("subnetpool", "subnetpools", token="admin", shared=True, **pool)
+    server_id = (await cloud.create_server("auto")).json()["server"]["id"]
+    await _active(cloud, server_id)
+    [address] = (await cloud.server(server_id))["addresses"]["auto_allocated_network"]
+    assert address["addr"].startswith("10.128.")
+    # The next server finds that network and makes no other.
+    again = (await cloud.create_server("auto")).json()["server"]["id"]
+    await _active(cloud, again)
+    assert list((await cloud.server(again))["addresses"]) == ["auto_allocated_network"]

@@ -3,7 +3,8 @@
 Each network and port is looked up with the caller's own token, so one another project
 owns (and does not share) is simply not found: 400, as Nova answers. A port already
 attached to a device is 409 ``PortInUse``. ``auto`` takes the one network the project
-can use, ``none`` (or no networking service in the catalog) boots without ports.
+can use, or has the networking service make the project's auto-allocated topology when
+it has none; ``none`` (or no networking service in the catalog) boots without ports.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ async def requested(
         raise BadRequest("Requested networks are not available: networking is not available.")
     try:
         if networks == "auto":
-            return await _auto(client)
+            return await _auto(client, req.context.project_id or "")
         return [await _checked(client, entry, count) for entry in networks]
     except NetworkError as exc:
         raise ServiceUnavailable(f"The networking service failed: {exc.message}") from None
@@ -40,7 +41,8 @@ async def requested(
         await client.close()
 
 
-async def _auto(client: NetworkClient) -> list[RequestedNetwork]:
+async def _auto(client: NetworkClient, project_id: str) -> list[RequestedNetwork]:
+    """The one network the project can use; with none, its auto-allocated one."""
     usable = [
         net
         for net in await client.list_networks(**{"router:external": False})
@@ -48,7 +50,16 @@ async def _auto(client: NetworkClient) -> list[RequestedNetwork]:
     ]
     if len(usable) > 1:
         raise Conflict("Multiple possible networks found, use a Network ID to be more specific.")
-    return [RequestedNetwork(usable[0]["id"])] if usable else []
+    if usable:
+        return [RequestedNetwork(usable[0]["id"])]
+    try:
+        return [RequestedNetwork(await client.auto_allocated_topology(project_id))]
+    except NetworkError as exc:
+        if exc.status not in (403, 404, 409):
+            raise
+        raise BadRequest(
+            f"Unable to automatically allocate a network for project {project_id}"
+        ) from None
 
 
 async def _checked(client: NetworkClient, entry: dict[str, Any], count: int) -> RequestedNetwork:

@@ -95,6 +95,8 @@ NETWORK = Body(
         Attr("admin_state_up", boolean, True, put=True),
         Attr("shared", boolean, False, put=True, policy=True),
         Attr("router:external", boolean, False, put=True, policy=True),
+        # The external network auto-allocated topologies reach (one per cloud).
+        Attr("is_default", boolean, False, put=True, policy=True),
         Attr("port_security_enabled", boolean, True, put=True, policy=True),
         Attr("mtu", nullable(integer()), UNSET, put=True),
         # Provider attributes: set on create only, and shown only to admins.

@@ -10,6 +10,7 @@ from nimbostack.core.api.app import Route
 from nimbostack.network.api import (
     address_groups,
     agents,
+    auto_allocate,
     availability,
     dhcp_agent_scheduler,
     floating_ips,
@@ -99,6 +100,7 @@ EXTENSIONS = Registry(
         *routers.EXTENSIONS,
         *floating_ips.EXTENSIONS,
         *dhcp_agent_scheduler.EXTENSIONS,
+        *auto_allocate.EXTENSIONS,
         *tags.extensions(TAGGABLE),
     ]
 )
@@ -114,6 +116,7 @@ RBAC = f"{V2}/rbac-policies/{{policy_id}}"
 QUOTA = f"{V2}/quotas/{{project_id}}"
 ROUTER = f"{V2}/routers/{{router_id}}"
 FIP = f"{V2}/floatingips/{{floatingip_id}}"
+AUTO = f"{V2}/auto-allocated-topology/{{project_id}}"
 
 ROUTES: list[Route] = [
     Route("GET", "/", root.show_versions, public=True),
@@ -190,6 +193,8 @@ ROUTES: list[Route] = [
     Route("PUT", FIP, floating_ips.update_floatingip),
     Route("DELETE", FIP, floating_ips.delete_floatingip),
     Route("GET", f"{V2}/floatingip_pools", floating_ips.list_floatingip_pools),
+    Route("GET", AUTO, auto_allocate.show_auto_allocated_topology),
+    Route("DELETE", AUTO, auto_allocate.delete_auto_allocated_topology),
     Route("GET", f"{V2}/agents", agents.list_agents),
     Route("GET", f"{V2}/agents/{{agent_id}}", agents.show_agent),
     Route("GET", f"{ROUTER}/l3-agents", l3_hosting.list_l3_agents_hosting_router),

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nimbostack.core.config import Config
 from nimbostack.network import errors
 from nimbostack.network.db.models import Network, NetworkSegment, Port, RbacEntry
+from nimbostack.network.db.sql import lock
 from nimbostack.network.ml2.manager import TypeManager
 from nimbostack.network.ml2.types import Segment
 from nimbostack.network.objects import networks, quotas, rbac, standard, zones
@@ -59,6 +60,10 @@ async def create(
     hints = item.get("availability_zone_hints") or []
     await _check_zones(s, hints)
     segments = await types.create(s, requested)
+    external = bool(item.get("router:external"))
+    is_default = external and bool(item.get("is_default"))
+    if is_default:
+        await _check_single_default(s, "")
     net = Network(
         **standard.stamp(
             id=standard.new_id(),
@@ -69,7 +74,8 @@ async def create(
             admin_state_up=item.get("admin_state_up", True),
             mtu=_checked_mtu(item.get("mtu"), segments, types),
             port_security_enabled=item.get("port_security_enabled", True),
-            router_external=bool(item.get("router:external")),
+            router_external=external,
+            is_default=is_default,
             availability_zone_hints=hints,
             dns_domain=item.get("dns_domain", ""),
         )
@@ -120,7 +126,23 @@ async def update(
     if "router:external" in changes:
         await _set_external(s, net, bool(changes["router:external"]))
         values["router_external"] = bool(changes["router:external"])
+    external = values.get("router_external", net.router_external)
+    if "is_default" in changes or not external:
+        is_default = external and bool(changes.get("is_default", net.is_default))
+        if is_default and not net.is_default:
+            await _check_single_default(s, net.id)
+        values["is_default"] = is_default
     await standard.bump(s, Network, net_id, expected, **values)
+
+
+async def _check_single_default(s: AsyncSession, except_id: str) -> None:
+    """Refuse a second default external network (409), under a lock of its own."""
+    await lock(s, "default-external-network")
+    existing = await s.scalar(
+        select(Network.id).where(Network.is_default.is_(True), Network.id != except_id).limit(1)
+    )
+    if existing is not None:
+        raise errors.DefaultExternalNetworkExists(net_id=existing)
 
 
 async def _set_shared(s: AsyncSession, net: Network, shared: bool) -> None:

@@ -68,6 +68,7 @@ def table(scope: Scope) -> Table:
             "mtu": Network.mtu,
             "port_security_enabled": Network.port_security_enabled,
             "router:external": Network.router_external,
+            "is_default": Network.is_default,
             "dns_domain": Network.dns_domain,
             "description": Network.description,
             "revision_number": Network.revision_number,
@@ -76,7 +77,9 @@ def table(scope: Scope) -> Table:
         },
         not_found=lambda net_id: errors.NetworkNotFound(net_id=net_id),
         tag_type=TAGS,
-        bools=frozenset({"admin_state_up", "port_security_enabled", "router:external"}),
+        bools=frozenset(
+            {"admin_state_up", "port_security_enabled", "router:external", "is_default"}
+        ),
         ints=frozenset({"mtu", "revision_number"}),
         filters={
             "shared": shared_filter,
@@ -210,6 +213,9 @@ def _view(
         "tags": tags,
         **standard.standard_view(net),
     }
+    if net.router_external:
+        # Only external networks can be the default one, and only they show it.
+        view["is_default"] = net.is_default
     view.update(provider_view(segments))
     return view
 
