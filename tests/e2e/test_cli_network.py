@@ -169,6 +169,27 @@ def test_quotas_extensions_and_zones(cloud: RunningCloud, topology: dict[str, An
     assert cloud.cli("availability", "zone", "list", "--network") in ([], None)
 
 
+def test_auto_allocated_topology(cloud: RunningCloud, topology: dict[str, Any]) -> None:
+    """A project of its own, so that no other test sees its network."""
+    project = cloud.cli("project", "create", _unique("auto"))["id"]
+    auto = ("network", "auto", "allocated", "topology")
+    # The check passes (the CLI shows no details of it) and makes nothing.
+    cloud.cli_raw(*auto, "create", "--check-resources", "--project", project)
+    assert cloud.cli("router", "list", "--project", project) == []
+    made = cloud.cli(*auto, "create", "--project", project)
+    network = cloud.cli("network", "show", made["id"])
+    assert (network["name"], network["project_id"]) == ("auto_allocated_network", project)
+    [subnet] = cloud.cli("subnet", "list", "--network", made["id"])
+    assert subnet["Subnet"].startswith("10.0.")
+    routers = cloud.cli("router", "list", "--project", project)
+    assert [r["Name"] for r in routers] == ["auto_allocated_router"]
+    assert cloud.cli(*auto, "create", "--project", project)["id"] == made["id"]
+    cloud.cli_raw(*auto, "delete", "--project", project)
+    assert cloud.cli("router", "list", "--project", project) == []
+    assert cloud.cli_raw("network", "show", made["id"], check=False).returncode != 0
+    cloud.cli_raw("project", "delete", project)
+
+
 # openstacksdk warns about its own coming API changes (pending deprecations).
 @pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
 def test_openstacksdk_pages_every_port_once(cloud: RunningCloud, topology: dict[str, Any]) -> None:
