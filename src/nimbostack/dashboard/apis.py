@@ -15,7 +15,9 @@ from nimbostack.clients.compute import ComputeClient
 from nimbostack.clients.identity_admin import IdentityClient
 from nimbostack.clients.identity_auth import Token
 from nimbostack.clients.image_api import GlanceClient
+from nimbostack.clients.network_api import NeutronClient
 from nimbostack.clients.placement_usage import PlacementReader
+from nimbostack.clients.volume_api import CinderClient
 
 COMPUTE_VERSION = "2.96"
 
@@ -42,6 +44,14 @@ class Apis:
     @cached_property
     def placement(self) -> PlacementReader:
         return PlacementReader(self.token.session, self.http)
+
+    @cached_property
+    def network(self) -> NeutronClient:
+        return NeutronClient(self.token.session, self.http)
+
+    @cached_property
+    def volumes(self) -> CinderClient:
+        return CinderClient(self.token.session, self.http)
 
     def has(self, service_type: str) -> bool:
         return self.token.has_service(service_type)
