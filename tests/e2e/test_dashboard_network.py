@@ -334,6 +334,12 @@ def test_another_projects_resources_never_appear(
         assert net["network"]["id"] not in page.content(), path
     resp = page.goto(f"{base}/project/networks/{net['network']['id']}")
     assert resp is not None and resp.status == 404
+    # An admin's project panels show the admin's project, though its token sees every one.
+    context.clear_cookies()
+    admin = _logged_in(context, dash, "admin", dash.password("admin"))
+    for path in (*NEW_FORMS, "/project/topology", "/project/launch"):
+        admin.goto(f"{base}{path}")
+        assert secret not in admin.content(), path
 
 
 def test_new_forms_refuse_posts_without_the_sessions_token(
