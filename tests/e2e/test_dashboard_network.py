@@ -37,6 +37,9 @@ def dash(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
         yield cloud
     finally:
         cloud.stop()
+    # The panels' API calls run on the dashboard's loop in `up`: none may hold it.
+    blocked = cloud.loop_blocks()
+    assert not blocked, "the cloud's event loop was blocked:\n" + "\n".join(blocked)
 
 
 @pytest.fixture(scope="module")
