@@ -4,11 +4,14 @@ messages, and another project's volumes never shown."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, expect
 
@@ -199,3 +202,43 @@ def test_another_projects_volumes_never_appear(dash: RunningCloud, context: Brow
     assert resp is not None and resp.status == 200
     assert secret not in page.content()
     expect(page.locator("#volumes")).to_contain_text("No volumes.")
+
+
+def test_one_volume_attached_to_two_instances_at_once_goes_to_one(
+    dash: RunningCloud, context: BrowserContext
+) -> None:
+    """Two tabs attach the same volume at the same moment: one wins, the other gets the
+    API's refusal as a message (never an error page), and the volume has one attachment."""
+    base = dash.url("dashboard")
+    token = dash.project_token("demo", dash.password("demo"), "demo")
+    servers = [ds.boot(dash, token, _unique("race"), ds.public_image(dash)) for _ in range(2)]
+    for server in servers:
+        ds.wait_server(dash, token, server, "ACTIVE")
+    name = _unique("shared")
+    headers = {"OpenStack-API-Version": "volume 3.71"}
+    body = {"volume": {"name": name, "size": 1}}
+    ds.rest(dash, token, "POST", f"{_volume_base(dash, token)}/volumes", json=body,
+            headers=headers)  # fmt: skip
+    volume = _wait_status(dash, token, name, "available")
+    page = _logged_in(context, dash, "demo", dash.password("demo"))
+    page.goto(f"{base}/project/volumes")
+    csrf = page.get_attribute("meta[name=csrf-token]", "content") or ""
+    cookies = {c["name"]: c["value"] for c in context.cookies()}
+    url = f"{base}/project/volumes/{volume['id']}/attach"
+    barrier = threading.Barrier(2)
+
+    def attach(server: str) -> httpx.Response:
+        with httpx.Client(cookies=cookies, timeout=60) as client:
+            barrier.wait()
+            return client.post(url, data={"csrf_token": csrf, "server_id": server},
+                               headers={"X-Nimbo-In-Place": "1"})  # fmt: skip
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(attach, servers))
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+    refused = next(a for a in answers if a.status_code == 409).json()
+    assert refused["kind"] == "error" and refused["message"]
+    attached = _wait_status(dash, token, name, "in-use")
+    assert len(attached["attachments"]) == 1
+    winner = servers[[a.status_code for a in answers].index(200)]
+    assert attached["attachments"][0]["server_id"] == winner
