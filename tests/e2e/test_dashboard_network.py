@@ -365,3 +365,30 @@ def test_new_forms_refuse_posts_without_the_sessions_token(
         )
         assert wrong.status == 403, path
     assert len(_neutron(dash, token, "GET", "/networks")["networks"]) == before
+
+
+def test_network_list_pages_through_every_network_once_and_ends(
+    dash: RunningCloud, context: BrowserContext
+) -> None:
+    base = dash.url("dashboard")
+    token = _demo_token(dash)
+    for n in range(55):  # more than one page of 50
+        _neutron(dash, token, "POST", "/networks", json={"network": {"name": f"pg-{n:02d}"}})
+    project = _neutron(dash, token, "GET", "/networks", params={"limit": 1000})["networks"]
+    mine = {n["id"] for n in project if not n.get("router:external")}
+    page = _logged_in(context, dash, "demo", dash.password("demo"))
+    page.goto(f"{base}/project/networks")
+    seen: list[str] = []
+    for _ in range(10):
+        rows = page.locator("#networks tbody tr[id^=network-]")
+        seen += [
+            str(i).removeprefix("network-") for i in rows.evaluate_all("r => r.map(x => x.id)")
+        ]
+        following = page.locator("nav.pager a")
+        if not following.count():
+            break
+        following.click()
+        page.wait_for_load_state()
+    else:
+        raise AssertionError("the list never ended")
+    assert len(seen) == len(set(seen)) and set(seen) == mine
