@@ -1,7 +1,9 @@
 """Dashboard figures: the instances page at 1,000 servers, first paint, bytes shipped,
-memory under load, and launch-to-ACTIVE against the API's own.
+memory under load, launch-to-ACTIVE against the API's own, and the network and volume
+panels with 100 networks in the project.
 
     python -m bench.dashboard [--servers 1000] [--requests 200]
+    python -m bench.dashboard --panels-only [--networks 100] [--loads 20]
 
 Runs a `nimbostack up` (fake driver) and a dashboard of its own (`nimbostack serve
 dashboard`, so its RSS is its alone), both on this machine, and drives the dashboard
@@ -24,9 +26,10 @@ from typing import Any
 
 import httpx
 
+from bench.support import free_port
 from tests.e2e import dashboard_support as ds
 from tests.e2e.test_dashboard_upload import Peak, rss
-from tests.support.cloud import VENV_BIN, RunningCloud, free_port
+from tests.support.cloud import VENV_BIN, RunningCloud
 
 
 def _quota_unlimited(cloud: RunningCloud) -> None:
@@ -140,6 +143,72 @@ def _browser(cloud: RunningCloud, base: str, image: str, runs: int) -> dict[str,
     return out
 
 
+PANELS = ("/project/networks", "/project/routers", "/project/floating-ips",
+          "/project/security-groups", "/project/topology", "/project/volumes",
+          "/project/launch")  # fmt: skip
+
+
+def _networks(cloud: RunningCloud, token: str, count: int) -> str:
+    """``count`` networks of the demo project, each with a /24 subnet; the first's id."""
+    neutron = f"{cloud.url('network')}/v2.0"
+    admin = cloud.admin_token()
+    projects = ds.rest(cloud, admin, "GET", f"{cloud.auth_url}/projects", params={"name": "demo"})
+    quota = {"quota": {"network": -1, "subnet": -1, "port": -1}}
+    pid = projects["projects"][0]["id"]
+    ds.rest(cloud, admin, "PUT", f"{neutron}/quotas/{pid}", json=quota)
+    first = ""
+    for n in range(count):
+        body = {"network": {"name": f"bench-net-{n:03d}"}}
+        network = ds.rest(cloud, token, "POST", f"{neutron}/networks", json=body)["network"]
+        first = first or str(network["id"])
+        subnet = {"subnet": {"network_id": network["id"], "ip_version": 4,
+                             "cidr": f"10.{100 + n // 250}.{n % 250}.0/24"}}  # fmt: skip
+        ds.rest(cloud, token, "POST", f"{neutron}/subnets", json=subnet)
+    return first
+
+
+def _panel_times(client: httpx.Client, paths: list[str], loads: int) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {path: [] for path in paths}
+    for path in paths:
+        client.get(path)  # warm connections and caches
+    for _ in range(loads):
+        for path in paths:
+            started = time.perf_counter()
+            resp = client.get(path)
+            times[path].append((time.perf_counter() - started) * 1000.0)
+            assert resp.status_code == 200, (path, resp.status_code)
+    return times
+
+
+def panels(networks: int, loads: int) -> None:
+    """p50 / p95 page times of the network and volume panels with ``networks`` networks."""
+    data_dir = Path(tempfile.mkdtemp(prefix="nimbo-bench-panels-"))
+    cloud = RunningCloud.start(data_dir, {"NIMBOSTACK_COMPUTE_AGENT__DRIVER": "fake"})
+    port = free_port()
+    env = {**cloud.env, "NIMBOSTACK_DASHBOARD__PORT": str(port)}
+    log = (data_dir / "dashboard.log").open("wb")
+    proc = subprocess.Popen([str(VENV_BIN / "nimbostack"), "serve", "dashboard"], env=env,
+                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        ds.public_image(cloud)
+        token = cloud.project_token("demo", cloud.password("demo"), "demo")
+        first = _networks(cloud, token, networks)
+        ds.wait_until(lambda: httpx.get(f"{base}/auth/login").status_code == 200, 30, "dashboard")
+        with httpx.Client(base_url=base, timeout=30, follow_redirects=True) as client:
+            _login(client, cloud)
+            times = _panel_times(client, [*PANELS, f"/project/networks/{first}"], loads)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        cloud.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    print(f"| page ({networks} networks, {loads} loads) | p50 | p95 |\n|---|---|---|")
+    for path, values in times.items():
+        shown = "/project/networks/<id>" if path.startswith("/project/networks/") else path
+        print(f"| {shown} | {pct(values, 0.5):.1f} ms | {pct(values, 0.95):.1f} ms |")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -150,7 +219,13 @@ def main() -> None:
     parser.add_argument("--servers", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--panels-only", action="store_true")
+    parser.add_argument("--networks", type=int, default=100)
+    parser.add_argument("--loads", type=int, default=20)
     args = parser.parse_args()
+    if args.panels_only:
+        panels(args.networks, args.loads)
+        return
     data_dir = Path(tempfile.mkdtemp(prefix="nimbo-bench-dash-"))
     cloud = RunningCloud.start(data_dir, {"NIMBOSTACK_COMPUTE_AGENT__DRIVER": "fake"})
     port = free_port()

@@ -181,6 +181,15 @@ class ComputeClient(RestClient):
         path = f"/servers/{server_id}/os-volume_attachments/{volume_id}"
         return dict((await self._send("GET", path))["volumeAttachment"])
 
+    async def attach_volume(self, server_id: str, volume_id: str) -> Doc:
+        """Attach a volume to a server (``os-volume_attachments``); compute does the rest."""
+        body = {"volumeAttachment": {"volumeId": volume_id}}
+        path = f"/servers/{server_id}/os-volume_attachments"
+        return dict((await self._send("POST", path, body))["volumeAttachment"])
+
+    async def detach_volume(self, server_id: str, volume_id: str) -> None:
+        await self._send("DELETE", f"/servers/{server_id}/os-volume_attachments/{volume_id}")
+
     async def send_events(self, events: list[Doc]) -> list[Doc]:
         """``os-server-external-events``: each result carries its own ``code``."""
         resp = await self.client.post(

@@ -15,7 +15,12 @@ from nimbostack.clients.compute import ComputeClient
 from nimbostack.clients.identity_admin import IdentityClient
 from nimbostack.clients.identity_auth import Token
 from nimbostack.clients.image_api import GlanceClient
+from nimbostack.clients.network_api import NeutronClient
 from nimbostack.clients.placement_usage import PlacementReader
+from nimbostack.clients.rest import RestError
+from nimbostack.clients.volume_api import TYPES as VOLUME_TYPES
+from nimbostack.clients.volume_api import CinderClient
+from nimbostack.dashboard.i18n import _
 
 COMPUTE_VERSION = "2.96"
 
@@ -42,6 +47,18 @@ class Apis:
     @cached_property
     def placement(self) -> PlacementReader:
         return PlacementReader(self.token.session, self.http)
+
+    @cached_property
+    def network(self) -> NeutronClient:
+        if not self.has("network"):
+            raise RestError(404, _("This cloud has no networking service."))
+        return NeutronClient(self.token.session, self.http)
+
+    @cached_property
+    def volumes(self) -> CinderClient:
+        if not any(self.has(t) for t in VOLUME_TYPES):
+            raise RestError(404, _("This cloud has no block storage service."))
+        return CinderClient(self.token.session, self.http)
 
     def has(self, service_type: str) -> bool:
         return self.token.has_service(service_type)

@@ -23,17 +23,28 @@ from nimbostack.dashboard.views import (
     admin_identity,
     auth,
     downloads,
+    floating_ips,
     images,
     instance_detail,
     instances,
     keypairs,
     launch,
+    networks,
     overview,
+    routers,
+    security_groups,
+    topology,
+    volumes,
 )
 from nimbostack.dashboard.web import Handler, view
 
 INSTANCE = "/project/instances/{server_id}"
 IMAGE = "/project/images/{image_id}"
+NETWORK = "/project/networks/{network_id}"
+ROUTER = "/project/routers/{router_id}"
+FIP = "/project/floating-ips/{fip_id}"
+SG = "/project/security-groups/{group_id}"
+VOLUME = "/project/volumes/{volume_id}"
 
 
 def _get(path: str, handler: Handler, **kw: bool) -> Route:
@@ -81,6 +92,39 @@ ROUTES: list[BaseRoute] = [
     _get("/project/keypairs", keypairs.list_keypairs),
     _post("/project/keypairs", keypairs.create_keypair),
     _post("/project/keypairs/{name}/delete", keypairs.delete_keypair),
+    # networks, routers, floating IPs, security groups, topology
+    _get("/project/networks", networks.list_networks),
+    _post("/project/networks", networks.create_network),
+    _get(NETWORK, networks.show_network),
+    _post(f"{NETWORK}/subnets", networks.create_subnet),
+    _post(f"{NETWORK}/delete", networks.delete_network),
+    _post("/project/subnets/{subnet_id}/delete", networks.delete_subnet),
+    _get("/project/routers", routers.list_routers),
+    _post("/project/routers", routers.create_router),
+    _get(ROUTER, routers.show_router),
+    _post(f"{ROUTER}/interfaces", routers.add_interface),
+    _post(f"{ROUTER}/interfaces/{{subnet_id}}/delete", routers.remove_interface),
+    _post(f"{ROUTER}/delete", routers.delete_router),
+    _get("/project/floating-ips", floating_ips.list_floating_ips),
+    _post("/project/floating-ips", floating_ips.allocate),
+    _post(f"{FIP}/associate", floating_ips.associate),
+    _post(f"{FIP}/disassociate", floating_ips.disassociate),
+    _post(f"{FIP}/delete", floating_ips.release),
+    _get("/project/security-groups", security_groups.list_groups),
+    _post("/project/security-groups", security_groups.create_group),
+    _get(SG, security_groups.show_group),
+    _post(f"{SG}/rules", security_groups.add_rule),
+    _post(f"{SG}/rules/{{rule_id}}/delete", security_groups.delete_rule),
+    _post(f"{SG}/delete", security_groups.delete_group),
+    _get("/project/topology", topology.show_topology),
+    # volumes and snapshots
+    _get("/project/volumes", volumes.list_volumes),
+    _post("/project/volumes", volumes.create_volume),
+    _post(f"{VOLUME}/attach", volumes.attach),
+    _post(f"{VOLUME}/detach", volumes.detach),
+    _post(f"{VOLUME}/snapshots", volumes.create_snapshot),
+    _post(f"{VOLUME}/delete", volumes.delete_volume),
+    _post("/project/snapshots/{snapshot_id}/delete", volumes.delete_snapshot),
     # admin: compute and placement
     _get("/admin/instances", instances.list_all_instances),
     _get("/admin/hypervisors", admin_compute.hypervisors),

@@ -55,6 +55,9 @@ async def show_instance(page: Page) -> Response:
         with contextlib.suppress(RestError):
             events = (await compute.instance_action(server_id, request_id)).get("events", [])
     diagram = await flow_for(page, server_id, request_id)
+    ports: list[dict[str, Any]] = []
+    if page.apis.has("network"):
+        ports = await page.apis.network.every("ports", device_id=server_id)
     return page.render(
         "instances/detail.html",
         server=server,
@@ -67,6 +70,8 @@ async def show_instance(page: Page) -> Response:
         flavors=flavors,
         images=sorted(names.items(), key=lambda item: item[1]),
         live_request="" if page.query("request") else "latest",
+        addresses=server.get("addresses") or {},
+        ports=ports,
     )
 
 

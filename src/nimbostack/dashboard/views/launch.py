@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,8 @@ from nimbostack.dashboard.panels import VOLUME_TYPES
 from nimbostack.dashboard.web import Page
 
 MAX_USER_DATA = 65535
+DEFAULT_NETWORK = "private"
+_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,24 @@ def fitting(
     return choices
 
 
+async def _nothing() -> list[dict[str, Any]]:
+    return []
+
+
+async def bootable_networks(page: Page) -> list[dict[str, Any]]:
+    """The networks an instance of the project may get a port on: its own and shared ones."""
+    project = page.user.token.project_id
+    found = await page.apis.network.every("networks")
+    usable = [n for n in found if n.get("project_id") == project or n.get("shared")]
+    return sorted(usable, key=lambda n: (n.get("name") != DEFAULT_NETWORK, str(n.get("name"))))
+
+
 async def launch_form(
     page: Page, values: dict[str, str] | None = None, status: int = 200
 ) -> Response:
     compute = page.apis.compute
+    has_network = page.apis.has("network")
+    networks_task = asyncio.ensure_future(bootable_networks(page) if has_network else _nothing())
     images_page, flavors, limits, keypairs, groups, zones = await asyncio.gather(
         page.apis.images.images(limit=200, status="active"),
         compute.list_flavors(),
@@ -63,6 +80,10 @@ async def launch_form(
         compute.list_server_groups(),
         compute.availability_zones(),
     )
+    networks = await networks_task
+    chosen = set((values or {}).get("networks", "").split(",")) - {""}
+    if not values:
+        chosen = {str(n["id"]) for n in networks if n.get("name") == DEFAULT_NETWORK}
     return page.render(
         "instances/launch.html",
         code=status,
@@ -73,12 +94,16 @@ async def launch_form(
         groups=groups,
         zones=[z["zoneName"] for z in zones if z.get("zoneState", {}).get("available")],
         has_volumes=any(page.apis.has(t) for t in VOLUME_TYPES),
-        has_network=page.apis.has("network"),
+        has_network=has_network,
+        networks=networks,
+        chosen=chosen,
         values=values or {},
     )
 
 
-def server_body(form: dict[str, str], has_network: bool) -> dict[str, Any]:
+def server_body(
+    form: dict[str, str], has_network: bool, networks: list[str] | None = None
+) -> dict[str, Any]:
     count = max(1, min(int(form.get("count") or 1), 100))
     body: dict[str, Any] = {
         "name": form.get("name", "").strip(),
@@ -88,6 +113,8 @@ def server_body(form: dict[str, str], has_network: bool) -> dict[str, Any]:
         "max_count": count,
         "networks": "auto" if has_network else "none",
     }
+    if has_network and networks:
+        body["networks"] = [{"uuid": network} for network in networks]
     if form.get("key_name"):
         body["key_name"] = form["key_name"]
     if form.get("zone"):
@@ -108,10 +135,13 @@ async def launch(page: Page) -> Response:
         problem = _("Choose an image and a flavor.")
     elif len(form.get("user_data", "").encode()) > MAX_USER_DATA:
         problem = _("The user data is too long (64 KiB at most).")
+    networks = [n for n in page.form.getlist("networks") if n]
+    if not problem and any(not _ID.match(n) for n in networks):
+        problem = _("Unknown network.")
     if problem:
         page.user.flash("error", problem)
-        return await launch_form(page, form, 400)
-    body = server_body(form, page.apis.has("network"))
+        return await launch_form(page, {**form, "networks": ",".join(networks)}, 400)
+    body = server_body(form, page.apis.has("network"), networks)
     hints = {"group": form["group"]} if form.get("group") else None
     compute = page.apis.compute
     if hints:
