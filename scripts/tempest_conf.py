@@ -92,7 +92,36 @@ def build(data_dir: Path) -> configparser.ConfigParser:
     conf["service_available"] = {k: str(v).lower() for k, v in available.items()}
     if available["nova"]:
         add_compute(conf, services, admin, clouds["nimbostack"]["region_name"])
+    if available["neutron"]:
+        add_network(conf, services, admin, clouds["nimbostack"]["region_name"])
     return conf
+
+
+def add_network(
+    conf: configparser.ConfigParser, services: dict[str, str], admin: dict[str, str], region: str
+) -> None:
+    """Networking as devstack configures it: each test project gets its own network,
+    subnet and router to ``public``; only the extensions the cloud lists are tested."""
+    headers = {"X-Auth-Token": admin_token(admin)}
+    api = f"{services['network']}/v2.0"
+    public = httpx.get(f"{api}/networks", params={"name": "public"}, headers=headers).json()
+    extensions = httpx.get(f"{api}/extensions", headers=headers).json()["extensions"]
+    conf["auth"]["create_isolated_networks"] = "true"
+    conf["network"] = {
+        "region": region,
+        "project_network_cidr": "10.100.0.0/16",
+        "project_network_mask_bits": "28",
+        "floating_network_name": "public",
+    }
+    if public["networks"]:
+        conf["network"]["public_network_id"] = public["networks"][0]["id"]
+    conf["network-feature-enabled"] = {
+        "api_extensions": ",".join(sorted(e["alias"] for e in extensions)),
+        "ipv6": "true",
+        "ipv6_subnet_attributes": "true",
+        "port_security": "true",
+        "floating_ips": "true",
+    }
 
 
 def admin_token(admin: dict[str, str]) -> str:
@@ -168,7 +197,8 @@ def add_compute(
         "flavor_ref_alt": facts.flavor_alt,
         "min_microversion": "2.1",
         "max_microversion": max_microversion(services["compute"], "version"),
-        # No networking service: servers boot without NICs (networks omitted or "none").
+        # Servers boot on the test project's own network (create_isolated_networks), or
+        # without NICs when there is no networking service.
         "fixed_network_name": "",
         "build_timeout": "196",
         "build_interval": "1",
@@ -217,7 +247,7 @@ def add_compute(
         "nova_policy_roles": "admin,member,reader",
     }
     conf["validation"] = {"run_validation": "false"}
-    conf["network-feature-enabled"] = {"floating_ips": "false"}
+    conf["network-feature-enabled"] = {"floating_ips": "false"}  # add_network may say more
     if "placement" in services:
         conf["placement"] = {
             "region": region,

@@ -164,3 +164,41 @@ async def test_one_default_external_network_at_a_time(api: Neutron) -> None:
     assert "is_default" not in await api.network(token="alice")
     listed = await api.call("GET", "/v2.0/networks", params={"is_default": "true"})
     assert [n["id"] for n in listed.json()["networks"]] == [first["id"]]
+
+
+async def test_an_external_networks_free_floating_ips_go_with_it(api: Neutron) -> None:
+    ext = await api.network(**{"router:external": True})
+    await api.subnet(ext, "172.24.9.0/24", enable_dhcp=False)
+    body = {"floatingip": {"floating_network_id": ext["id"]}}
+    fip = (await api.call("POST", "/v2.0/floatingips", body)).json()["floatingip"]
+    assert (await api.call("DELETE", f"/v2.0/networks/{ext['id']}")).status_code == 204
+    assert (await api.call("GET", f"/v2.0/floatingips/{fip['id']}")).status_code == 404
+    ports = await api.call("GET", "/v2.0/ports", params={"network_id": ext["id"]})
+    assert ports.json()["ports"] == []
+
+
+async def test_subnets_say_whether_their_network_is_external(api: Neutron) -> None:
+    ext = await api.network(**{"router:external": True})
+    sub = await api.subnet(ext, "172.24.8.0/24", enable_dhcp=False)
+    assert sub["router:external"] is True
+    seen = (await api.call("GET", f"/v2.0/subnets/{sub['id']}", token="alice")).json()
+    assert seen["subnet"]["router:external"] is True
+    mine = await api.subnet(await api.network(token="alice"), "10.9.0.0/24", token="alice")
+    assert mine["router:external"] is False
+    listed = await api.call("GET", "/v2.0/subnets", params={"router:external": "true"})
+    assert [s["id"] for s in listed.json()["subnets"]] == [sub["id"]]
+
+
+async def test_a_remote_group_that_names_no_group_is_404(api: Neutron) -> None:
+    group = await api.create("security_group", token="alice", name="g")
+    for remote in ("bad_group_id", "00000000-0000-0000-0000-000000000000"):
+        rule = {
+            "security_group_id": group["id"],
+            "direction": "ingress",
+            "protocol": "tcp",
+            "remote_group_id": remote,
+        }
+        resp = await api.call(
+            "POST", "/v2.0/security-group-rules", {"security_group_rule": rule}, token="alice"
+        )
+        assert error_of(resp)[:2] == (404, "SecurityGroupNotFound")

@@ -89,6 +89,7 @@ EXTENSIONS = Registry(
     [
         *root.EXTENSIONS,
         *networks.EXTENSIONS,
+        *subnets.EXTENSIONS,
         *ports.EXTENSIONS,
         *security_groups.EXTENSIONS,
         *address_groups.EXTENSIONS,

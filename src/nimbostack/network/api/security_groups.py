@@ -117,7 +117,8 @@ RULE = Body(
         Attr("port_range_min", nullable(integer()), None),
         Attr("port_range_max", nullable(integer()), None),
         Attr("remote_ip_prefix", nullable(prefix), None),
-        Attr("remote_group_id", nullable(uuid_str), None),
+        # Any text: a group id that names no group is 404, as in Neutron, not a 400.
+        Attr("remote_group_id", nullable(string(255)), None),
         Attr("remote_address_group_id", nullable(uuid_str), None),
     ),
 )

@@ -32,9 +32,19 @@ from nimbostack.network.api.validators import (
     nullable,
     uuid_str,
 )
+from nimbostack.network.extensions import Extension
 from nimbostack.network.objects import dhcp_agents, networks, subnet_writes, subnets
 from nimbostack.network.objects.scope import Scope
 from nimbostack.network.state import state_of
+
+EXTENSIONS = (
+    Extension(
+        "subnet-external-network",
+        "Subnet belongs to an external network",
+        "Informs if the subnet belongs to an external network",
+        "2024-02-05T18:00:00-00:00",
+    ),
+)
 
 IPV6_MODES = ("slaac", "dhcpv6-stateful", "dhcpv6-stateless")
 
@@ -78,11 +88,11 @@ SUBNET = Body(
         TAGS_ATTR,
     ),
 )
-_HIDDEN = ("network:project_id", "shared", "router:external")
+_HIDDEN = ("network:project_id", "shared")
 
 
 def target(view: dict[str, Any]) -> dict[str, Any]:
-    return {key: view[key] for key in ("project_id", *_HIDDEN)}
+    return {key: view[key] for key in ("project_id", "router:external", *_HIDDEN)}
 
 
 def _present(shown: access.Shown, view: dict[str, Any]) -> dict[str, Any]:

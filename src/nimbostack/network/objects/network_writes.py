@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nimbostack.core.config import Config
 from nimbostack.network import errors
-from nimbostack.network.db.models import Network, NetworkSegment, Port, RbacEntry
+from nimbostack.network.db.models import FloatingIP, Network, NetworkSegment, Port, RbacEntry
 from nimbostack.network.db.sql import lock
 from nimbostack.network.ml2.manager import TypeManager
 from nimbostack.network.ml2.types import Segment
-from nimbostack.network.objects import networks, quotas, rbac, standard, zones
+from nimbostack.network.objects import floating_ips, networks, quotas, rbac, standard, zones
 from nimbostack.network.objects.scope import EVERYONE, EXTERNAL, SHARED, Scope
 
 GATEWAY_OWNERS = ("network:router_gateway", "network:floatingip")
@@ -135,6 +136,23 @@ async def update(
     await standard.bump(s, Network, net_id, expected, **values)
 
 
+async def _delete_free_floating_ips(s: AsyncSession, net_id: str) -> None:
+    """Floating IPs of an external network that nothing uses go with it, as in Neutron;
+    an associated one keeps the network in use."""
+    free = (
+        await s.execute(
+            select(FloatingIP.id, FloatingIP.floating_port_id).where(
+                FloatingIP.floating_network_id == net_id, FloatingIP.fixed_port_id.is_(None)
+            )
+        )
+    ).all()
+    if not free:
+        return
+    await standard.clear_tags(s, floating_ips.TAGS, [row[0] for row in free])
+    await s.execute(sql_delete(FloatingIP).where(FloatingIP.id.in_([row[0] for row in free])))
+    await s.execute(sql_delete(Port).where(Port.id.in_([row[1] for row in free])))
+
+
 async def _check_single_default(s: AsyncSession, except_id: str) -> None:
     """Refuse a second default external network (409), under a lock of its own."""
     await lock(s, "default-external-network")
@@ -188,6 +206,8 @@ async def delete(
     net = await networks.lock(s, scope, net_id)
     if expected is not None and net.revision_number != expected:
         raise errors.RevisionNumberConstraintFailed(expected=expected, current=net.revision_number)
+    if net.router_external:
+        await _delete_free_floating_ips(s, net_id)
     if await networks.blocking_ports(s, net_id):
         raise errors.NetworkInUse(net_id=net_id)
     segments = await networks.remove_rows(s, net_id)

@@ -52,6 +52,7 @@ TABLE = Table(
         "ipv6_ra_mode": Subnet.ipv6_ra_mode,
         "ipv6_address_mode": Subnet.ipv6_address_mode,
         "subnetpool_id": Subnet.subnetpool_id,
+        "router:external": Network.router_external,
         "description": Subnet.description,
         "revision_number": Subnet.revision_number,
         "created_at": Subnet.created_at,
@@ -59,7 +60,7 @@ TABLE = Table(
     },
     not_found=lambda subnet_id: errors.SubnetNotFound(subnet_id=subnet_id),
     tag_type=TAGS,
-    bools=frozenset({"enable_dhcp"}),
+    bools=frozenset({"enable_dhcp", "router:external"}),
     ints=frozenset({"ip_version", "revision_number"}),
 )
 
@@ -132,10 +133,11 @@ async def _views(s: AsyncSession, rows: list[Any]) -> list[dict[str, Any]]:
         {
             **_view(row[0], pools[row[0].id], dns[row[0].id], routes[row[0].id]),
             "tags": tags[row[0].id],
+            # Whether the subnet's network is external (subnet-external-network).
+            "router:external": bool(row[3]),
             # What policies read; stripped before the subnet is shown.
             "network:project_id": row[1],
             "shared": bool(row[2]),
-            "router:external": bool(row[3]),
         }
         for row in rows
     ]
