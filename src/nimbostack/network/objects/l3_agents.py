@@ -21,6 +21,7 @@ from nimbostack.network.db.models import (
     IPAllocation,
     Network,
     Port,
+    PortBinding,
     Router,
     RouterL3AgentBinding,
     RouterPort,
@@ -34,7 +35,9 @@ from nimbostack.network.l3_messages import (
     RouterInfo,
     RouterPortInfo,
 )
-from nimbostack.network.objects import router_routes
+from nimbostack.network.ml2.linuxbridge import VIF_TYPE_BRIDGE
+from nimbostack.network.objects import binding, router_routes
+from nimbostack.network.objects.port_view import BINDING_ACTIVE
 
 STATUSES = ("ACTIVE", "DOWN", "ERROR")
 
@@ -176,6 +179,39 @@ async def _info(s: AsyncSession, router: Router) -> RouterInfo:
             for f in fips
         ],
     )
+
+
+async def bind_router_ports(
+    s: AsyncSession, host: str, routers: list[RouterInfo], down_time: float
+) -> list[str]:
+    """Bind the routers' gateway and interface ports to ``host`` where they are not bound
+    there yet (or their binding failed); the ports bound now.
+
+    Each port's row is locked first, so two agents' syncs bind a port once, in turn.
+    """
+    port_ids = sorted(
+        port.port_id
+        for router in routers
+        for port in [*router.interfaces, *([router.gateway] if router.gateway else [])]
+    )
+    if not port_ids:
+        return []
+    await s.execute(select(Port.id).where(Port.id.in_(port_ids)).with_for_update())
+    rows = await s.execute(
+        select(PortBinding.port_id, PortBinding.host, PortBinding.vif_type).where(
+            PortBinding.port_id.in_(port_ids), PortBinding.status == BINDING_ACTIVE
+        )
+    )
+    stale = sorted(p for p, h, vif in rows if h != host or vif != VIF_TYPE_BRIDGE)
+    for port_id in stale:
+        await s.execute(
+            update(PortBinding)
+            .where(PortBinding.port_id == port_id, PortBinding.status == BINDING_ACTIVE)
+            .values(host=host)
+            .execution_options(synchronize_session=False)
+        )
+        await binding.bind(s, port_id, down_time)
+    return stale
 
 
 async def set_fip_statuses(s: AsyncSession, router_id: str, statuses: dict[str, str]) -> int:
