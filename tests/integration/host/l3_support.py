@@ -50,6 +50,13 @@ class Guest:
     def ip(self) -> str:
         return str(self.port["fixed_ips"][0]["ip_address"])
 
+    async def serve_http(self, root: Path, port: int) -> None:
+        """Serve ``root`` over HTTP from the guest (busybox httpd; ends with the namespace)."""
+        (root / "whoami").write_text(self.port["id"])
+        argv = ["ip", "netns", "exec", self.namespace, "busybox", "httpd", "-p", str(port)]
+        done = await run(*argv, "-h", str(root), timeout=30)
+        assert done.returncode == 0, done.err.decode()
+
     async def ping(self, address: str, count: int = 1) -> bool:
         argv = [
             "ip",
@@ -250,7 +257,7 @@ async def ruleset(namespace: str) -> str:
 
 
 def require_host() -> None:
-    require_tools("ip", "nft", "busybox", why="routers in network namespaces")
+    require_tools("ip", "nft", "busybox", "curl", why="routers in network namespaces")
     require(os.geteuid() == 0, "root", "creating namespaces and devices")
 
 

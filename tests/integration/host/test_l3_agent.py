@@ -10,6 +10,7 @@ ping and busybox.
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,7 +24,7 @@ from nimbostack.network.agent_messages import tap_name
 from nimbostack.network.agents.metadata.haproxy import ROUTER_HEADER
 from nimbostack.network.agents.metadata.proxies import HaproxyProxies
 from nimbostack.network.l3_messages import namespace_name
-from tests.integration.host.l3_support import L3Host, l3_harness, ruleset
+from tests.integration.host.l3_support import Guest, L3Host, l3_harness, ruleset
 from tests.support.requires import require_tools
 from tests.support.waiting import await_until
 
@@ -90,22 +91,7 @@ async def test_a_router_routes_nats_and_translates_floating_ips(host: L3Host) ->
     guest = await host.guest(net1, sub1["gateway_ip"])
     assert await guest.ping(host.gateway_ip)
 
-    # A floating IP: its address on qg-, DNAT and SNAT, ACTIVE, and the host reaches
-    # the guest through it.
-    fip = await host.floating_ip(guest.port)
-    address = fip["floating_ip_address"]
-    await await_until(lambda: _status(host, fip["id"], "ACTIVE"), 15, "floating IP ACTIVE")
-    rules = await ruleset(ns)
-    assert f"ip daddr {address} dnat to {guest.ip}" in rules
-    assert f'oifname "{_qg(gateway)}" ip saddr {guest.ip} snat to {address}' in rules
-    assert f"{address}/32" in await netdev.addresses(_qg(gateway), ns)
-    assert await _ping_from_host(address)
-
-    # Disassociated: the rules and the address go at once, and the guest is unreachable.
-    await host.associate(fip, None)
-    await await_until(lambda: _no_rules_for(ns, address), 15, "floating IP rules removed")
-    assert f"{address}/32" not in await netdev.addresses(_qg(gateway), ns)
-    assert not await _ping_from_host(address)
+    await _floating_ip_round_trip(host, ns, gateway, guest)
 
     # The second interface removed: its qr- and its host end go.
     await host.remove_interface(router, sub2)
@@ -122,6 +108,30 @@ async def test_a_router_routes_nats_and_translates_floating_ips(host: L3Host) ->
     for port in [*interfaces, gateway]:
         assert await netdev.link(tap_name(port["id"])) is None
     assert not (host.tmp / "data" / "l3" / router["id"]).exists()
+
+
+async def _floating_ip_round_trip(
+    host: L3Host, ns: str, gateway: dict[str, Any], guest: Guest
+) -> None:
+    # A floating IP: its address on qg-, DNAT and SNAT, ACTIVE, and the host reaches
+    # the guest through it.
+    fip = await host.floating_ip(guest.port)
+    address = fip["floating_ip_address"]
+    await await_until(lambda: _status(host, fip["id"], "ACTIVE"), 15, "floating IP ACTIVE")
+    rules = await ruleset(ns)
+    assert f"ip daddr {address} dnat to {guest.ip}" in rules
+    assert f'oifname "{_qg(gateway)}" ip saddr {guest.ip} snat to {address}' in rules
+    assert f"{address}/32" in await netdev.addresses(_qg(gateway), ns)
+    assert await _ping_from_host(address)
+    await guest.serve_http(_www(host), HTTP_PORT)
+    assert await _fetch_from_host(address) == guest.port["id"]  # the guest answered
+
+    # Disassociated: the rules and the address go at once, and the guest is unreachable.
+    await host.associate(fip, None)
+    await await_until(lambda: _no_rules_for(ns, address), 15, "floating IP rules removed")
+    assert f"{address}/32" not in await netdev.addresses(_qg(gateway), ns)
+    assert not await _ping_from_host(address)
+    assert await _fetch_from_host(address) is None
 
 
 async def test_a_restart_resyncs_without_duplicates_and_spares_foreign_namespaces(
@@ -147,7 +157,9 @@ async def test_a_restart_resyncs_without_duplicates_and_spares_foreign_namespace
     await host.idle()
     assert gone_ns in await netdev.namespaces()
     await host.stop_agent()
+    notifier, host.api.state.l3 = host.api.state.l3, None  # the agent hears nothing of it
     resp = await host.api.call("DELETE", f"/v2.0/routers/{gone['id']}")
+    host.api.state.l3 = notifier
     assert resp.status_code == 204, resp.text
     await host.start_agent()
 
@@ -158,7 +170,8 @@ async def test_a_restart_resyncs_without_duplicates_and_spares_foreign_namespace
     assert before[0].count("dnat to") == 2  # prerouting and output, once each
     assert gone_ns not in await netdev.namespaces()
     assert foreign in await netdev.namespaces()
-    assert await _ping_from_host(fip["floating_ip_address"])
+    await guest.serve_http(_www(host), HTTP_PORT)
+    assert await _fetch_from_host(fip["floating_ip_address"]) == guest.port["id"]
 
 
 async def test_a_router_admin_down_is_unbuilt_and_its_floating_ips_down(host: L3Host) -> None:
@@ -177,6 +190,28 @@ async def test_a_router_admin_down_is_unbuilt_and_its_floating_ips_down(host: L3
     await await_until(lambda: _namespace_gone(ns), 15, "router namespace removed")
     await await_until(lambda: _status(host, fip["id"], "DOWN"), 15, "floating IP DOWN")
     assert not await _ping_from_host(fip["floating_ip_address"])
+
+
+async def test_the_host_masquerades_the_external_network_to_its_uplink(host: L3Host) -> None:
+    net, sub = await host.internal_network("10.66.0.0/24")
+    await host.start_agent()
+    router = await host.router(sub)
+    await host.built(router["id"])
+    guest = await host.guest(net, sub["gateway_ip"])
+    # An "uplink": a namespace on a veth of the host's own, with no route back to the
+    # external network (so only the host's masquerading lets replies return).
+    uplink, outside, inside = (f"l3u{host.tag}", f"up{host.tag}", f"upi{host.tag}")
+    prefix = f"198.18.{random.randint(0, 255)}"
+    await netdev.add_namespace(uplink)
+    host.namespaces.append(uplink)
+    host.taps.append(outside)
+    await netdev.add_veth(outside, inside, peer_netns=uplink)
+    await netdev.add_address(outside, f"{prefix}.1/30")
+    await netdev.set_up(outside)
+    await netdev.add_address(inside, f"{prefix}.2/30", uplink)
+    await netdev.set_up(inside, netns=uplink)
+
+    assert await guest.ping(f"{prefix}.2")
 
 
 @pytest.fixture
@@ -227,6 +262,22 @@ def _echo(seen: list[str]) -> Any:
 
 async def _status(host: L3Host, fip_id: str, status: str) -> bool:
     return await host.fip_status(fip_id) == status
+
+
+HTTP_PORT = 8080
+
+
+def _www(host: L3Host) -> Path:
+    root = host.tmp / "www"
+    root.mkdir(exist_ok=True)
+    return root
+
+
+async def _fetch_from_host(address: str) -> str | None:
+    """What the guest's web server says from behind ``address`` (None: no answer)."""
+    argv = ["curl", "-s", "-m", "3", f"http://{address}:{HTTP_PORT}/whoami"]
+    done = await run(*argv, timeout=30)
+    return done.out.decode() if done.returncode == 0 else None
 
 
 async def _ping_from_host(address: str) -> bool:

@@ -2,8 +2,8 @@
 
 The external network is flat on a physical network mapped to a host bridge (``br-ex``,
 ``[network_l2] bridge_mappings``). The host holds the external subnet's gateway address
-on it (172.24.4.1/24 by default), forwards IPv4, and masquerades that network to
-whatever interface leaves the host, in an nft table of its own per bridge
+on it (172.24.4.1/24 by default), forwards IPv4, and masquerades what it routes from
+that network to any other interface, in an nft table of its own per bridge
 (``nimbostack-external-<bridge>``), so clouds with different bridges on one machine
 never touch each other's rules. The bridge itself is never removed by the agent.
 """
@@ -43,7 +43,10 @@ class ExternalBridge:
                 f"table ip {self.table} {{",
                 "    chain postrouting {",
                 "        type nat hook postrouting priority srcnat; policy accept;",
-                f'        ip saddr {network} ip daddr != {network} oifname != "{self.bridge}" '
+                # Only what the host routes from the bridge to another interface: frames
+                # bridged elsewhere (br_netfilter shows them to these hooks too, with the
+                # bridge as their device) keep their addresses.
+                f'        iifname "{self.bridge}" oifname != "{self.bridge}" ip saddr {network} '
                 "masquerade",
                 "    }",
                 "}",
