@@ -76,6 +76,8 @@ async def routers_of(s: AsyncSession, agent_id: str) -> list[str]:
 async def schedule(s: AsyncSession, router_id: str, down_time: float) -> list[str]:
     """The hosts of the router, after giving it to the least loaded live agent if no live
     agent hosts it (none: no L3 agent runs)."""
+    # The router's row lock makes two schedulings of one router take turns.
+    await s.execute(select(Router.id).where(Router.id == router_id).with_for_update())
     live = await s.scalar(
         select(Agent.host)
         .join(RouterL3AgentBinding, RouterL3AgentBinding.l3_agent_id == Agent.id)
@@ -109,7 +111,12 @@ async def _take_unhosted(s: AsyncSession, agent_id: str, down_time: float) -> No
         .join(Agent, Agent.id == RouterL3AgentBinding.l3_agent_id)
         .where(_alive(down_time))
     )
-    orphans = list(await s.scalars(select(Router.id).where(Router.id.not_in(hosted))))
+    candidates = select(Router.id).where(Router.id.not_in(hosted)).order_by(Router.id)
+    # Lock them, then look again (a new statement sees what a concurrent sync that held
+    # them committed): two agents' full syncs never both take one router.
+    if not list(await s.scalars(candidates.with_for_update())):
+        return
+    orphans = list(await s.scalars(candidates))
     if not orphans:
         return
     await s.execute(delete(RouterL3AgentBinding).where(RouterL3AgentBinding.router_id.in_(orphans)))
