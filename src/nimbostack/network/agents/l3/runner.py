@@ -2,12 +2,15 @@
 
 ``[network_l3] driver``: ``linux`` builds routers in namespaces, ``fake`` builds
 nothing and reports floating IPs ACTIVE; ``auto`` takes ``linux`` exactly when compute
-runs real guests (``qemu``), as the L2 and DHCP agents choose. The Linux agent runs
+runs real guests (``qemu``) and this machine can build routers, as the L2 and DHCP
+agents choose. The Linux agent runs
 under the same host name as this machine's L2 agent, which wires its ports.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 from typing import Protocol
 
@@ -27,11 +30,16 @@ class RunningL3Agent(Protocol):
 
 
 def driver(conf: Config) -> str:
-    """The L3 agent this machine runs: ``linux`` or ``fake``."""
+    """The L3 agent this machine runs: ``linux`` or ``fake``.
+
+    ``auto`` also needs what the Linux agent needs (root for namespaces, and nft): an
+    agent that reports itself alive but cannot build would leave routers unbuilt.
+    """
     chosen = str(conf.network_l3.driver)
     if chosen != "auto":
         return chosen
-    return "linux" if conf.compute_agent.driver == "qemu" else "fake"
+    capable = os.geteuid() == 0 and shutil.which("nft") is not None
+    return "linux" if capable and conf.compute_agent.driver == "qemu" else "fake"
 
 
 def external_bridge(conf: Config) -> ExternalBridge:
