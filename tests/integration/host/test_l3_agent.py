@@ -18,12 +18,16 @@ from typing import Any
 
 import pytest
 
+from nimbostack.compute import options as _compute_options  # noqa: F401
 from nimbostack.core import netdev
 from nimbostack.core.process import run
 from nimbostack.network.agent_messages import tap_name
+from nimbostack.network.agents.cleanup import remove_agents_work
+from nimbostack.network.agents.linuxbridge import wiring
 from nimbostack.network.agents.metadata.haproxy import ROUTER_HEADER
 from nimbostack.network.agents.metadata.proxies import HaproxyProxies
 from nimbostack.network.l3_messages import namespace_name
+from tests.functional.network.conftest import network_conf
 from tests.integration.host.l3_support import Guest, L3Host, l3_harness, ruleset
 from tests.support.requires import require_tools
 from tests.support.waiting import await_until
@@ -212,6 +216,45 @@ async def test_the_host_masquerades_the_external_network_to_its_uplink(host: L3H
     await netdev.set_up(inside, netns=uplink)
 
     assert await guest.ping(f"{prefix}.2")
+
+
+async def test_cleanup_removes_what_this_clouds_agents_made_and_nothing_else(
+    host: L3Host,
+) -> None:
+    net, sub = await host.internal_network("10.68.0.0/24")
+    await host.start_agent()
+    router = await host.router(sub)
+    await host.built(router["id"])
+    await host.guest(net, sub["gateway_ip"])
+    foreign = namespace_name(str(uuid.uuid4()))
+    await netdev.add_namespace(foreign)
+    host.namespaces.append(foreign)
+    bridges = [n for n in wiring.owned(await netdev.links(), host.name).values()]
+    assert bridges
+    # The cloud stops; its devices stay, as its guests do.
+    await host.stop_agent()
+    assert host.l2 is not None
+    await host.l2.stop()
+    host.l2 = None
+    conf = network_conf(
+        network_l3={
+            "driver": "linux",
+            "external_bridge": host.external.bridge,
+            "external_bridge_address": host.external.address,
+        }
+    )
+
+    removed = await remove_agents_work(conf, host.tmp / "data", host.name)
+
+    ns = namespace_name(router["id"])
+    assert ns in removed and host.external.bridge in removed
+    namespaces = await netdev.namespaces()
+    assert ns not in namespaces and foreign in namespaces
+    assert not (host.tmp / "data" / "l3" / router["id"]).exists()
+    assert wiring.owned(await netdev.links(), host.name) == {}
+    assert await netdev.link(host.external.bridge) is None
+    done = await run("nft", "list", "table", "ip", host.external.table, timeout=30)
+    assert done.returncode != 0
 
 
 @pytest.fixture
