@@ -141,7 +141,7 @@ async def announce(namespace: str, device: str, address: str) -> None:
         LOG.warning("%s: no gratuitous ARP for %s: %s", namespace, address, done.reason())
 
 
-async def unplug(namespace: str, router: RouterInfo | None = None) -> None:
+async def unplug(namespace: str) -> None:
     """Remove the router's devices (their host ends with them), then its namespace."""
     if namespace in await netdev.namespaces():
         for name in await netdev.links(namespace):
