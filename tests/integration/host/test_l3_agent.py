@@ -23,10 +23,11 @@ from nimbostack.core import netdev
 from nimbostack.core.process import run
 from nimbostack.network.agent_messages import tap_name
 from nimbostack.network.agents.cleanup import remove_agents_work
+from nimbostack.network.agents.l3.router import RouterNamespace
 from nimbostack.network.agents.linuxbridge import wiring
 from nimbostack.network.agents.metadata.haproxy import ROUTER_HEADER
 from nimbostack.network.agents.metadata.proxies import HaproxyProxies
-from nimbostack.network.l3_messages import namespace_name
+from nimbostack.network.l3_messages import RouterInfo, namespace_name
 from tests.functional.network.conftest import network_conf
 from tests.integration.host.l3_support import Guest, L3Host, l3_harness, ruleset
 from tests.support.requires import require_tools
@@ -176,6 +177,42 @@ async def test_a_restart_resyncs_without_duplicates_and_spares_foreign_namespace
     assert foreign in await netdev.namespaces()
     await guest.serve_http(_www(host), HTTP_PORT)
     assert await _fetch_from_host(fip["floating_ip_address"]) == guest.port["id"]
+
+
+async def test_associations_during_a_build_each_get_their_rules_once(
+    host: L3Host, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    net, sub = await host.internal_network("10.69.0.0/24")
+    await host.start_agent()
+    router = await host.router(sub)
+    await host.built(router["id"])
+    ports = [await host.api.port(net, device_owner="compute:nova") for _ in range(5)]
+    # Each build of the router takes a while, so changes arrive while one runs.
+    build = RouterNamespace.apply
+
+    async def slow(self: RouterNamespace, info: RouterInfo) -> list[str]:
+        await asyncio.sleep(0.3)
+        return await build(self, info)
+
+    monkeypatch.setattr(RouterNamespace, "apply", slow)
+    fips = list(await asyncio.gather(*(host.floating_ip(port) for port in ports[:-1])))
+    await asyncio.sleep(0.1)  # their build has read the router and is under way
+    fips.append(await host.floating_ip(ports[-1]))
+    for fip in fips:
+        await await_until(lambda f=fip: _status(host, f["id"], "ACTIVE"), 20, "floating IP ACTIVE")
+    await host.idle()
+    ns = namespace_name(router["id"])
+    rules = await ruleset(ns)
+    [gateway] = (await _ports(host, router["id"]))["network:router_gateway"]
+    addresses = await netdev.addresses(_qg(gateway), ns)
+    for fip, port in zip(fips, ports, strict=True):
+        fixed = port["fixed_ips"][0]["ip_address"]
+        assert rules.count(f"ip daddr {fip['floating_ip_address']} dnat to {fixed}") == 2
+        assert addresses.count(f"{fip['floating_ip_address']}/32") == 1
+
+    await asyncio.gather(*(host.associate(fip, None) for fip in fips))
+    await await_until(lambda: _no_rules_for(ns, "dnat to"), 15, "every DNAT rule removed")
+    assert not [a for a in await netdev.addresses(_qg(gateway), ns) if a.endswith("/32")]
 
 
 async def test_a_router_admin_down_is_unbuilt_and_its_floating_ips_down(host: L3Host) -> None:
