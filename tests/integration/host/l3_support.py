@@ -10,6 +10,8 @@ test makes is removed afterwards.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import os
 import random
@@ -21,7 +23,7 @@ from typing import Any
 
 from nimbostack.core import netdev
 from nimbostack.core.db.engine import sqlite_url
-from nimbostack.core.process import run
+from nimbostack.core.process import run, spawn
 from nimbostack.core.rpc import RpcServer, Transport, get_transport
 from nimbostack.network.agent_messages import PLUGIN, AgentConfiguration, tap_name
 from nimbostack.network.agents.dhcp.plumbing import NamespaceProxies
@@ -249,6 +251,26 @@ async def _delete_device(name: str) -> None:
             raise
 
 
+@contextlib.asynccontextmanager
+async def arp_capture(device: str) -> AsyncIterator[list[str]]:
+    """The ARP packets tcpdump sees on ``device`` while the block runs (filled at its end)."""
+    proc = await spawn(
+        "tcpdump", "-l", "-nn", "-i", device, "arp",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    while b"listening on" not in await asyncio.wait_for(proc.stderr.readline(), 10):
+        pass
+    seen: list[str] = []
+    try:
+        yield seen
+    finally:
+        await asyncio.sleep(0.2)
+        proc.terminate()
+        out, _ = await proc.communicate()
+        seen.extend(out.decode().splitlines())
+
+
 async def ruleset(namespace: str) -> str:
     """The router namespace's NAT table as ``nft list`` prints it ("" if none)."""
     argv = ["ip", "netns", "exec", namespace, "nft", "list", "table", "ip", nat.TABLE]
@@ -257,7 +279,7 @@ async def ruleset(namespace: str) -> str:
 
 
 def require_host() -> None:
-    require_tools("ip", "nft", "busybox", "curl", why="routers in network namespaces")
+    require_tools("ip", "nft", "busybox", "curl", "tcpdump", why="routers in network namespaces")
     require(os.geteuid() == 0, "root", "creating namespaces and devices")
 
 

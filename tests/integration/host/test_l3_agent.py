@@ -29,7 +29,7 @@ from nimbostack.network.agents.metadata.haproxy import ROUTER_HEADER
 from nimbostack.network.agents.metadata.proxies import HaproxyProxies
 from nimbostack.network.l3_messages import RouterInfo, namespace_name
 from tests.functional.network.conftest import network_conf
-from tests.integration.host.l3_support import Guest, L3Host, l3_harness, ruleset
+from tests.integration.host.l3_support import Guest, L3Host, arp_capture, l3_harness, ruleset
 from tests.support.requires import require_tools
 from tests.support.waiting import await_until
 
@@ -120,9 +120,13 @@ async def _floating_ip_round_trip(
 ) -> None:
     # A floating IP: its address on qg-, DNAT and SNAT, ACTIVE, and the host reaches
     # the guest through it.
-    fip = await host.floating_ip(guest.port)
-    address = fip["floating_ip_address"]
-    await await_until(lambda: _status(host, fip["id"], "ACTIVE"), 15, "floating IP ACTIVE")
+    async with arp_capture(host.external.bridge) as arp:
+        fip = await host.floating_ip(guest.port)
+        address = fip["floating_ip_address"]
+        await await_until(lambda: _status(host, fip["id"], "ACTIVE"), 15, "floating IP ACTIVE")
+    # A gratuitous ARP announced the address on the external network.
+    announced = f"Request who-has {address} (ff:ff:ff:ff:ff:ff) tell {address}"
+    assert any(announced in line for line in arp), arp
     rules = await ruleset(ns)
     assert f"ip daddr {address} dnat to {guest.ip}" in rules
     assert f'oifname "{_qg(gateway)}" ip saddr {guest.ip} snat to {address}' in rules
