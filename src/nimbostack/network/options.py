@@ -257,8 +257,8 @@ register(
             "driver",
             "auto",
             "The L3 agent: linux (namespaces, veths, nftables), fake (answers the agents' "
-            "contract, builds nothing), auto (linux when [compute_agent] driver is qemu, "
-            "else fake).",
+            "contract, builds nothing), auto (linux when [compute_agent] driver is qemu "
+            "and this machine can build routers: root and nft; else fake).",
             choices=("auto", "linux", "fake"),
         ),
         Opt(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +217,36 @@ async def test_associations_during_a_build_each_get_their_rules_once(
     await asyncio.gather(*(host.associate(fip, None) for fip in fips))
     await await_until(lambda: _no_rules_for(ns, "dnat to"), 15, "every DNAT rule removed")
     assert not [a for a in await netdev.addresses(_qg(gateway), ns) if a.endswith("/32")]
+
+
+async def test_extra_routes_are_added_and_removed(host: L3Host) -> None:
+    _net, sub = await host.internal_network("10.70.0.0/24")
+    await host.start_agent()
+    router = await host.router(sub)
+    await host.built(router["id"])
+    ns = namespace_name(router["id"])
+    route = {"destination": "192.168.99.0/24", "nexthop": "10.70.0.50"}
+    path = f"/v2.0/routers/{router['id']}"
+    resp = await host.api.call("PUT", f"{path}/add_extraroutes", {"router": {"routes": [route]}})
+    assert resp.status_code == 200, resp.text
+
+    async def routes() -> str:
+        return await netdev.ip("-4", "route", "show", netns=ns)
+
+    await await_until(lambda: _has(routes(), "192.168.99.0/24 via 10.70.0.50"), 15, "route")
+    assert f"default via {host.gateway_ip}" in await routes()
+    body = {"router": {"routes": [route]}}
+    resp = await host.api.call("PUT", f"{path}/remove_extraroutes", body)
+    assert resp.status_code == 200, resp.text
+    await await_until(lambda: _lacks(routes(), "192.168.99.0/24"), 15, "route removed")
+
+
+async def _has(text: Awaitable[str], part: str) -> bool:
+    return part in await text
+
+
+async def _lacks(text: Awaitable[str], part: str) -> bool:
+    return part not in await text
 
 
 async def test_a_router_admin_down_is_unbuilt_and_its_floating_ips_down(host: L3Host) -> None:
