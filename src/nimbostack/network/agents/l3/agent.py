@@ -103,7 +103,12 @@ class L3Agent:
 
     # ---------------------------------------------------------- syncing
     def kick(self, router_id: str, info: RouterInfo | None = _FETCH) -> None:
-        """Sync the router soon (once more if a sync of it is running)."""
+        """Sync the router soon (once more if a sync of it is running).
+
+        ``info`` is the router as a full resync just read it; without it the sync asks
+        the server first. A pending ask is never replaced by such a copy, which may be
+        older than the change that asked.
+        """
         if info is _FETCH or router_id not in self._pending:
             self._pending[router_id] = info
         if router_id not in self._workers:
