@@ -52,12 +52,28 @@ class Guest:
     def ip(self) -> str:
         return str(self.port["fixed_ips"][0]["ip_address"])
 
+    processes: list[asyncio.subprocess.Process] = field(default_factory=list)
+
     async def serve_http(self, root: Path, port: int) -> None:
-        """Serve ``root`` over HTTP from the guest (busybox httpd; ends with the namespace)."""
+        """Serve ``root`` over HTTP from the guest (busybox httpd, ended with the test)."""
         (root / "whoami").write_text(self.port["id"])
-        argv = ["ip", "netns", "exec", self.namespace, "busybox", "httpd", "-p", str(port)]
-        done = await run(*argv, "-h", str(root), timeout=30)
-        assert done.returncode == 0, done.err.decode()
+        await self.run_server(port, "httpd", "-f", "-p", str(port), "-h", str(root))
+
+    async def serve_echo(self, port: int) -> None:
+        """Echo what each TCP connection to ``port`` sends (busybox nc and cat)."""
+        await self.run_server(port, "nc", "-ll", "-p", str(port), "-e", "/bin/cat")
+
+    async def run_server(self, port: int, *busybox: str) -> None:
+        argv = ["ip", "netns", "exec", self.namespace, "busybox", *busybox]
+        none = asyncio.subprocess.DEVNULL
+        proc = await spawn(*argv, stdin=none, stdout=none, stderr=none)
+        self.processes.append(proc)
+
+        async def listening() -> bool:
+            argv = ["ip", "netns", "exec", self.namespace, "ss", "-Hltn", f"sport = :{port}"]
+            return bool((await run(*argv, timeout=30)).out.strip())
+
+        await await_until(listening, 10, f"a server on port {port}")
 
     async def ping(self, address: str, count: int = 1) -> bool:
         argv = [
@@ -90,6 +106,7 @@ class L3Host:
     taps: list[str] = field(default_factory=list)
     ext_net: dict[str, Any] = field(default_factory=dict)
     ext_subnet: dict[str, Any] = field(default_factory=dict)
+    processes: list[asyncio.subprocess.Process] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -205,7 +222,7 @@ class L3Host:
         await netdev.add_address(inside, f"{ip}/24", namespace)
         await netdev.ip("route", "add", "default", "via", gateway, netns=namespace)
         await self.active(port["id"])
-        return Guest(port, namespace)
+        return Guest(port, namespace, self.processes)
 
     async def active(self, port_id: str) -> None:
         async def status() -> bool:
@@ -216,7 +233,8 @@ class L3Host:
 
     async def cleanup(self) -> None:
         """Remove what the test made; every step runs even if one before it failed."""
-        steps: list[Awaitable[Any]] = [self.stop_agent()]
+        steps: list[Awaitable[Any]] = [_end(proc) for proc in self.processes]
+        steps.append(self.stop_agent())
         if self.l2 is not None:
             steps.append(self.l2.stop())
         for router_id in self.routers:
@@ -240,6 +258,12 @@ class L3Host:
         for devices in wiring.owned(await netdev.links(), self.name).values():
             for name in devices:
                 await _delete_device(name)
+
+
+async def _end(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        proc.kill()
+    await proc.wait()
 
 
 async def _delete_device(name: str) -> None:

@@ -135,12 +135,23 @@ async def _floating_ip_round_trip(
     await guest.serve_http(_www(host), HTTP_PORT)
     assert await _fetch_from_host(address) == guest.port["id"]  # the guest answered
 
-    # Disassociated: the rules and the address go at once, and the guest is unreachable.
+    # A connection made through the floating IP echoes, until the disassociation.
+    await guest.serve_echo(ECHO_PORT)
+    reader, writer = await asyncio.open_connection(address, ECHO_PORT)
+    writer.write(b"before\n")
+    assert await asyncio.wait_for(reader.readline(), 5) == b"before\n"
+
+    # Disassociated: the rules and the address go at once, and the guest is unreachable,
+    # even through the connection conntrack still translated.
     await host.associate(fip, None)
-    await await_until(lambda: _no_rules_for(ns, address), 15, "floating IP rules removed")
+    await await_until(lambda: _no_rules_for(ns, f"{address} dnat"), 15, "its rules removed")
     assert f"{address}/32" not in await netdev.addresses(_qg(gateway), ns)
     assert not await _ping_from_host(address)
     assert await _fetch_from_host(address) is None
+    writer.write(b"after\n")
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(reader.readline(), 2)
+    writer.close()
 
 
 async def test_a_restart_resyncs_without_duplicates_and_spares_foreign_namespaces(
@@ -194,9 +205,9 @@ async def test_associations_during_a_build_each_get_their_rules_once(
     # Each build of the router takes a while, so changes arrive while one runs.
     build = RouterNamespace.apply
 
-    async def slow(self: RouterNamespace, info: RouterInfo) -> list[str]:
+    async def slow(self: RouterNamespace, info: RouterInfo, retired: Any = ()) -> list[str]:
         await asyncio.sleep(0.3)
-        return await build(self, info)
+        return await build(self, info, retired)
 
     monkeypatch.setattr(RouterNamespace, "apply", slow)
     fips = list(await asyncio.gather(*(host.floating_ip(port) for port in ports[:-1])))
@@ -379,6 +390,7 @@ async def _status(host: L3Host, fip_id: str, status: str) -> bool:
 
 
 HTTP_PORT = 8080
+ECHO_PORT = 9000
 
 
 def _www(host: L3Host) -> Path:

@@ -119,3 +119,12 @@ def test_auto_runs_the_linux_agent_with_qemu_where_it_can_build(
     assert runner.driver(_conf("linux", "fake")) == "linux"
     monkeypatch.setattr(runner.shutil, "which", lambda tool: None)
     assert runner.driver(_conf("auto", "qemu")) == "fake"
+
+
+def test_retired_floating_ips_have_their_translated_flows_cut() -> None:
+    script = nat.ruleset(_router(), None, retired=["172.24.4.30", "172.24.4.31"])
+    assert "type filter hook forward priority filter" in script
+    # The router still has .30: only .31's flows are cut.
+    assert "ct original ip daddr { 172.24.4.31 } drop" in script
+    assert "ct reply ip daddr { 172.24.4.31 } drop" in script
+    assert "ct original" not in nat.ruleset(_router(), None, retired=["172.24.4.30"])

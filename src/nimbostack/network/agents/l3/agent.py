@@ -61,6 +61,9 @@ class L3Agent:
         self.plugin = RpcClient(transport, PLUGIN, timeout=30, service=SERVICE)
         self.server = RpcServer(transport, L3_AGENT, self, service=SERVICE, host=host)
         self.routers: dict[str, RouterInfo] = {}  # as last built
+        # Per router, every floating IP address it translated since this agent started:
+        # the flows of those it no longer has are cut.
+        self.translated: dict[str, set[str]] = {}
         self._pending: dict[str, RouterInfo | None] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._retries: dict[str, asyncio.TimerHandle] = {}
@@ -172,10 +175,13 @@ class L3Agent:
         if info is None or not info.admin_state_up:
             await built.remove()
             self.routers.pop(router_id, None)
+            self.translated.pop(router_id, None)
             if info is not None:
                 await self._report_fips(info, set())
             return
-        active = set(await built.apply(info))
+        seen = self.translated.setdefault(router_id, set())
+        active = set(await built.apply(info, seen))
+        seen.update(f.floating_ip_address for f in info.floating_ips if f.id in active)
         self.routers[router_id] = info
         await self._report_fips(info, active)
 

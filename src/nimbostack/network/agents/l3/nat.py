@@ -8,12 +8,16 @@ disassociated loses its rules in the same step that applies the rest:
   redirected to the metadata proxy's port; each floating IP is DNATed to its fixed IP;
 - output (dstnat): the same DNAT for connections made inside the namespace;
 - postrouting (srcnat): each fixed IP with a floating IP leaves ``qg-`` as the floating
-  IP; with ``enable_snat`` every other internal IPv4 address leaves as the gateway's.
+  IP; with ``enable_snat`` every other internal IPv4 address leaves as the gateway's;
+- forward (filter): connections translated for a floating IP the router no longer has
+  (``retired``) are dropped, so a disassociation also cuts the flows conntrack still
+  translates, not only new ones.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 
 from nimbostack.network.l3_messages import FloatingIpInfo, RouterInfo, RouterPortInfo
 
@@ -69,8 +73,9 @@ def floating_ips(router: RouterInfo) -> list[FloatingIpInfo]:
     ]
 
 
-def ruleset(router: RouterInfo, metadata_port: int | None) -> str:
-    """The ``nft -f`` script that makes the namespace's table what ``router`` needs."""
+def ruleset(router: RouterInfo, metadata_port: int | None, retired: Iterable[str] = ()) -> str:
+    """The ``nft -f`` script that makes the namespace's table what ``router`` needs;
+    ``retired``: floating IPs it had, whose translated flows must stop."""
     pre: list[str] = []
     out: list[str] = []
     post: list[str] = []
@@ -92,6 +97,12 @@ def ruleset(router: RouterInfo, metadata_port: int | None) -> str:
         cidrs = internal_ipv4_cidrs(router)
         if router.enable_snat and address and cidrs:
             post.append(f'oifname "{qg}" ip saddr {{ {", ".join(cidrs)} }} snat to {address}')
+    gone = sorted(set(retired) - {fip.floating_ip_address for fip in floating_ips(router)})
+    cut = []
+    if gone:
+        addresses = ", ".join(gone)
+        cut = [f"ct original ip daddr {{ {addresses} }} drop"]
+        cut.append(f"ct reply ip daddr {{ {addresses} }} drop")
     return "\n".join(
         [
             f"table ip {TABLE}",
@@ -100,6 +111,7 @@ def ruleset(router: RouterInfo, metadata_port: int | None) -> str:
             *_chain("prerouting", "prerouting", "dstnat", pre),
             *_chain("output", "output", "-100", out),
             *_chain("postrouting", "postrouting", "srcnat", post),
+            *_chain("forward", "forward", "filter", cut, kind="filter"),
             "}",
             "",
         ]
@@ -111,10 +123,10 @@ def removal() -> str:
     return f"table ip {TABLE}\ndelete table ip {TABLE}\n"
 
 
-def _chain(name: str, hook: str, priority: str, rules: list[str]) -> list[str]:
+def _chain(name: str, hook: str, priority: str, rules: list[str], kind: str = "nat") -> list[str]:
     return [
         f"    chain {name} {{",
-        f"        type nat hook {hook} priority {priority}; policy accept;",
+        f"        type {kind} hook {hook} priority {priority}; policy accept;",
         *(f"        {rule}" for rule in rules),
         "    }",
     ]

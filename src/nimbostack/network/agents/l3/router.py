@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 from nimbostack.network.agents.dhcp.plumbing import NamespaceProxies
@@ -48,12 +49,14 @@ class RouterNamespace:
         self.proxies = proxies
         self.namespace = namespace_name(router_id)
 
-    async def apply(self, router: RouterInfo) -> list[str]:
-        """Build the router as ``router`` says; the floating IPs that now translate."""
+    async def apply(self, router: RouterInfo, retired: Iterable[str] = ()) -> list[str]:
+        """Build the router as ``router`` says (cutting the flows of the ``retired``
+        floating IPs); the floating IPs that now translate."""
         await asyncio.to_thread(self.record.mkdir, parents=True, exist_ok=True)
         added = await plumbing.plug(self.namespace, router)
         metadata = self.proxies is not None and wants_metadata(router)
-        await Nft(self.namespace).apply(nat.ruleset(router, ROUTER_PORT if metadata else None))
+        port = ROUTER_PORT if metadata else None
+        await Nft(self.namespace).apply(nat.ruleset(router, port, retired))
         await self._metadata(metadata)
         fips = nat.floating_ips(router)
         if router.gateway is not None:
