@@ -8,6 +8,7 @@ clouds here delete their servers and then end any QEMU left under their data dir
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -51,7 +52,8 @@ def qemu_cloud(
     socket paths have a length limit)."""
     require_qemu()
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="nimbo-rg-"))
-    env = {"NIMBOSTACK_COMPUTE_AGENT__DRIVER": "qemu", **(extra_env or {})}
+    external = external_network(data_dir)
+    env = {"NIMBOSTACK_COMPUTE_AGENT__DRIVER": "qemu", **external.env(), **(extra_env or {})}
     cloud = RunningCloud.start(data_dir, env)
     try:
         wait_guest_image(cloud)
@@ -62,7 +64,42 @@ def qemu_cloud(
         finally:
             cloud.stop()
             kill_guests(data_dir)
+            remove_routers(data_dir, external)
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class ExternalNetwork:
+    """A cloud's own external bridge and ``public`` subnet, so that clouds run side by
+    side on one machine never share one (the same data directory gets the same)."""
+
+    bridge: str
+    gateway: str  # the host's address/prefix on the bridge
+
+    def env(self) -> dict[str, str]:
+        return {
+            "NIMBOSTACK_NETWORK_L3__EXTERNAL_BRIDGE": self.bridge,
+            "NIMBOSTACK_NETWORK_L3__EXTERNAL_BRIDGE_ADDRESS": self.gateway,
+            "NIMBOSTACK_NETWORK_L2__BRIDGE_MAPPINGS": f"public:{self.bridge}",
+        }
+
+
+def external_network(data_dir: Path) -> ExternalNetwork:
+    digest = hashlib.sha256(str(data_dir.resolve()).encode()).digest()
+    # Shared address space (RFC 6598): no route of the machine's own is there.
+    gateway = f"100.{64 + digest[0] % 64}.{digest[1]}.1/24"
+    return ExternalNetwork(f"bx{digest[2:8].hex()[:10]}", gateway)
+
+
+def remove_routers(data_dir: Path, external: ExternalNetwork) -> None:
+    """The cloud's router namespaces (its L3 agent records them), external bridge and
+    masquerading table, which outlive the cloud as its guests do."""
+    made = data_dir / "l3"
+    for router in made.iterdir() if made.is_dir() else []:
+        subprocess.run(["ip", "netns", "del", f"qrouter-{router.name}"], check=False)
+    table = f"nimbostack-external-{external.bridge}"
+    subprocess.run(["nft", "delete", "table", "ip", table], check=False, capture_output=True)
+    subprocess.run(["ip", "link", "del", external.bridge], check=False, capture_output=True)
 
 
 def wait_guest_image(cloud: RunningCloud, timeout: float = 180.0) -> None:

@@ -145,6 +145,19 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return report(_runtime(args), args.key, every=args.all, fmt=args.format)
 
 
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    from nimbostack.network.agents.cleanup import remove_agents_work
+
+    if not args.network:
+        print("nimbostack cleanup: say what to remove (--network)", file=sys.stderr)
+        return 2
+    runtime = _runtime(args)
+    work = remove_agents_work(runtime.conf, runtime.data_dir, str(runtime.host))
+    for name in asyncio.run(work):
+        print(f"removed {name}")
+    return 0
+
+
 def cmd_config_sample(_args: argparse.Namespace) -> int:
     registry.import_all_options()
     print(config.sample())
@@ -202,6 +215,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     trace.set_defaults(func=cmd_trace)
     sub.add_parser("status", help="what is running and healthy").set_defaults(func=cmd_status)
+    cleanup = sub.add_parser(
+        "cleanup", help="remove what this data directory's cloud left on the host (stopped)"
+    )
+    cleanup.add_argument(
+        "--network",
+        action="store_true",
+        help="the networking agents' namespaces, devices, daemons and nft tables",
+    )
+    cleanup.set_defaults(func=cmd_cleanup)
     cfg = sub.add_parser("config", help="configuration tools")
     cfg_sub = cfg.add_subparsers(dest="config_command", required=True)
     cfg_sub.add_parser("sample", help="print a commented sample").set_defaults(

@@ -122,6 +122,12 @@ SERVICES: list[ServiceSpec] = [
         in_up=False,
     ),
     ServiceSpec(
+        "network-l3-agent",
+        "nimbostack.network.l3_agent_service:NetworkL3AgentService",
+        None,
+        in_up=False,
+    ),
+    ServiceSpec(
         "network-metadata-agent",
         "nimbostack.network.metadata_service:MetadataAgentService",
         None,

@@ -1,8 +1,9 @@
 """The devstack-like topology `nimbostack up` makes, through the networking API as the admin.
 
 - ``public``: the external network, flat on physical network ``public`` (the host's
-  ``br-ex`` once the dataplane exists), with ``public-subnet`` 172.24.4.0/24, gateway
-  .1 (the host side) and addresses .10-.254 for routers and floating IPs;
+  ``br-ex``), with ``public-subnet`` 172.24.4.0/24, gateway .1 (the host side) and
+  addresses .10 on for routers and floating IPs; the subnet follows ``[network_l3]
+  external_bridge_address``, the host's address on ``br-ex``;
 - ``shared-default-subnetpool-v4``: 10.0.0.0/16, /26 subnets by default, shared, the
   default pool for IPv4;
 - ``private`` for the demo project, with ``private-subnet`` 10.0.0.0/26 from that pool;
@@ -14,6 +15,7 @@ Each step finds its resource by name first, so a restart changes nothing.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from typing import Any
 
@@ -29,6 +31,7 @@ PUBLIC = {
     "provider:network_type": "flat",
     "provider:physical_network": "public",
 }
+PUBLIC_GATEWAY = "172.24.4.1/24"
 PUBLIC_SUBNET = {
     "name": "public-subnet",
     "ip_version": 4,
@@ -37,6 +40,20 @@ PUBLIC_SUBNET = {
     "allocation_pools": [{"start": "172.24.4.10", "end": "172.24.4.254"}],
     "enable_dhcp": False,
 }
+
+
+def public_subnet(gateway: str) -> dict[str, Any]:
+    """``public-subnet`` around the host's ``address/prefix`` on the external bridge."""
+    host = ipaddress.ip_interface(gateway or PUBLIC_GATEWAY)
+    net = host.network
+    return {
+        **PUBLIC_SUBNET,
+        "cidr": str(net),
+        "gateway_ip": str(host.ip),
+        "allocation_pools": [{"start": str(net[10]), "end": str(net[-2])}],
+    }
+
+
 POOL = {
     "name": "shared-default-subnetpool-v4",
     "prefixes": ["10.0.0.0/16"],
@@ -84,10 +101,15 @@ async def _router(
         await client.add_router_interface(router["id"], private_subnet["id"])
 
 
-async def build(client: NetworkClient, admin_project: str, demo_project: str) -> None:
+async def build(
+    client: NetworkClient,
+    admin_project: str,
+    demo_project: str,
+    public_gateway: str = PUBLIC_GATEWAY,
+) -> None:
     """Make whatever of the topology is missing."""
     public = await _network(client, {**PUBLIC, "project_id": admin_project})
-    await _subnet(client, public, PUBLIC_SUBNET)
+    await _subnet(client, public, public_subnet(public_gateway))
     pools = await client.list_subnetpools(name=POOL["name"])
     pool = pools[0] if pools else await client.create_subnetpool(**POOL)
     private = await _network(client, {"name": "private", "project_id": demo_project})
@@ -103,7 +125,8 @@ async def ensure_topology(runtime: Runtime, admin_password: str) -> None:
     demo_project = await project_id(auth_url, session.token, "demo")
     client = NetworkClient(FixedAuth(session))
     try:
-        await build(client, admin_project, demo_project)
+        gateway = str(runtime.conf.network_l3.external_bridge_address)
+        await build(client, admin_project, demo_project, gateway)
         LOG.info("network topology ready (public, default pool, demo's private and router1)")
     finally:
         await client.close()

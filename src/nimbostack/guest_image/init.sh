@@ -219,13 +219,14 @@ have_ipv4() {
 
 read_metadata_service() {
     have_ipv4 || return 1
-    # busybox wget -T does not bound the TCP connect: cap the whole fetch.
-    timeout 3 wget -q -T 3 -O "$RUN/meta_data.json" "$METADATA_URL/meta_data.json" 2>/dev/null || {
+    # Cap the whole fetch with timeout: busybox wget -T does not bound the TCP
+    # connect, and the static busybox crashes (SIGSEGV) when given -T at all.
+    timeout 3 wget -q -O "$RUN/meta_data.json" "$METADATA_URL/meta_data.json" 2>/dev/null || {
         rm -f "$RUN/meta_data.json"
         return 1
     }
     for name in user_data network_data.json vendor_data.json; do
-        timeout 3 wget -q -T 3 -O "$RUN/$name" "$METADATA_URL/$name" 2>/dev/null \
+        timeout 3 wget -q -O "$RUN/$name" "$METADATA_URL/$name" 2>/dev/null \
             || rm -f "$RUN/$name"
     done
     log "metadata read from $METADATA_URL"

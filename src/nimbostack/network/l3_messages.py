@@ -100,11 +100,14 @@ class RouterInfo:
 @dataclass
 class GetRouters(Message):
     """L3 agent -> server (network.plugin), call: the ``RouterInfo`` of the routers
-    scheduled to ``host`` (only ``router_ids`` of them, if given)."""
+    scheduled to ``host`` (only ``router_ids`` of them, if given). With ``bind_ports``
+    the routers' gateway and interface ports are bound to ``host`` first, so that the
+    host's L2 agent wires the devices the agent plugs into the networks' bridges."""
 
     name = "GetRouters"
     host: str
     router_ids: list[str] | None = None
+    bind_ports: bool = False
 
 
 @dataclass

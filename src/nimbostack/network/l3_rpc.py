@@ -31,7 +31,10 @@ class L3PluginHandlers:
     @handles(GetRouters)
     async def get_routers(self, ctxt: RequestContext, msg: GetRouters) -> list[RouterInfo]:
         async with self.db.session() as s:
-            return await l3_agents.routers_for_host(s, msg.host, msg.router_ids, self.down_time)
+            found = await l3_agents.routers_for_host(s, msg.host, msg.router_ids, self.down_time)
+            if msg.bind_ports:
+                await l3_agents.bind_router_ports(s, msg.host, found, self.down_time)
+            return found
 
     @handles(UpdateFloatingIpStatuses)
     async def update_floating_ip_statuses(

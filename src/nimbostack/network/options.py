@@ -247,3 +247,53 @@ register(
         ),
     ],
 )
+
+register(
+    "network_l3",
+    "The L3 agent: a qrouter-<router> namespace per router it hosts, NAT for the "
+    "external network and floating IPs, and metadata through the router.",
+    [
+        Opt(
+            "driver",
+            "auto",
+            "The L3 agent: linux (namespaces, veths, nftables), fake (answers the agents' "
+            "contract, builds nothing), auto (linux when [compute_agent] driver is qemu "
+            "and this machine can build routers: root and nft; else fake).",
+            choices=("auto", "linux", "fake"),
+        ),
+        Opt(
+            "external_bridge",
+            "br-ex",
+            "The host bridge of the external network's physical network (it must also be "
+            "in [network_l2] bridge_mappings).",
+        ),
+        Opt(
+            "external_bridge_address",
+            "172.24.4.1/24",
+            "The host's address on the external bridge (the external subnet's gateway); "
+            "the host masquerades its network to its uplink (empty: no address, no NAT).",
+        ),
+        Opt(
+            "manage_external_bridge",
+            True,
+            "Whether the agent makes the external bridge, gives it its address, enables "
+            "IPv4 forwarding and masquerades the external network (nft table "
+            "nimbostack-external-<bridge>).",
+            type="bool",
+        ),
+        Opt(
+            "resync_interval",
+            60.0,
+            "Seconds between full resyncs of every hosted router with the server.",
+            type="float",
+            minimum=1.0,
+        ),
+        Opt(
+            "report_interval",
+            10.0,
+            "Seconds between the agent's state reports (keep it below agent_down_time).",
+            type="float",
+            minimum=0.1,
+        ),
+    ],
+)

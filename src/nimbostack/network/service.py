@@ -3,10 +3,10 @@
 On start it brings the ML2 allocation tables in line with the configured VLAN and
 VXLAN ranges, serves the agents' RPC contract on ``network.plugin`` (and the DHCP
 agents' on ``network.dhcp_plugin``), and runs the L2 agents of this machine
-(``network/agents/l2_hosts.py``), its (fake) L3 agent, which hosts the routers, and,
-with real devices, its metadata agent (``network/agents/metadata/``) and its DHCP
-agent, which starts a metadata proxy in each isolated network's namespace. The
-dataplane agents build on this service (see ``docs/architecture.md``).
+(``network/agents/l2_hosts.py``), its L3 agent (``network/agents/l3/``), which hosts
+the routers, and, with real devices, its metadata agent (``network/agents/metadata/``)
+and its DHCP agent, which starts a metadata proxy in each isolated network's namespace.
+The dataplane agents build on this service (see ``docs/architecture.md``).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from nimbostack.network import options as _options  # noqa: F401
 from nimbostack.network import policies
 from nimbostack.network.agent_messages import PLUGIN
 from nimbostack.network.agents.dhcp import runner as dhcp_runner
-from nimbostack.network.agents.fake_l3 import FakeL3Agent
 from nimbostack.network.agents.l2_hosts import start_l2_agents
+from nimbostack.network.agents.l3 import runner as l3_runner
 from nimbostack.network.agents.metadata.service import HostMetadataAgent, start_metadata_agent
 from nimbostack.network.api.routes import EXTENSIONS, ROUTES
 from nimbostack.network.compute_events import ComputeVifEvents
@@ -71,15 +71,17 @@ class NetworkService(Service[NetworkState]):
         dhcp = DhcpPluginEndpoint(rt.conf, state.db, state.agents, events)
         await self.serve_rpc(DHCP_PLUGIN, dhcp)
         await super().serve()
+        await l3_runner.prepare_host(rt.conf)
         for agent in await start_l2_agents(rt.conf, self.bus, str(rt.host)):
             self.on_stop(f"L2 agent {agent.host}", agent.stop)
-        l3_agent = FakeL3Agent(self.bus, str(rt.host))
-        await l3_agent.start()
-        self.on_stop(f"L3 agent {l3_agent.host}", l3_agent.stop)
         if wants_metadata_agent(rt.conf):
             await self._start_metadata_agent()
+        proxies = self.metadata.proxies if self.metadata is not None else None
+        l3_agent = await l3_runner.start_l3_agent(
+            rt.conf, self.bus, str(rt.host), rt.data_dir, proxies
+        )
+        self.on_stop(f"L3 agent {l3_agent.host}", l3_agent.stop)
         if dhcp_runner.enabled(rt.conf):
-            proxies = self.metadata.proxies if self.metadata is not None else None
             agent = await dhcp_runner.start_dhcp_agent(
                 rt.conf, self.bus, str(rt.host), rt.data_dir, proxies
             )

@@ -376,3 +376,26 @@ async def test_released_dhcp_port_is_deleted_and_unwired(cloud: Cloud) -> None:
     assert (await cloud.api.call("GET", f"/v2.0/ports/{made['id']}")).status_code == 404
     await await_until(lambda: tap_name(made["id"]) not in cloud.l2.devices, 10, "tap unwired")
     assert await cloud.call(ReleaseDhcpPort(net["id"], HOST)) is False
+
+
+async def test_a_router_interface_tells_the_dhcp_agent_the_network_is_routed(cloud: Cloud) -> None:
+    await cloud.report_dhcp()
+    net = await cloud.api.network(token="alice")
+    sub = await cloud.api.subnet(net, "10.6.0.0/24", token="alice")
+    info = decode_reply(NetworkInfo, await cloud.call(GetNetworkInfo(net["id"], HOST)))
+    assert info.isolated
+    body = {"router": {}}
+    router = (await cloud.api.call("POST", "/v2.0/routers", body, token="alice")).json()["router"]
+    path = f"/v2.0/routers/{router['id']}/add_router_interface"
+    added = (await cloud.api.call("PUT", path, {"subnet_id": sub["id"]}, token="alice")).json()
+
+    told = PortChanged(network_id=net["id"], port_id=added["port_id"])
+    await await_until(lambda: told in cloud.dhcp.heard, 10, "DHCP agent told of the interface")
+    info = decode_reply(NetworkInfo, await cloud.call(GetNetworkInfo(net["id"], HOST)))
+    assert not info.isolated
+    path = f"/v2.0/routers/{router['id']}/remove_router_interface"
+    await cloud.api.call("PUT", path, {"subnet_id": sub["id"]}, token="alice")
+    removed = PortRemoved(network_id=net["id"], port_id=added["port_id"])
+    await await_until(lambda: removed in cloud.dhcp.heard, 10, "DHCP agent told of the removal")
+    info = decode_reply(NetworkInfo, await cloud.call(GetNetworkInfo(net["id"], HOST)))
+    assert info.isolated

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import empty, json_response
-from nimbostack.network.api import access, listing
+from nimbostack.network.api import access, dhcp_hooks, listing
 from nimbostack.network.api.attributes import (
     ID,
     OWNER,
@@ -243,6 +243,8 @@ async def add_router_interface(req: ApiRequest) -> Response:
     async with state.db.session() as s:
         answer = await router_interfaces.add(s, state.conf, caller, router_id, info)
     await _changed(req, router_id)
+    # The network is no longer isolated: its DHCP stops routing guests to metadata.
+    await dhcp_hooks.port_changed(req, state, answer["network_id"], answer["port_id"])
     return json_response(answer)
 
 
@@ -253,6 +255,7 @@ async def remove_router_interface(req: ApiRequest) -> Response:
     async with state.db.session() as s:
         answer = await router_interfaces.remove(s, caller, router_id, info)
     await _changed(req, router_id)
+    await dhcp_hooks.port_removed(req, state, answer["network_id"], answer["port_id"])
     return json_response(answer)
 
 

@@ -21,6 +21,7 @@ from nimbostack.network.db.models import (
     IPAllocation,
     Network,
     Port,
+    PortBinding,
     Router,
     RouterL3AgentBinding,
     RouterPort,
@@ -34,7 +35,9 @@ from nimbostack.network.l3_messages import (
     RouterInfo,
     RouterPortInfo,
 )
-from nimbostack.network.objects import router_routes
+from nimbostack.network.ml2.linuxbridge import VIF_TYPE_BRIDGE
+from nimbostack.network.objects import binding, router_routes
+from nimbostack.network.objects.port_view import BINDING_ACTIVE
 
 STATUSES = ("ACTIVE", "DOWN", "ERROR")
 
@@ -73,6 +76,8 @@ async def routers_of(s: AsyncSession, agent_id: str) -> list[str]:
 async def schedule(s: AsyncSession, router_id: str, down_time: float) -> list[str]:
     """The hosts of the router, after giving it to the least loaded live agent if no live
     agent hosts it (none: no L3 agent runs)."""
+    # The router's row lock makes two schedulings of one router take turns.
+    await s.execute(select(Router.id).where(Router.id == router_id).with_for_update())
     live = await s.scalar(
         select(Agent.host)
         .join(RouterL3AgentBinding, RouterL3AgentBinding.l3_agent_id == Agent.id)
@@ -106,7 +111,12 @@ async def _take_unhosted(s: AsyncSession, agent_id: str, down_time: float) -> No
         .join(Agent, Agent.id == RouterL3AgentBinding.l3_agent_id)
         .where(_alive(down_time))
     )
-    orphans = list(await s.scalars(select(Router.id).where(Router.id.not_in(hosted))))
+    candidates = select(Router.id).where(Router.id.not_in(hosted)).order_by(Router.id)
+    # Lock them, then look again (a new statement sees what a concurrent sync that held
+    # them committed): two agents' full syncs never both take one router.
+    if not list(await s.scalars(candidates.with_for_update())):
+        return
+    orphans = list(await s.scalars(candidates))
     if not orphans:
         return
     await s.execute(delete(RouterL3AgentBinding).where(RouterL3AgentBinding.router_id.in_(orphans)))
@@ -176,6 +186,39 @@ async def _info(s: AsyncSession, router: Router) -> RouterInfo:
             for f in fips
         ],
     )
+
+
+async def bind_router_ports(
+    s: AsyncSession, host: str, routers: list[RouterInfo], down_time: float
+) -> list[str]:
+    """Bind the routers' gateway and interface ports to ``host`` where they are not bound
+    there yet (or their binding failed); the ports bound now.
+
+    Each port's row is locked first, so two agents' syncs bind a port once, in turn.
+    """
+    port_ids = sorted(
+        port.port_id
+        for router in routers
+        for port in [*router.interfaces, *([router.gateway] if router.gateway else [])]
+    )
+    if not port_ids:
+        return []
+    await s.execute(select(Port.id).where(Port.id.in_(port_ids)).with_for_update())
+    rows = await s.execute(
+        select(PortBinding.port_id, PortBinding.host, PortBinding.vif_type).where(
+            PortBinding.port_id.in_(port_ids), PortBinding.status == BINDING_ACTIVE
+        )
+    )
+    stale = sorted(p for p, h, vif in rows if h != host or vif != VIF_TYPE_BRIDGE)
+    for port_id in stale:
+        await s.execute(
+            update(PortBinding)
+            .where(PortBinding.port_id == port_id, PortBinding.status == BINDING_ACTIVE)
+            .values(host=host)
+            .execution_options(synchronize_session=False)
+        )
+        await binding.bind(s, port_id, down_time)
+    return stale
 
 
 async def set_fip_statuses(s: AsyncSession, router_id: str, statuses: dict[str, str]) -> int:
