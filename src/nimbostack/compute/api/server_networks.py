@@ -41,6 +41,12 @@ async def requested(
 
 
 async def _auto(client: NetworkClient) -> list[RequestedNetwork]:
+    found = await auto_network(client)
+    return [RequestedNetwork(found)] if found else []
+
+
+async def auto_network(client: NetworkClient) -> str | None:
+    """The one network with a subnet the caller can use (None: none; 409: several)."""
     usable = [
         net
         for net in await client.list_networks(**{"router:external": False})
@@ -48,7 +54,7 @@ async def _auto(client: NetworkClient) -> list[RequestedNetwork]:
     ]
     if len(usable) > 1:
         raise Conflict("Multiple possible networks found, use a Network ID to be more specific.")
-    return [RequestedNetwork(usable[0]["id"])] if usable else []
+    return str(usable[0]["id"]) if usable else None
 
 
 async def _checked(client: NetworkClient, entry: dict[str, Any], count: int) -> RequestedNetwork:
