@@ -120,32 +120,43 @@ async def release_one(agent: AgentHost, port_id: str, *, preserve: bool) -> None
         await client.close()
 
 
-async def rebind(agent: AgentHost, instance: InstanceRecord) -> list[Vif]:
-    """Bind every port of an instance that moved here to this host; its new Vifs.
+async def rebind(
+    agent: AgentHost, instance: InstanceRecord, host: str
+) -> tuple[list[Vif], list[str]]:
+    """Bind every port of an instance that moves to ``host``: its new Vifs, and the
+    ports whose binding changed (the ones whose ``network-vif-plugged`` comes again).
 
-    The networking service rewires each port for this host (and tells the old host's
-    agent to let go); a port it cannot bind here fails the move.
+    The networking service rewires each port for that host (and tells the old host's
+    agent to let go); a port it cannot bind there fails the move.
     """
     if not instance.network_info or agent.network is None:
-        return list(instance.network_info)
+        return list(instance.network_info), []
     client = agent.network()
-    moved: list[Vif] = []
+    vifs: list[Vif] = []
+    moved: list[str] = []
     try:
         for vif in instance.network_info:
-            bound: dict[str, Any] = {"binding:host_id": agent.host}
-            port = await client.update_port(vif.id, **bound)
+            port = await client.get_port(vif.id)
+            if port is None:
+                LOG.warning("port %s of %s is gone; the move goes on", vif.id, instance.uuid)
+                vifs.append(vif)
+                continue
+            if port.get("binding:host_id") != host:
+                bound: dict[str, Any] = {"binding:host_id": host}
+                port = await client.update_port(vif.id, **bound)
+                moved.append(vif.id)
             fresh = from_port(
                 port, vif.network.label, preserve=vif.preserve_on_delete, mtu=vif.network.mtu
             )
             if fresh.type == BINDING_FAILED:
                 raise PortBindingFailed(
                     f"Binding failed for port {vif.id}, please check the networking "
-                    f"agent on host {agent.host}."
+                    f"agent on host {host}."
                 )
-            moved.append(dataclasses.replace(fresh, tag=vif.tag))
+            vifs.append(dataclasses.replace(fresh, tag=vif.tag))
     finally:
         await client.close()
-    return moved
+    return vifs, moved
 
 
 async def _bind(
