@@ -260,9 +260,9 @@ class QemuDriver(Driver):
 
     async def detach_interface(self, uuid: str, port_id: str) -> None:
         paths = self.guests.paths(uuid)
-        tap = tap_name(port_id)
-        if self.guests.pid(paths) is not None:
-            await nics.unplug(paths, port_id, tap, self.settings.interface_detach_timeout)
+        running = self.guests.pid(paths) is not None
+        timeout = self.settings.interface_detach_timeout
+        await nics.unplug(paths, port_id, tap_name(port_id), timeout, running=running)
 
 
 def _mem_total_mb() -> int:

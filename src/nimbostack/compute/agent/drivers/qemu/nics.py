@@ -105,11 +105,22 @@ async def hot_plug(paths: GuestPaths, vif: Vif) -> None:
     _remember(paths, made, add=True)
 
 
-async def unplug(paths: GuestPaths, port_id: str, tap: str | None, timeout: float) -> None:
-    """Ask the guest to release the NIC, wait until it did, then drop its backend and tap.
+async def unplug(
+    paths: GuestPaths, port_id: str, tap: str | None, timeout: float, *, running: bool
+) -> None:
+    """Ask a running guest to release the NIC, wait until it did, then drop its backend;
+    then remove the tap (a stopped guest's taps stay between its runs).
 
-    A guest that never answers the unplug keeps the NIC: the detach fails.
+    A guest that never answers the unplug keeps the NIC (and its tap): the detach fails.
     """
+    if running:
+        await _unplug_device(paths, port_id, timeout)
+    if tap:
+        await taps.unplug([tap])
+        _remember(paths, [tap], add=False)
+
+
+async def _unplug_device(paths: GuestPaths, port_id: str, timeout: float) -> None:
     dev = device_id(port_id)
     try:
         async with QmpClient(paths.qmp_socket) as qmp:
@@ -123,9 +134,6 @@ async def unplug(paths: GuestPaths, port_id: str, tap: str | None, timeout: floa
                     raise
     except QmpError as exc:
         raise DriverError(f"cannot detach port {port_id}: {exc}") from None
-    if tap:
-        await taps.unplug([tap])
-        _remember(paths, [tap], add=False)
 
 
 def _remember(paths: GuestPaths, names: list[str], *, add: bool) -> None:
