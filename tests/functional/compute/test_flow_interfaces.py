@@ -293,3 +293,18 @@ async def test_attach_waits_for_vif_plugged_and_undoes_without_it(tmp_path: Path
         assert len(cloud.flow.driver("host1").guests[server_id].vifs) == 0
     finally:
         await cloud.stop()
+
+
+async def test_concurrent_security_group_changes_all_land(cloud: NetworkedCloud) -> None:
+    net = await cloud.private_network()
+    server_id = await _server(cloud, net)
+    names = [f"sg{n}" for n in range(4)]
+    for name in names:
+        await cloud.create("security_group", "security-groups", name=name)
+    path = f"/servers/{server_id}/action"
+    sent = await asyncio.gather(
+        *(cloud.compute("POST", path, {"addSecurityGroup": {"name": n}}) for n in names)
+    )
+    assert [r.status_code for r in sent] == [202] * 4, [r.text for r in sent]
+    shown = {g["name"] for g in (await cloud.server(server_id))["security_groups"]}
+    assert shown == {"default", *names}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from starlette.responses import Response
@@ -24,6 +25,7 @@ from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
 
 LOG = logging.getLogger(__name__)
+_ATTEMPTS = 10
 
 
 async def _client(req: ApiRequest, state: ApiState) -> NetworkClient:
@@ -76,8 +78,9 @@ async def add_security_group(req: ApiRequest, instance: Instance, body: Any) -> 
                     "to apply security groups."
                 )
         for port in missing:
-            groups = [*(port.get("security_groups") or []), group["id"]]
-            await client.update_port(port["id"], security_groups=groups)
+            await _change(
+                client, port, lambda gs: [*gs, group["id"]] if group["id"] not in gs else gs
+            )
     except NetworkError as exc:
         if exc.status == 400:
             raise BadRequest(exc.message) from None
@@ -99,8 +102,7 @@ async def remove_security_group(req: ApiRequest, instance: Instance, body: Any) 
                 f"Security group {name} not associated with the instance {instance.uuid}"
             )
         for port in having:
-            groups = [g for g in port.get("security_groups") or [] if g != group["id"]]
-            await client.update_port(port["id"], security_groups=groups)
+            await _change(client, port, lambda gs: [g for g in gs if g != group["id"]])
     except NetworkError as exc:
         if exc.status == 400:
             raise BadRequest(exc.message) from None
@@ -108,6 +110,32 @@ async def remove_security_group(req: ApiRequest, instance: Instance, body: Any) 
     finally:
         await client.close()
     return empty(202)
+
+
+async def _change(
+    client: NetworkClient, port: dict[str, Any], change: Callable[[list[str]], list[str]]
+) -> None:
+    """Write the port's groups changed by ``change``, only if nobody changed the port
+    since it was read (its revision); else read it again and retry, so two concurrent
+    changes of one server's groups both land."""
+    for _attempt in range(_ATTEMPTS):
+        groups = list(port.get("security_groups") or [])
+        wanted = change(groups)
+        if wanted == groups:
+            return
+        try:
+            await client.update_port(
+                port["id"], revision=port["revision_number"], security_groups=wanted
+            )
+            return
+        except NetworkError as exc:
+            if exc.status != 412:
+                raise
+        fresh = await client.get_port(port["id"])
+        if fresh is None:
+            return  # the port went: nothing to change on it
+        port = fresh
+    raise Conflict(f"Port {port['id']} kept changing; try again.")
 
 
 async def groups_of(req: ApiRequest, state: ApiState, instance: Instance) -> list[dict[str, Any]]:
