@@ -308,3 +308,19 @@ async def test_concurrent_security_group_changes_all_land(cloud: NetworkedCloud)
     assert [r.status_code for r in sent] == [202] * 4, [r.text for r in sent]
     shown = {g["name"] for g in (await cloud.server(server_id))["security_groups"]}
     assert shown == {"default", *names}
+
+
+async def test_a_failed_unplug_keeps_the_port_and_leaves_a_fault(cloud: NetworkedCloud) -> None:
+    net = await cloud.private_network()
+    server_id = await _server(cloud, net)
+    (port,) = await cloud.ports_of(server_id)
+    cloud.flow.driver("host1").fail_next("detach_interface", "guest did not let go")
+    resp = await cloud.compute("DELETE", f"/servers/{server_id}/os-interface/{port['id']}")
+    assert resp.status_code == 202, resp.text
+    await await_until(
+        lambda: _events(cloud, server_id, "compute_detach_interface"), 10, "detach recorded"
+    )
+    assert await _events(cloud, server_id, "compute_detach_interface") == ["Error"]
+    assert len((await cloud.instance(server_id)).network_info) == 1
+    kept = await _port(cloud, port["id"])
+    assert kept is not None and kept["device_id"] == server_id
