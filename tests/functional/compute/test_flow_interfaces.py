@@ -251,6 +251,9 @@ async def test_security_groups_follow_the_ports(cloud: NetworkedCloud) -> None:
     assert web["id"] in port["security_groups"]
     names = {g["name"] for g in (await cloud.server(server_id))["security_groups"]}
     assert names == {"default", "web"}
+    detail = await cloud.compute("GET", "/servers/detail")
+    (row,) = [s for s in detail.json()["servers"] if s["id"] == server_id]
+    assert {g["name"] for g in row["security_groups"]} == {"default", "web"}
     listed = await cloud.compute("GET", f"/servers/{server_id}/os-security-groups")
     assert {g["name"] for g in listed.json()["security_groups"]} == {"default", "web"}
     again = await act("addSecurityGroup", web["id"])
