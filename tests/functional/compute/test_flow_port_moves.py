@@ -79,6 +79,8 @@ async def test_unshelve_binds_the_port_on_the_new_host(cloud: NetworkedCloud) ->
     server_id, _source, dest = await _placed(cloud)
     await _action(cloud, server_id, {"shelve": None})
     await cloud.flow.wait_state(server_id, states.SHELVED_OFFLOADED)  # offloaded at once
+    (port,) = await cloud.ports_of(server_id)
+    assert (port["device_id"], port["binding:host_id"]) == (server_id, "")  # bound nowhere
     await _action(cloud, server_id, {"unshelve": {"host": dest}})
     inst = await cloud.flow.wait_state(server_id, states.ACTIVE)
     assert inst.host == dest
