@@ -80,3 +80,27 @@ def test_a_port_is_hot_plugged_into_a_running_guest_and_unplugged() -> None:
         assert [p["ID"] for p in cloud.cli("port", "list", "--server", created["id"])] != [
             extra["id"]
         ]
+
+
+def test_a_shelved_guest_s_port_is_unbound_then_bound_where_it_is_unshelved() -> None:
+    with qemu_cloud() as cloud:
+        name = f"shl-{uuid.uuid4().hex[:6]}"
+        net = cloud.cli("network", "create", name)
+        cloud.cli("subnet", "create", "--network", name, "--subnet-range", "10.96.0.0/24", name)
+        created = _server(cloud, name, net["id"])
+        wait_status(cloud, name, "ACTIVE", timeout=300)
+        wait_boots(cloud, name, 1)
+        (port,) = cloud.cli("port", "list", "--server", created["id"])
+        cloud.cli_raw("server", "shelve", name)
+        wait_status(cloud, name, "SHELVED_OFFLOADED", timeout=300)
+        offloaded = _port(cloud, port["ID"])
+        assert (offloaded["device_id"], offloaded["binding_host_id"]) == (created["id"], "")
+        assert not _tap_exists(port["ID"])
+        cloud.cli_raw("server", "unshelve", name)
+        # ACTIVE only once the Linux-bridge agent wired the new tap (network-vif-plugged).
+        wait_status(cloud, name, "ACTIVE", timeout=300)
+        bound = _port(cloud, port["ID"])
+        assert bound["binding_host_id"] and bound["status"] == "ACTIVE", bound
+        again = wait_boots(cloud, name, 1)  # a new guest: its console starts afresh
+        address = bound["fixed_ips"][0]["ip_address"]
+        assert address in again.boots[-1]["ips"].split(","), again.boots[-1]
