@@ -17,6 +17,8 @@ from sqlalchemy import select
 
 from nimbostack.compute import states
 from nimbostack.compute.db.models import InstanceAction, InstanceActionEvent
+from nimbostack.compute.messages import AttachInterface, UnexpectedTaskState
+from nimbostack.core.context import RequestContext
 from tests.functional.compute.flow_support import LOOP_WATCH, set_task
 from tests.functional.compute.network_support import NetworkedCloud
 from tests.support.waiting import await_until
@@ -327,3 +329,14 @@ async def test_a_failed_unplug_keeps_the_port_and_leaves_a_fault(cloud: Networke
     assert len((await cloud.instance(server_id)).network_info) == 1
     kept = await _port(cloud, port["id"])
     assert kept is not None and kept["device_id"] == server_id
+
+
+async def test_the_host_refuses_an_attach_once_an_action_started(cloud: NetworkedCloud) -> None:
+    net = await cloud.private_network()
+    server_id = await _server(cloud, net)
+    # What the host sees if an action began between the API's check and the call.
+    await set_task(cloud.flow, server_id, "rebooting")
+    msg = AttachInterface(server_id, "req-late", network_id=net["id"])
+    with pytest.raises(UnexpectedTaskState, match="rebooting"):
+        await cloud.flow.rpc.call_agent(RequestContext(project_id="project-a"), "host1", msg)
+    assert len(await cloud.ports_of(server_id)) == 1

@@ -29,6 +29,7 @@ from nimbostack.compute.messages import (
     InstanceNotFound,
     InterfaceAttachFailed,
     PortInUse,
+    UnexpectedTaskState,
 )
 from nimbostack.compute.network_info import RequestedNetwork, Vif
 from nimbostack.core.context import RequestContext
@@ -51,8 +52,9 @@ async def attach(agent: AgentHost, ctxt: RequestContext, msg: AttachInterface) -
     async with agent.locks.hold(uuid):
         instance = await agent.conductor.get(ctxt, uuid)
         if instance.vm_state not in _ALLOWED or instance.task_state is not None:
-            raise InterfaceAttachFailed(
-                f"Cannot attach an interface to instance {uuid} in vm_state "
+            # Changed since the API checked it (an action started meanwhile).
+            raise UnexpectedTaskState(
+                f"Cannot 'attach_interface' instance {uuid} while it is in vm_state "
                 f"{instance.vm_state}, task_state {instance.task_state}"
             )
         # Expect the port's event before binding it: it may come at once.

@@ -29,6 +29,7 @@ from nimbostack.compute.messages import (
     DetachInterface,
     InterfaceAttachFailed,
     PortInUse,
+    UnexpectedTaskState,
 )
 from nimbostack.compute.network_info import decode
 from nimbostack.compute.objects import actions
@@ -166,6 +167,8 @@ async def attach_interface(req: ApiRequest) -> Response:
         port_id = await state.rpc.call_agent(req.context, instance.host, msg, timeout=timeout)
     except PortInUse:
         raise Conflict(f"Port {msg.port_id} is still in use.") from None
+    except UnexpectedTaskState as exc:
+        raise Conflict(str(exc)) from None
     except InterfaceAttachFailed as exc:
         raise ApiError(str(exc)) from None
     except RpcError as exc:
