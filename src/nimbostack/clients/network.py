@@ -199,5 +199,8 @@ class NetworkClient:
     async def list_security_groups(self, **filters: Any) -> list[dict[str, Any]]:
         return await self._list("security-groups", filters, "security_groups")
 
+    async def get_security_group(self, group_id: str) -> dict[str, Any] | None:
+        return await self._get("security_group", "security-groups", group_id)
+
     async def close(self) -> None:
         await self.client.aclose()

@@ -340,6 +340,39 @@ class DetachVolume(InstanceTask):
     volume_id: str
 
 
+class PortInUse(RemoteExpectedError):
+    """The port to attach went to another device (409, as Nova answers)."""
+
+
+class InterfaceAttachFailed(RemoteExpectedError):
+    """The host could not make, bind or plug the port (the server is as it was)."""
+
+
+@dataclass
+class AttachInterface(InstanceTask):
+    """api -> agent, call: make (on ``network_id``) or take ``port_id``, bind it on the
+    host, record it in the instance's network info and plug it into the guest.
+
+    Answers the port's id once it is recorded and plugged; failures raise PortInUse or
+    InterfaceAttachFailed after undoing every step.
+    """
+
+    name = "AttachInterface"
+    network_id: str
+    port_id: str | None = None
+    fixed_ip: str | None = None
+    tag: str | None = None
+
+
+@dataclass
+class DetachInterface(InstanceTask):
+    """api -> agent, cast: unplug the port from the guest, then delete it (compute made
+    it) or unbind it (the user's), and drop it from the instance's network info."""
+
+    name = "DetachInterface"
+    port_id: str
+
+
 @dataclass
 class TerminateInstance(InstanceTask):
     """api -> agent, cast: destroy the guest and have the conductor mark it deleted."""

@@ -4,7 +4,8 @@ One ``Vif`` per port, built from the port as the networking service returned it 
 bound on the instance's host. Stored as JSON in the instance's ``network_info``
 column, in the nested shape the server views and the metadata API read
 (``network.label``, ``ips[].address``); typed everywhere else. ``preserve_on_delete``
-marks a port the user passed in: a delete unbinds it and leaves it to its owner.
+marks a port the user passed in: a delete unbinds it and leaves it to its owner;
+``tag`` is the device tag given when the port was attached.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Vif:
     details: dict[str, Any] = field(default_factory=dict)
     devname: str = ""
     preserve_on_delete: bool = False
+    tag: str | None = None  # a device tag the user gave when attaching it
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -62,6 +64,7 @@ class Vif:
             details=dict(data.get("details") or {}),
             devname=str(data.get("devname", "")),
             preserve_on_delete=bool(data.get("preserve_on_delete", False)),
+            tag=data.get("tag"),
         )
 
 

@@ -41,9 +41,10 @@ def test_nics_and_incoming(tmp_path: Path) -> None:
     argv = _argv(tmp_path, spec, incoming="tcp:127.0.0.1:49152")
     joined = " ".join(argv)
     # The tap is multi-queue: QEMU opens it only asking for two queues at least.
-    assert "tap,id=net0,ifname=tap1,script=no,downscript=no,queues=2" in joined
-    assert "netdev=net0,mac=fa:16:3e:00:00:01,id=dev-net0,mq=on,vectors=6" in joined
-    assert "user,id=net1,restrict=on" in joined
+    assert "tap,id=net-p1,ifname=tap1,script=no,downscript=no,queues=2" in joined
+    # Ids come from the port, so an unplug finds a NIC however it was plugged.
+    assert "netdev=net-p1,mac=fa:16:3e:00:00:01,id=nic-p1,mq=on,vectors=6" in joined
+    assert "user,id=net-p2,restrict=on" in joined
     assert "mac=fa:16:3e:00:00:02" in joined
     assert argv[-2:] == ["-incoming", "tcp:127.0.0.1:49152"]
 

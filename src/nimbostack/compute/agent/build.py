@@ -12,7 +12,7 @@ import logging
 import time
 
 from nimbostack.compute import states
-from nimbostack.compute.agent import boot_volumes, guest, vifs
+from nimbostack.compute.agent import boot_volumes, guest, port_moves, vifs
 from nimbostack.compute.agent.drivers.base import ImageRefused
 from nimbostack.compute.agent.host import AgentHost
 from nimbostack.compute.agent.vif_events import VifPlugTimeout, VifWaiter
@@ -150,11 +150,16 @@ async def spawn_on_host(agent: AgentHost, ctxt: RequestContext, msg: SpawnOnHost
     async with agent.locks.hold(uuid):
         instance = await agent.conductor.get(ctxt, uuid)
         try:
-            async with agent.conductor.event(ctxt, uuid, msg.request_id, event):
+            async with (
+                agent.conductor.event(ctxt, uuid, msg.request_id, event),
+                port_moves.arriving(agent, ctxt, instance) as arrival,
+            ):
+                instance = arrival.instance
                 spec = await guest.guest_spec(
                     agent, ctxt, instance, image_ref=msg.image_ref, admin_pass=msg.admin_pass
                 )
                 await agent.driver.spawn(spec)
+                await port_moves.plugged(agent, arrival)
                 # What shelve recorded goes (None removes a key).
                 meta = {k: None for k in instance.system_metadata or {} if k.startswith("shelved_")}
                 await agent.conductor.update(
@@ -169,7 +174,9 @@ async def spawn_on_host(agent: AgentHost, ctxt: RequestContext, msg: SpawnOnHost
                     expected,
                 )
         except Exception as exc:
-            await _cleanup(agent, uuid)
+            # Only the guest goes: the ports stay the instance's, to follow it elsewhere.
+            with contextlib.suppress(Exception):
+                await agent.driver.destroy(uuid)
             await agent.conductor.fault(ctxt, uuid, exc)
             await _after_failed_spawn(agent, ctxt, msg, expected)
             return

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from nimbostack.compute import states
-from nimbostack.compute.agent import guest
+from nimbostack.compute.agent import guest, port_moves
 from nimbostack.compute.agent.drivers.base import MigrateData
 from nimbostack.compute.agent.host import AgentHost
 from nimbostack.compute.messages import LiveMigration, PreLiveMigration
@@ -53,7 +53,19 @@ async def live_migration(agent: AgentHost, ctxt: RequestContext, msg: LiveMigrat
                 expected=_EXPECTED,
             )
             return
+        await _ports_follow(agent, ctxt, uuid, _migrate_data(msg.migrate_data).dest_host)
         values = {"task_state": None, "power_state": states.RUNNING}
         await agent.conductor.migration(
             ctxt, uuid, msg.migration_uuid, "completed", values=values, expected=_EXPECTED
         )
+
+
+async def _ports_follow(agent: AgentHost, ctxt: RequestContext, uuid: str, dest: str) -> None:
+    """The guest runs on the destination now: bind its ports there (a failure leaves a
+    fault; the guest has moved all the same)."""
+    try:
+        instance = await agent.conductor.get(ctxt, uuid)
+        await port_moves.bind_to(agent, ctxt, instance, dest)
+    except Exception as exc:
+        LOG.warning("ports of %s did not follow it to %s: %s", uuid, dest, exc)
+        await agent.conductor.fault(ctxt, uuid, exc)

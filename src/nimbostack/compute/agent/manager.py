@@ -9,6 +9,7 @@ from typing import Any
 from nimbostack.compute.agent import (
     actions,
     build,
+    interfaces,
     live_migrate,
     resize,
     shelve,
@@ -19,9 +20,11 @@ from nimbostack.compute.agent.drivers.base import GuestNotFound
 from nimbostack.compute.agent.host import AgentHost
 from nimbostack.compute.agent.vif_events import VIF_PLUGGED
 from nimbostack.compute.messages import (
+    AttachInterface,
     AttachVolume,
     BuildAndRunInstance,
     ConfirmResize,
+    DetachInterface,
     DetachVolume,
     ExternalEvent,
     FinishResize,
@@ -86,6 +89,14 @@ class AgentManager:
     @handles(DetachVolume)
     async def detach_volume(self, ctxt: RequestContext, msg: DetachVolume) -> None:
         await volumes.detach(self.agent, ctxt, msg)
+
+    @handles(AttachInterface)
+    async def attach_interface(self, ctxt: RequestContext, msg: AttachInterface) -> str:
+        return await interfaces.attach(self.agent, ctxt, msg)
+
+    @handles(DetachInterface)
+    async def detach_interface(self, ctxt: RequestContext, msg: DetachInterface) -> None:
+        await interfaces.detach(self.agent, ctxt, msg)
 
     @handles(ConfirmResize)
     async def confirm_resize(self, ctxt: RequestContext, msg: ConfirmResize) -> None:

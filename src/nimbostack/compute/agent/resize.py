@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from nimbostack.compute import states
-from nimbostack.compute.agent import guest
+from nimbostack.compute.agent import guest, port_moves
 from nimbostack.compute.agent.host import AgentHost
 from nimbostack.compute.instance_record import InstanceRecord
 from nimbostack.compute.messages import (
@@ -123,11 +123,15 @@ async def finish_resize(agent: AgentHost, ctxt: RequestContext, msg: FinishResiz
                 instance = await agent.conductor.get(ctxt, uuid)
                 new = instance.new_flavor or instance.flavor
                 resized = new.get("flavorid") != instance.flavor.get("flavorid")
-                spec = await guest.guest_spec(agent, ctxt, instance, flavor=new)
                 power_on = _back_to(instance) == states.ACTIVE
-                await agent.driver.finish_migration(
-                    spec, msg.disk_info, resize=resized, power_on=power_on
-                )
+                async with port_moves.arriving(agent, ctxt, instance) as arrival:
+                    instance = arrival.instance
+                    spec = await guest.guest_spec(agent, ctxt, instance, flavor=new)
+                    await agent.driver.finish_migration(
+                        spec, msg.disk_info, resize=resized, power_on=power_on
+                    )
+                    if power_on:
+                        await port_moves.plugged(agent, arrival)
                 values = {
                     "vm_state": states.RESIZED,
                     "task_state": None,
@@ -192,9 +196,13 @@ async def finish_revert_resize(
     ):
         instance = await agent.conductor.get(ctxt, uuid)
         old = instance.old_flavor or instance.flavor
-        spec = await guest.guest_spec(agent, ctxt, instance, flavor=old)
         vm_state = _back_to(instance)
-        await agent.driver.finish_revert_migration(spec, power_on=vm_state == states.ACTIVE)
+        async with port_moves.arriving(agent, ctxt, instance) as arrival:
+            instance = arrival.instance
+            spec = await guest.guest_spec(agent, ctxt, instance, flavor=old)
+            await agent.driver.finish_revert_migration(spec, power_on=vm_state == states.ACTIVE)
+            if vm_state == states.ACTIVE:
+                await port_moves.plugged(agent, arrival)
         values = {
             "vm_state": vm_state,
             "task_state": None,

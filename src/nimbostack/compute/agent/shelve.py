@@ -1,7 +1,8 @@
 """Shelve on this host: stop, snapshot, then offload now or leave it to the timer.
 
-Offloading destroys the guest and its disks and tells the conductor, which clears the
-host and frees the placement allocation (InstanceOffloaded).
+Offloading destroys the guest and its disks, unbinds its ports from this host and tells
+the conductor, which clears the host and frees the placement allocation
+(InstanceOffloaded).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from nimbostack.compute import states
+from nimbostack.compute.agent import port_moves
 from nimbostack.compute.agent.drivers.base import GuestNotFound
 from nimbostack.compute.agent.host import AgentHost
 from nimbostack.compute.messages import SnapshotInstance
@@ -71,4 +73,15 @@ async def _offload(agent: AgentHost, ctxt: RequestContext, uuid: str, request_id
     async with agent.conductor.event(ctxt, uuid, request_id, "compute_shelve_offload_instance"):
         with contextlib.suppress(GuestNotFound):
             await agent.driver.destroy(uuid)
+        await _unbind_ports(agent, ctxt, uuid)
         await agent.conductor.offloaded(ctxt, uuid, [states.SHELVING_OFFLOADING])
+
+
+async def _unbind_ports(agent: AgentHost, ctxt: RequestContext, uuid: str) -> None:
+    """An offloaded server has no host: its ports stay its own but bound nowhere (the
+    host that unshelves it binds them again). A failure is logged; the offload goes on."""
+    try:
+        instance = await agent.conductor.get(ctxt, uuid)
+        await port_moves.bind_to(agent, ctxt, instance, "")
+    except Exception:
+        LOG.warning("could not unbind the ports of offloaded %s", uuid, exc_info=True)

@@ -10,6 +10,7 @@ instance is released again: created ones deleted, the user's unbound and kept.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -77,6 +78,85 @@ async def allocate(
         raise
     finally:
         await client.close()
+
+
+async def allocate_one(agent: AgentHost, instance: InstanceRecord, entry: RequestedNetwork) -> Vif:
+    """Make or take, and bind here, one more port of a running instance (an attach).
+
+    A failure releases only that port: the instance's other ports are left alone.
+    """
+    client = _client(agent)
+    port_id: str | None = None
+    try:
+        port = await _bind(client, agent.host, instance, entry)
+        port_id = port["id"]
+        label, mtu = await _network(client, port["network_id"])
+        vif = from_port(port, label, preserve=entry.port_id is not None, mtu=mtu)
+        if vif.type == BINDING_FAILED:
+            raise PortBindingFailed(
+                f"Binding failed for port {vif.id}, please check the networking "
+                f"agent on host {agent.host}."
+            )
+        return vif
+    except BaseException:
+        if port_id is not None:
+            await release_one(agent, port_id, preserve=entry.port_id is not None)
+        raise
+    finally:
+        await client.close()
+
+
+async def release_one(agent: AgentHost, port_id: str, *, preserve: bool) -> None:
+    """Delete one port compute made, or unbind and keep one the user passed in."""
+    if agent.network is None:
+        return
+    client = agent.network()
+    try:
+        await _release_one(client, port_id, {port_id} if preserve else set())
+    except NetworkError as exc:
+        if exc.status != 404:  # already gone is what we want
+            raise
+    finally:
+        await client.close()
+
+
+async def rebind(
+    agent: AgentHost, instance: InstanceRecord, host: str
+) -> tuple[list[Vif], list[str]]:
+    """Bind every port of an instance that moves to ``host``: its new Vifs, and the
+    ports whose binding changed (the ones whose ``network-vif-plugged`` comes again).
+
+    The networking service rewires each port for that host (and tells the old host's
+    agent to let go); a port it cannot bind there fails the move.
+    """
+    if not instance.network_info or agent.network is None:
+        return list(instance.network_info), []
+    client = agent.network()
+    vifs: list[Vif] = []
+    moved: list[str] = []
+    try:
+        for vif in instance.network_info:
+            port = await client.get_port(vif.id)
+            if port is None:
+                LOG.warning("port %s of %s is gone; the move goes on", vif.id, instance.uuid)
+                vifs.append(vif)
+                continue
+            if port.get("binding:host_id") != host:
+                bound: dict[str, Any] = {"binding:host_id": host}
+                port = await client.update_port(vif.id, **bound)
+                moved.append(vif.id)
+            fresh = from_port(
+                port, vif.network.label, preserve=vif.preserve_on_delete, mtu=vif.network.mtu
+            )
+            if fresh.type == BINDING_FAILED:
+                raise PortBindingFailed(
+                    f"Binding failed for port {vif.id}, please check the networking "
+                    f"agent on host {host}."
+                )
+            vifs.append(dataclasses.replace(fresh, tag=vif.tag))
+    finally:
+        await client.close()
+    return vifs, moved
 
 
 async def _bind(

@@ -156,6 +156,12 @@ CHANGE_PASSWORD: Schema = {
     "additionalProperties": False,
 }
 CONSOLE_OUTPUT: Schema = {"type": ["object", "null"]}
+SECURITY_GROUP: Schema = {
+    "type": "object",
+    "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 255}},
+    "required": ["name"],
+    "additionalProperties": False,
+}
 LEGACY_CONSOLE: Schema = {
     "type": "object",
     "properties": {"type": {"type": "string"}},
@@ -261,6 +267,13 @@ ACTIONS: dict[str, ServerAction] = {
     ),
     "rescue": ServerAction("os_compute_api:os-rescue", RESCUE, RescueInstance, AGENT),
     "unrescue": ServerAction("os_compute_api:os-unrescue", ANY_VALUE, UnrescueInstance, AGENT),
+    # Security groups (on the server's ports, through the networking service).
+    "addSecurityGroup": ServerAction(
+        "os_compute_api:os-security-groups:add", SECURITY_GROUP, None, API
+    ),
+    "removeSecurityGroup": ServerAction(
+        "os_compute_api:os-security-groups:remove", SECURITY_GROUP, None, API
+    ),
     # Consoles.
     "os-getConsoleOutput": ServerAction(
         "os_compute_api:os-console-output", CONSOLE_OUTPUT, GetConsoleOutput, AGENT

@@ -8,14 +8,26 @@ from typing import Any
 from starlette.responses import Response
 
 from nimbostack.compute.api.deps import ApiState, state_of
+from nimbostack.compute.db.models import Instance
 from nimbostack.compute.messages import ExternalEvent
-from nimbostack.compute.objects import actions, instance_queries
+from nimbostack.compute.objects import actions, instance_queries, migrations
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
 from nimbostack.core.api.responses import json_response
 from nimbostack.core.errors import NotFound
 
 LOG = logging.getLogger(__name__)
+# Statuses of a move that is under way (a finished resize awaits confirm or revert).
+_MOVING = (
+    "pre-migrating",
+    "accepted",
+    "migrating",
+    "post-migrating",
+    "running",
+    "reverting",
+    "preparing",
+    "queued",
+)
 NAMES = [
     "network-changed",
     "network-vif-plugged",
@@ -65,8 +77,23 @@ async def _deliver(req: ApiRequest, state: ApiState, event: dict[str, Any]) -> d
         async with state.db.session() as s:
             await actions.start_action(s, req.context, instance.uuid, "power-update")
     msg = ExternalEvent(instance.uuid, event["name"], event.get("tag"), result["status"])
-    await state.rpc.cast_agent(req.context, instance.host, msg)
+    for host in await _hosts(state, instance):
+        await state.rpc.cast_agent(req.context, host, msg)
     return {**result, "code": 200}
+
+
+async def _hosts(state: ApiState, instance: Instance) -> list[str]:
+    """Where the event goes: the server's host and, while it moves, both ends of the
+    move (the destination waits for its ports' events before the server is its)."""
+    hosts = [str(instance.host)]
+    if instance.task_state is None:
+        return hosts
+    async with state.db.session() as s:
+        moving = await migrations.in_progress(s, instance.uuid, _MOVING)
+    for host in (moving.source_compute, moving.dest_compute) if moving else ():
+        if host and host not in hosts:
+            hosts.append(host)
+    return hosts
 
 
 async def create_events(req: ApiRequest) -> Response:

@@ -26,8 +26,10 @@ from nimbostack.compute.api import (
     server_create,
     server_diagnostics,
     server_groups,
+    server_interfaces,
     server_metadata,
     server_password,
+    server_security_groups,
     server_tags,
     server_trace,
     servers,
@@ -44,6 +46,8 @@ V = "/v2.1"
 SERVER = f"{V}/servers/{{server_id}}"
 VOLUME_ATTACHMENTS = f"{SERVER}/os-volume_attachments"
 VOLUME_ATTACHMENT = f"{VOLUME_ATTACHMENTS}/{{volume_id}}"
+INTERFACES = f"{SERVER}/os-interface"
+INTERFACE = f"{INTERFACES}/{{port_id}}"
 FLAVOR = f"{V}/flavors/{{flavor_id}}"
 HYPERVISOR = f"{V}/os-hypervisors/{{hypervisor_id}}"
 AGGREGATE = f"{V}/os-aggregates/{{aggregate_id}}"
@@ -94,6 +98,11 @@ ROUTES: list[Route] = [
     Route("GET", VOLUME_ATTACHMENT, volume_attachments.show_attachment),
     Route("PUT", VOLUME_ATTACHMENT, volume_attachments.update_attachment),
     Route("DELETE", VOLUME_ATTACHMENT, volume_attachments.detach_volume),
+    Route("GET", INTERFACES, server_interfaces.list_interfaces),
+    Route("POST", INTERFACES, server_interfaces.attach_interface),
+    Route("GET", INTERFACE, server_interfaces.show_interface),
+    Route("DELETE", INTERFACE, server_interfaces.detach_interface),
+    Route("GET", f"{SERVER}/os-security-groups", server_security_groups.list_groups),
     # a Nimbostack extension: the recorded hops of the server's requests
     Route("GET", f"{SERVER}/os-trace", server_trace.show_server_trace),
     # flavors

@@ -19,6 +19,7 @@ from nimbostack.compute.api import (
     server_actions_power,
     server_actions_shelve,
     server_password,
+    server_security_groups,
     servers,
 )
 from nimbostack.compute.api.action_registry import ACTIONS
@@ -39,6 +40,7 @@ HANDLERS: dict[str, ActionHandler] = {
     **server_actions_console.ACTIONS,
     **server_actions_backup.ACTIONS,
     **server_password.ACTIONS,
+    **server_security_groups.ACTIONS,
     "forceDelete": servers.force_delete,
 }
 

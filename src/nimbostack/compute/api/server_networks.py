@@ -43,15 +43,9 @@ async def requested(
 
 async def _auto(client: NetworkClient, project_id: str) -> list[RequestedNetwork]:
     """The one network the project can use; with none, its auto-allocated one."""
-    usable = [
-        net
-        for net in await client.list_networks(**{"router:external": False})
-        if net.get("subnets")
-    ]
-    if len(usable) > 1:
-        raise Conflict("Multiple possible networks found, use a Network ID to be more specific.")
-    if usable:
-        return [RequestedNetwork(usable[0]["id"])]
+    found = await auto_network(client)
+    if found:
+        return [RequestedNetwork(found)]
     try:
         return [RequestedNetwork(await client.auto_allocated_topology(project_id))]
     except NetworkError as exc:
@@ -60,6 +54,18 @@ async def _auto(client: NetworkClient, project_id: str) -> list[RequestedNetwork
         raise BadRequest(
             f"Unable to automatically allocate a network for project {project_id}"
         ) from None
+
+
+async def auto_network(client: NetworkClient) -> str | None:
+    """The one network with a subnet the caller can use (None: none; 409: several)."""
+    usable = [
+        net
+        for net in await client.list_networks(**{"router:external": False})
+        if net.get("subnets")
+    ]
+    if len(usable) > 1:
+        raise Conflict("Multiple possible networks found, use a Network ID to be more specific.")
+    return str(usable[0]["id"]) if usable else None
 
 
 async def _checked(client: NetworkClient, entry: dict[str, Any], count: int) -> RequestedNetwork:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from starlette.responses import Response
 
-from nimbostack.compute.api import action_guard, boot_volumes
+from nimbostack.compute.api import action_guard, boot_volumes, server_security_groups
 from nimbostack.compute.api.action_guard import Transition
 from nimbostack.compute.api.deps import ApiState, state_of
 from nimbostack.compute.api.server_create import sanitize_hostname
@@ -49,7 +49,10 @@ async def show_server(req: ApiRequest) -> Response:
     state = state_of(req)
     instance = await load_server(req, state)
     req.enforce("os_compute_api:servers:show", target(instance))
-    return json_response({"server": await render(req, state, instance)})
+    body = await render(req, state, instance)
+    if "security_groups" in body:  # the groups its ports have now
+        body["security_groups"] = await server_security_groups.names_of(req, state, instance)
+    return json_response({"server": body})
 
 
 def _update_schema(version: Version) -> dict[str, Any]:

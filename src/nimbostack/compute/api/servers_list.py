@@ -10,7 +10,7 @@ import re2
 from starlette.responses import Response
 
 from nimbostack.compute import states
-from nimbostack.compute.api import paging
+from nimbostack.compute.api import paging, server_security_groups
 from nimbostack.compute.api.deps import state_of
 from nimbostack.compute.api.server_lookup import viewer
 from nimbostack.compute.api.server_refs import ref_id
@@ -209,11 +209,17 @@ async def _list(req: ApiRequest, detail: bool) -> Response:
     if detail:
         async with state.db.session() as s:
             volumes = await block_devices.volumes_by_instance(s, [r.uuid for r in rows])
+    groups: dict[str, list[dict[str, str]]] = {}
+    if detail:  # the groups the servers' ports have now
+        wired = [r.uuid for r in rows if r.network_info]
+        groups = await server_security_groups.names_by_server(req, state, wired)
     servers = []
     for index, row in enumerate(rows, 1):
         if detail:
             shown = views.full(see, row, faults.get(row.uuid))
             shown[views.VOLUMES_ATTACHED] = views.volumes_attached(see, volumes.get(row.uuid, []))
+            if "security_groups" in shown and row.uuid in groups:
+                shown["security_groups"] = groups[row.uuid]
         else:
             shown = views.brief(see, row)
         servers.append(shown)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from nimbostack.compute.agent.drivers.base import GuestSpec
-from nimbostack.compute.agent.drivers.qemu import chain, disks, volumes
+from nimbostack.compute.agent.drivers.qemu import chain, disks, nics, volumes
 from nimbostack.compute.agent.drivers.qemu.layout import GuestPaths
 from nimbostack.compute.agent.drivers.qemu.options import QemuSettings
 
@@ -85,28 +85,6 @@ def _kernel_args(spec: GuestSpec, paths: GuestPaths, rescue: bool) -> list[str]:
     return args
 
 
-MAX_QUEUES = 8  # a guest's NIC gets a queue per vCPU, two at least, this many at most
-
-
-def _nic_args(spec: GuestSpec) -> list[str]:
-    if not spec.vifs:
-        return ["-nic", "none"]
-    args: list[str] = []
-    queues = min(max(spec.vcpus, 2), MAX_QUEUES)
-    for index, vif in enumerate(spec.vifs):
-        device = f"virtio-net-pci,netdev=net{index},mac={vif.mac},id=dev-net{index}"
-        if vif.tap:
-            # The tap is multi-queue, which QEMU opens only with more than one queue.
-            backend = f"tap,id=net{index},ifname={vif.tap},script=no,downscript=no"
-            backend += f",queues={queues}"
-            device += f",mq=on,vectors={2 * queues + 2}"
-        else:
-            # No host wiring: user networking that cannot reach the host's networks.
-            backend = f"user,id=net{index},restrict=on"
-        args += ["-netdev", backend, "-device", device]
-    return args
-
-
 def build(spec: GuestSpec, paths: GuestPaths, settings: QemuSettings, boot: Boot) -> list[str]:
     """The full argv (without the daemonize/pidfile flags process.launch adds)."""
     cpu = settings.cpu_model or ("host" if boot.accel == "kvm" else "")
@@ -145,7 +123,7 @@ def build(spec: GuestSpec, paths: GuestPaths, settings: QemuSettings, boot: Boot
         "virtio-rng-pci,id=rng0",
         *_kernel_args(spec, paths, boot.rescue),
         *_disk_args(spec, paths, boot),
-        *_nic_args(spec),
+        *nics.command_args(spec.vifs, spec.vcpus),
     ]
     if boot.incoming:
         args += ["-incoming", boot.incoming]

@@ -25,10 +25,18 @@ from nimbostack.compute.agent.drivers.base import (
     Vif,
     VolumeAttachment,
 )
-from nimbostack.compute.agent.drivers.qemu import console, disks, migrate, snapshot, volumes
+from nimbostack.compute.agent.drivers.qemu import (
+    console,
+    disks,
+    migrate,
+    nics,
+    snapshot,
+    volumes,
+)
 from nimbostack.compute.agent.drivers.qemu.guests import Guests
 from nimbostack.compute.agent.drivers.qemu.layout import Layout
 from nimbostack.compute.agent.drivers.qemu.options import QemuSettings
+from nimbostack.compute.network_info import tap_name
 
 LOG = logging.getLogger(__name__)
 GIB = 1024**3
@@ -245,10 +253,16 @@ class QemuDriver(Driver):
             await volumes.unplug(paths, volume_id, self.settings.volume_detach_timeout)
 
     async def attach_interface(self, uuid: str, vif: Vif) -> None:
-        raise DriverError("interface hot-plug is not supported by the qemu driver yet")
+        """Hot-plug into a running guest; a stopped one gets it from its spec when started."""
+        paths = self.guests.paths(uuid)
+        if self.guests.pid(paths) is not None:
+            await nics.hot_plug(paths, vif)
 
     async def detach_interface(self, uuid: str, port_id: str) -> None:
-        raise DriverError("interface hot-unplug is not supported by the qemu driver yet")
+        paths = self.guests.paths(uuid)
+        running = self.guests.pid(paths) is not None
+        timeout = self.settings.interface_detach_timeout
+        await nics.unplug(paths, port_id, tap_name(port_id), timeout, running=running)
 
 
 def _mem_total_mb() -> int:

@@ -64,6 +64,13 @@ register(
             minimum=1.0,
         ),
         Opt(
+            "interface_detach_timeout",
+            60.0,
+            "Seconds a guest has to release a NIC (DEVICE_DELETED) on interface detach.",
+            type="float",
+            minimum=1.0,
+        ),
+        Opt(
             "accel_probe_timeout",
             20.0,
             "Seconds the KVM probe guest has to print its boot marker.",
@@ -93,6 +100,7 @@ class QemuSettings:
     clean_shutdown_timeout: float = 60.0
     accel_probe_timeout: float = 20.0
     volume_detach_timeout: float = 60.0
+    interface_detach_timeout: float = 60.0
 
     @classmethod
     def from_conf(cls, conf: Any) -> QemuSettings:
