@@ -5,7 +5,8 @@ exports the attachment over NBD (a qemu-storage-daemon with the attachment's TLS
 and QEMU hot-plugs it as an NBD disk: the guest writes and reads it, the data lands
 in the volume's file, and the detach ends the export. On one host, a qcow2 volume in
 use grows with `volume set --size 2` (volume-extended -> block_resize ->
-os-extend_volume_completion), and the guest sees 2 GiB without a reboot.
+os-extend_volume_completion), and the guest sees 2 GiB without a reboot. A guest on the
+other host also boots from a volume exported over NBD.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.guest_support import qemu_cloud, qemu_pids, wait_boots, wait_status
+from tests.e2e.guest_support import IMAGE, qemu_cloud, qemu_pids, wait_boots, wait_status
 from tests.e2e.test_admin_password import SerialConsole, _create, serial
 from tests.e2e.test_real_guest_volumes import FIND_DISK, WRITE, _root_shell, _volume_status
 from tests.support.cloud import RunningCloud
@@ -105,3 +106,19 @@ def test_a_volume_in_use_grows_and_the_guest_sees_it() -> None:
         )  # fmt: skip
         assert '"virtual-size": 2147483648' in info.stdout
         assert cloud.cli("server", "show", "grow-vm")["status"] == "ACTIVE"
+
+
+def test_a_guest_on_another_host_boots_from_a_volume_over_nbd() -> None:
+    require_tools("qemu-storage-daemon", why="volumes reach other hosts through it")
+    agent_host = f"nbd-compute-{uuid.uuid4().hex[:6]}"
+    with qemu_cloud({"NIMBOSTACK_COMPUTE_AGENT__HOST": agent_host}) as cloud:
+        cloud.cli(
+            "server", "create", "--flavor", "m1.nano", "--image", IMAGE,
+            "--boot-from-volume", "1", "--delete-on-termination", "--nic", "none",
+            "nbd-root-vm",
+        )  # fmt: skip
+        wait_status(cloud, "nbd-root-vm", "ACTIVE", timeout=600)
+        assert len(qemu_pids(f"qemu-storage-daemon .*{cloud.data_dir}/")) == 1
+        wait_boots(cloud, "nbd-root-vm", 1)
+        cloud.cli_raw("server", "delete", "--wait", "nbd-root-vm")
+        assert qemu_pids(f"qemu-storage-daemon .*{cloud.data_dir}/") == []

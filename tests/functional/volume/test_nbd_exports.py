@@ -198,6 +198,24 @@ async def test_an_attached_volume_exported_over_nbd_is_not_extended(cloud: Volum
     await cloud.ok("DELETE", f"/v3/attachments/{att['id']}", service_token="service")
 
 
+async def test_a_legacy_connection_to_another_host_is_exported_and_terminated(
+    cloud: VolumeCloud,
+) -> None:
+    require_tools(DAEMON, why="volumes reach other hosts through qemu-storage-daemon")
+    vol = await cloud.available_volume()
+    action = f"/v3/volumes/{vol['id']}/action"
+    connect = {"os-initialize_connection": {"connector": ELSEWHERE}}
+    shown = (await cloud.ok("POST", action, connect))["connection_info"]
+    assert shown["driver_volume_type"] == "nbd" and "tls_psk_key" not in shown["data"]
+    served = (await cloud.ok("POST", action, connect, service_token="service"))["connection_info"]
+    assert served["data"]["port"] == shown["data"]["port"]  # the same export
+    assert len(served["data"]["tls_psk_key"]) == 64
+    assert _port_open(shown["data"]["port"])
+    await cloud.ok("POST", action, {"os-terminate_connection": {"connector": ELSEWHERE}})
+    assert not _port_open(shown["data"]["port"])
+    assert _backend(cloud).nbd.recorded() == []
+
+
 async def test_an_export_that_cannot_listen_is_a_400_and_leaves_nothing(tmp_path: Path) -> None:
     env = base_env(tmp_path, NIMBOSTACK_VOLUME__EXPORT_ADDRESS="192.0.2.1")  # not ours
     cloud = VolumeCloud(tmp_path, env)
