@@ -22,11 +22,12 @@ from typing import Any
 
 import pytest
 
+from nimbostack.volume.backends.base import VolumeRef
 from nimbostack.volume.backends.file import FileBackend
 from nimbostack.volume.backends.nbd import DAEMON, export_name
 from nimbostack.volume.manager import reconcile
 from tests.functional.volume.conftest import BOTH_FORMATS, VolumeCloud, base_env, fault
-from tests.functional.volume.disks import MiB, volume_path, write
+from tests.functional.volume.disks import MiB, same_data, volume_path, write
 from tests.support.requires import require_tools
 
 ELSEWHERE = {"host": "compute-elsewhere", "ip": "127.0.0.1", "mountpoint": "/dev/vdb"}
@@ -214,6 +215,24 @@ async def test_a_legacy_connection_to_another_host_is_exported_and_terminated(
     await cloud.ok("POST", action, {"os-terminate_connection": {"connector": ELSEWHERE}})
     assert not _port_open(shown["data"]["port"])
     assert _backend(cloud).nbd.recorded() == []
+
+
+@BOTH_FORMATS
+async def test_a_volume_is_copied_into_an_nbd_export_for_a_migration(cloud: VolumeCloud) -> None:
+    require_tools(DAEMON, why="volumes reach other hosts through qemu-storage-daemon")
+    source, target = await cloud.available_volume(), await cloud.available_volume()
+    source_path = volume_path(cloud.data_dir, source["id"])
+    await write(source_path, cloud.fmt, 3 * MiB, MiB, 0x3C)
+    backend = _backend(cloud)
+    export_id = f"migration-{target['id']}"
+    target_ref = VolumeRef(target["id"], 1, f"{cloud.fmt}:volume-{target['id']}")
+    info = await backend.export(target_ref, export_id, ELSEWHERE)
+    assert info.driver_volume_type == "nbd"
+    await backend.copy_to(VolumeRef(source["id"], 1, f"{cloud.fmt}:volume-{source['id']}"), info)
+    await backend.unexport(target_ref, export_id)
+    target_path = volume_path(cloud.data_dir, target["id"])
+    assert await same_data(source_path, cloud.fmt, target_path, cloud.fmt)
+    assert not list((cloud.data_dir / "volumes" / "file" / "_tmp").iterdir())  # no key left
 
 
 async def test_an_export_that_cannot_listen_is_a_400_and_leaves_nothing(tmp_path: Path) -> None:

@@ -19,13 +19,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from nimbostack.volume.backends import tools
+from nimbostack.volume.backends import nbd, tools
 from nimbostack.volume.backends.base import (
     Backend,
     BackendError,
@@ -147,11 +148,20 @@ class FileBackend(Backend):
         return ExtendOutcome.DONE
 
     async def copy_to(self, volume: VolumeRef, target: ConnectionInfo) -> None:
+        path, fmt = self.volume_file(volume)
+        if target.driver_volume_type == "nbd":
+            key_dir = self._scratch("nbd-client")
+            await asyncio.to_thread(key_dir.mkdir, 0o700)
+            try:
+                args = await asyncio.to_thread(nbd.client_args, target.data, key_dir)
+                await tools.convert_into(path, fmt, args)
+            finally:
+                await asyncio.to_thread(shutil.rmtree, key_dir, True)
+            return
         if target.driver_volume_type != "file":
             raise BackendError(
                 f"Backend {self.name} cannot copy into a {target.driver_volume_type} export."
             )
-        path, fmt = self.volume_file(volume)
         destination = Path(str(target.data["path"]))
         await tools.convert(
             path, fmt, destination, str(target.data["format"]), shared=True, existing=True

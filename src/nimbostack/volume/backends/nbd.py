@@ -142,7 +142,9 @@ class NbdExports:
             if known is not None:
                 await self._stop(known)
             await asyncio.to_thread(shutil.rmtree, directory, True)
-        self._locks.pop(name, None)
+        lock = self._locks.get(name)
+        if lock is not None and not lock.locked() and not lock._waiters:
+            del self._locks[name]
 
     async def restore(self) -> None:
         """After a restart: adopt running daemons, restart dead ones where they were."""
@@ -239,13 +241,29 @@ class NbdExports:
         with contextlib.suppress(ProcessLookupError):
             os.kill(export.pid, signal.SIGTERM)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + _STOP_TIMEOUT
+        deadline, killed = loop.time() + _STOP_TIMEOUT, False
         while await asyncio.to_thread(_is_daemon, export.pid, directory):
             if loop.time() > deadline:
+                if killed:
+                    raise BackendError(f"{DAEMON} of export {export.name} does not end.")
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(export.pid, signal.SIGKILL)
-                deadline = loop.time() + _STOP_TIMEOUT
+                deadline, killed = loop.time() + _STOP_TIMEOUT, True
             await asyncio.sleep(0.05)
+
+
+def client_args(info: dict[str, object], key_dir: Path) -> list[str]:
+    """qemu-img's arguments that open the NBD export ``info`` names (TLS with its key,
+    written into ``key_dir``, a directory of this user's) as ``--target-image-opts``."""
+    name, identity = str(info["export_name"]), str(info["tls_psk_identity"])
+    _write_private(key_dir / "keys.psk", f"{identity}:{info['tls_psk_key']}\n")
+    return [
+        "--object",
+        f"tls-creds-psk,id=tls0,endpoint=client,dir={_escape(key_dir)},username={identity}",
+        "--target-image-opts",
+        f"driver=nbd,server.type=inet,server.host={info['host']},"
+        f"server.port={int(str(info['port']))},export={name},tls-creds=tls0",
+    ]
 
 
 def _listen(address: str, port: int) -> socket.socket:
