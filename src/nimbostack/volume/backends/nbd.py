@@ -238,11 +238,14 @@ class NbdExports:
         directory = self._dir(export.name)
         if not await asyncio.to_thread(_is_daemon, export.pid, directory):
             return
+        started = await asyncio.to_thread(_start_time, export.pid)
         with contextlib.suppress(ProcessLookupError):
             os.kill(export.pid, signal.SIGTERM)
         loop = asyncio.get_running_loop()
         deadline, killed = loop.time() + _STOP_TIMEOUT, False
-        while await asyncio.to_thread(_is_daemon, export.pid, directory):
+        # Until it is gone or a zombie: an exiting process loses its command line
+        # before its descriptors, so the port may still listen while cmdline is empty.
+        while started and await asyncio.to_thread(_start_time, export.pid) == started:
             if loop.time() > deadline:
                 if killed:
                     raise BackendError(f"{DAEMON} of export {export.name} does not end.")
@@ -306,6 +309,20 @@ def _read_state(path: Path) -> NbdExport | None:
         return NbdExport(**json.loads(path.read_text()))
     except (OSError, ValueError, TypeError):
         return None
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time (clock ticks since boot) while it lives, else None: gone,
+    or a zombie without threads left (its last thread closed its descriptors)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        threads = len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()
+    if not fields or (fields[0] in ("Z", "X") and threads <= 1):
+        return None
+    return fields[19]  # field 22 of proc(5), counted after the state (field 3)
 
 
 def _is_daemon(pid: int, directory: Path) -> bool:
