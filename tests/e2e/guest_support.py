@@ -90,12 +90,11 @@ def qemu_pids(pattern: str) -> list[int]:
 
 
 def kill_guests(data_dir: Path) -> None:
-    """End the QEMU processes these tests started (their paths are in the data dir), the
-    volumes' NBD export daemons, and the DHCP servers and metadata proxies of the cloud's
-    networks (which outlive the cloud, as guests do, and keep their namespaces alive)."""
+    """End the QEMU processes these tests started (their paths are in the data dir), and
+    the DHCP servers and metadata proxies of the cloud's networks (which outlive the
+    cloud, as guests do, and keep their namespaces alive)."""
     patterns = [
         f"qemu-system-x86_64 .*{data_dir}",
-        f"qemu-storage-daemon .*{data_dir}/",
         f"dnsmasq .*--pid-file={data_dir}/",
         f"haproxy -f {data_dir}/",
     ]

@@ -11,7 +11,6 @@ daemons, restarts dead ones on their port, and closes exports no attachment need
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import socket
@@ -28,6 +27,7 @@ from nimbostack.volume.backends.nbd import DAEMON, export_name
 from nimbostack.volume.manager import reconcile
 from tests.functional.volume.conftest import BOTH_FORMATS, VolumeCloud, base_env, fault
 from tests.functional.volume.disks import MiB, same_data, volume_path, write
+from tests.support.cloud import end_export_daemons
 from tests.support.requires import require_tools
 
 ELSEWHERE = {"host": "compute-elsewhere", "ip": "127.0.0.1", "mountpoint": "/dev/vdb"}
@@ -255,14 +255,4 @@ async def test_an_export_that_cannot_listen_is_a_400_and_leaves_nothing(tmp_path
 def _no_daemon_left(tmp_path: Path) -> Any:
     """Whatever a test leaves, its daemons end with it (they are found by their dir)."""
     yield
-    marker = str(tmp_path).encode()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if argv.startswith(DAEMON.encode()) and marker in argv:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(entry.name), signal.SIGKILL)
+    end_export_daemons(tmp_path)
