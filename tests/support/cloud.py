@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -33,6 +34,22 @@ CLOUD_LOOP_WATCH_MS = 2 * LOOP_WATCH_MS
 CLIENT_TLS = ssl.create_default_context()
 VENV_BIN = Path(sys.executable).parent
 OPENSTACK = str(VENV_BIN / "openstack")
+
+
+def end_export_daemons(data_dir: Path) -> None:
+    """End the volumes' NBD export daemons under ``data_dir``: like guests, they outlive
+    the cloud by design (a test may have exported a volume to another host)."""
+    marker = f"{data_dir}/".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if argv.startswith(b"qemu-storage-daemon\0") and marker in argv:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(entry.name), signal.SIGKILL)
 
 
 @dataclass
@@ -225,6 +242,7 @@ class RunningCloud(CloudAccess):
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        end_export_daemons(self.data_dir)
 
     # -- the unmodified openstack CLI ----------------------------------------------
     def cli_raw(

@@ -40,7 +40,7 @@ async def spawn(
     for fd in passed:
         os.set_inheritable(fd, True)
     try:
-        return await asyncio.create_subprocess_exec(*argv, **kwargs)
+        return await asyncio.create_subprocess_exec(*argv, pass_fds=passed, **kwargs)
     finally:
         for fd in passed:
             with contextlib.suppress(OSError):

@@ -31,6 +31,11 @@ register(
         ),
         Opt("storage_availability_zone", "nova", "Availability zone of this host's backends."),
         Opt(
+            "export_address",
+            "",
+            "Address the NBD exports of volumes to other hosts listen on (empty: [DEFAULT] my_ip).",
+        ),
+        Opt(
             "default_availability_zone",
             "",
             "Zone of volumes created without one (empty: storage_availability_zone).",
@@ -204,6 +209,7 @@ class BackendOptions:
     max_over_subscription_ratio: float
     reserved_percentage: int
     total_capacity_gb: int
+    export_address: str = "127.0.0.1"
 
 
 def backend_options(conf: Config, name: str, data_dir: Path) -> BackendOptions:
@@ -225,4 +231,5 @@ def backend_options(conf: Config, name: str, data_dir: Path) -> BackendOptions:
         max_over_subscription_ratio=float(values["max_over_subscription_ratio"]),
         reserved_percentage=int(values["reserved_percentage"]),
         total_capacity_gb=int(values["total_capacity_gb"]),
+        export_address=str(conf.volume.export_address or conf.DEFAULT.my_ip),
     )

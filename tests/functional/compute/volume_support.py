@@ -37,10 +37,10 @@ CATALOG = [
 
 
 class AttachCloud:
-    def __init__(self, tmp: Path, db_url: str | None = None) -> None:
+    def __init__(self, tmp: Path, db_url: str | None = None, **volume_env: str) -> None:
         (tmp / "volume").mkdir()
         (tmp / "compute").mkdir()
-        self.volumes = VolumeCloud(tmp / "volume", base_env(tmp / "volume"))
+        self.volumes = VolumeCloud(tmp / "volume", base_env(tmp / "volume", **volume_env))
         self.flow = FlowCloud(tmp / "compute", db_url=db_url)
 
     async def start(self) -> None:

@@ -134,19 +134,6 @@ async def test_attachment_of_a_volume_in_error_is_refused(cloud: VolumeCloud) ->
     assert fault(resp)[1] == 400 and "error state" in fault(resp)[2]
 
 
-async def test_remote_host_cannot_reach_a_file_volume(cloud: VolumeCloud) -> None:
-    vol = await cloud.available_volume()
-    body = {
-        "attachment": {
-            "volume_uuid": vol["id"],
-            "instance_uuid": str(uuid.uuid4()),
-            "connector": {**CONNECTOR, "host": "elsewhere"},
-        }
-    }
-    resp = await cloud.call("POST", "/v3/attachments", body)
-    assert fault(resp)[1] == 400 and "elsewhere" in fault(resp)[2]
-
-
 async def test_legacy_attach_flow(cloud: VolumeCloud) -> None:
     vol = await cloud.available_volume()
     action = f"/v3/volumes/{vol['id']}/action"

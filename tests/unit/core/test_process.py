@@ -71,3 +71,18 @@ def test_run_feeds_its_input_to_the_child() -> None:
     done = asyncio.run(run(sys.executable, "-c", "import sys; print(sys.stdin.read()[::-1])",
                            timeout=30, input=b"abc"))  # fmt: skip
     assert (done.returncode, done.out) == (0, b"cba\n")
+
+
+def test_a_passed_descriptor_reaches_the_child_under_the_default_loop() -> None:
+    """asyncio's own loop closes every descriptor not named to it (tests run on it)."""
+
+    async def main() -> None:
+        read, write = os.pipe()
+        try:
+            seen = await _child_fds(pass_fds=(read,))
+            assert read in seen and _extra(seen, (read,)) == set()
+        finally:
+            os.close(read)
+            os.close(write)
+
+    asyncio.run(main())

@@ -199,7 +199,10 @@ class AgentManager:
             raise InstanceNotFound(str(exc)) from None
 
     @handles(ExternalEvent)
-    async def external_event(self, _ctxt: RequestContext, msg: ExternalEvent) -> None:
+    async def external_event(self, ctxt: RequestContext, msg: ExternalEvent) -> None:
+        if msg.event == volumes.VOLUME_EXTENDED:
+            await volumes.extended(self.agent, ctxt, msg)
+            return
         if msg.event == VIF_PLUGGED:
             if not self.agent.vif_events.deliver(msg.instance_uuid, msg.tag, msg.status):
                 LOG.debug("%s of %s with nobody waiting", msg.event, msg.instance_uuid)

@@ -32,10 +32,17 @@ from nimbostack.compute.instance_record import (
     BlockDevice,
     InstanceRecord,
 )
-from nimbostack.compute.messages import AttachVolume, DetachVolume, InstanceNotFound
+from nimbostack.compute.messages import (
+    AttachVolume,
+    DetachVolume,
+    ExternalEvent,
+    InstanceNotFound,
+)
 from nimbostack.core.context import RequestContext
 
 LOG = logging.getLogger(__name__)
+VOLUME_EXTENDED = "volume-extended"
+GiB = 1024**3
 
 
 def host_connector(agent: AgentHost, device: str) -> dict[str, Any]:
@@ -172,3 +179,36 @@ async def release_all(agent: AgentHost, ctxt: RequestContext, instance: Instance
         except Exception:
             LOG.exception("could not release volume %s of %s", bdm.volume_id, instance.uuid)
         await agent.conductor.remove_block_device(ctxt, bdm.uuid)
+
+
+async def extended(agent: AgentHost, ctxt: RequestContext, msg: ExternalEvent) -> None:
+    """``volume-extended`` (tag: the volume): grow the guest's disk to the volume's size.
+
+    While the volume is still ``extending`` (only this host could grow its data: a
+    qcow2 file QEMU holds), the disk grows to the size the extend asks for and block
+    storage is told how it went (os-extend_volume_completion); otherwise the data has
+    already grown and the guest's disk follows.
+    """
+    uuid, volume_id = msg.instance_uuid, str(msg.tag or "")
+    async with agent.locks.hold(uuid):
+        try:
+            instance = await agent.conductor.get(ctxt, uuid)
+        except InstanceNotFound:
+            return
+        bdm = next((b for b in instance.block_device_mappings if b.volume_id == volume_id), None)
+        if bdm is None or bdm.status != ATTACHED:
+            LOG.info("%s of %s for %s: not attached here", msg.event, volume_id, uuid)
+            return
+        async with agent.block_storage().client(ctxt) as cinder:
+            volume = await cinder.get_volume(volume_id)
+            extending = volume.status == "extending"
+            size_gb = int(volume.raw.get("extend_new_size") or volume.size)
+            try:
+                await agent.driver.extend_volume(uuid, volume_id, size_gb * GiB)
+            except DriverError as exc:
+                LOG.warning("extending volume %s of %s failed: %s", volume_id, uuid, exc)
+                if extending:
+                    await cinder.extend_volume_completion(volume_id, error=True)
+                return
+            if extending:
+                await cinder.extend_volume_completion(volume_id, error=False)

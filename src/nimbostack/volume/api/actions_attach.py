@@ -18,7 +18,11 @@ from nimbostack.core.api.request import ApiRequest, validate
 from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.errors import BadRequest
 from nimbostack.volume import states
-from nimbostack.volume.api.attach_guard import check_deletion_allowed
+from nimbostack.volume.api.attach_guard import (
+    check_deletion_allowed,
+    is_service_request,
+    without_secrets,
+)
 from nimbostack.volume.api.calls import call_manager
 from nimbostack.volume.api.schemas import obj
 from nimbostack.volume.db.models import Attachment, Volume
@@ -129,6 +133,8 @@ async def initialize_connection(req: ApiRequest, volume_id: str, body: Any) -> R
     connector = dict(body["connector"])
     msg = ExportVolume(volume.id, legacy_export_id(volume.id, connector), connector)
     info = await call_manager(state, req, volume.host, msg)
+    if not is_service_request(req, state):
+        info = without_secrets(info)
     return json_response({"connection_info": info})
 
 

@@ -11,6 +11,7 @@ of the volume) is gone. Otherwise the answer is 409, as Cinder's.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from nimbostack.clients.compute import ComputeError
 from nimbostack.core.api.request import ApiRequest
@@ -24,6 +25,20 @@ LOG = logging.getLogger(__name__)
 def is_service_request(req: ApiRequest, state: VolumeState) -> bool:
     wanted = {str(r).lower() for r in state.options.service_token_roles}
     return bool(wanted & {r.lower() for r in req.context.service_roles})
+
+
+# Keys of connection_info data only a service may read: whoever holds them can reach
+# the volume's data over the network (an NBD export's pre-shared key).
+SECRET_KEYS = ("tls_psk_key",)
+
+
+def without_secrets(info: dict[str, Any]) -> dict[str, Any]:
+    """``connection_info`` (flat, or with ``data``) as a caller without a service token
+    sees it: secrets are left out."""
+    shown = {k: v for k, v in info.items() if k not in SECRET_KEYS}
+    if isinstance(shown.get("data"), dict):
+        shown["data"] = without_secrets(shown["data"])
+    return shown
 
 
 def _refuse(server_id: str) -> Conflict:

@@ -18,7 +18,11 @@ from nimbostack.core.api.responses import empty, json_response
 from nimbostack.core.errors import BadRequest, Conflict
 from nimbostack.volume import states
 from nimbostack.volume.api import microversions as mv
-from nimbostack.volume.api.attach_guard import check_deletion_allowed
+from nimbostack.volume.api.attach_guard import (
+    check_deletion_allowed,
+    is_service_request,
+    without_secrets,
+)
 from nimbostack.volume.api.calls import call_manager
 from nimbostack.volume.api.schemas import obj
 from nimbostack.volume.api.scope import all_projects, at_least, check_filters, project_of, timestamp
@@ -55,13 +59,16 @@ def summary(att: Attachment) -> dict[str, Any]:
     }
 
 
-def detail(att: Attachment) -> dict[str, Any]:
+def detail(req: ApiRequest, att: Attachment) -> dict[str, Any]:
+    info = att.connection_info or {}
     return {
         **summary(att),
         "attached_at": timestamp(att.attach_time) or "",
         "detached_at": timestamp(att.detach_time) or "",
         "attach_mode": att.attach_mode,
-        "connection_info": att.connection_info or {},
+        "connection_info": info
+        if is_service_request(req, state_of(req))
+        else without_secrets(info),
     }
 
 
@@ -73,7 +80,7 @@ async def show_attachment(req: ApiRequest) -> Response:
     state = state_of(req)
     async with state.db.reader() as s:
         att = await attachments.get(s, req.context, req.param("attachment_id"))
-    return json_response({"attachment": detail(att)})
+    return json_response({"attachment": detail(req, att)})
 
 
 async def _list(req: ApiRequest, detailed: bool) -> Response:
@@ -108,8 +115,9 @@ async def _list(req: ApiRequest, detailed: bool) -> Response:
             limit=limit,
             scope=None,
         )
-    view = detail if detailed else summary
-    return json_response({"attachments": [view(a) for a in rows]})
+    if detailed:
+        return json_response({"attachments": [detail(req, a) for a in rows]})
+    return json_response({"attachments": [summary(a) for a in rows]})
 
 
 async def list_attachments(req: ApiRequest) -> Response:
@@ -139,7 +147,7 @@ async def create_attachment(req: ApiRequest) -> Response:
         att = await attachments.reserve(s, volume, wanted.get("instance_uuid"), att_mode)
     if wanted.get("connector"):
         att = await _connect(req, state, att, dict(wanted["connector"]))
-    return json_response({"attachment": detail(att)})
+    return json_response({"attachment": detail(req, att)})
 
 
 async def update_attachment(req: ApiRequest) -> Response:
@@ -167,7 +175,7 @@ async def update_attachment(req: ApiRequest) -> Response:
         if not same_server:
             raise Conflict(f"duplicate connectors detected on volume {volume.id}")
     att = await _connect(req, state, att, connector)
-    return json_response({"attachment": detail(att)})
+    return json_response({"attachment": detail(req, att)})
 
 
 async def _connect(

@@ -4,7 +4,7 @@ A backend stores volumes and snapshots, reports its capacity, hands out the data
 raw view (backups, migration) and makes a volume reachable from a host (``export``).
 It knows nothing of the database, the API or the bus: the manager gives it the few
 facts it needs as ``VolumeRef`` / ``SnapshotRef``, and stores the ``provider_location``
-it returns. New backends (an LVM thin pool, a network export) implement this class;
+it returns. New backends (an LVM thin pool, say) implement this class;
 the manager does not change.
 
 Every method may take long: implementations run blocking work in threads or child
@@ -65,9 +65,10 @@ class ConnectionInfo:
     """How a host reaches a volume: Cinder's ``connection_info``.
 
     ``driver_volume_type`` names the transport: ``file`` (a path on the connector's own
-    host; ``data`` has ``path`` and ``format``), later ``nbd`` (``data`` has ``host``,
-    ``port`` and ``export_name``) or ``iscsi`` for hosts elsewhere. The manager adds
-    ``access_mode``, ``qos_specs`` and the volume's id to ``data``.
+    host; ``data`` has ``path`` and ``format``) or ``nbd`` for hosts elsewhere (``data``
+    has ``host``, ``port``, ``export_name`` and the TLS pre-shared key's
+    ``tls_psk_identity`` and ``tls_psk_key``). The manager adds ``access_mode``,
+    ``qos_specs`` and the volume's id to ``data``.
     """
 
     driver_volume_type: str

@@ -10,8 +10,8 @@ Every file is self-contained: snapshots and clones are copies (sparse, O(used);
 shared blocks where the filesystem reflinks), never qcow2 overlays on another file,
 so a host attaching a volume by path never follows a backing file. Volumes are thin
 (qcow2 allocates on write; raw files are sparse). A host on this machine attaches a
-volume by its path (``driver_volume_type: file``); other hosts need a network export
-(NBD), which this backend does not offer yet.
+volume by its path (``driver_volume_type: file``); another host gets a network export
+of the attachment (``driver_volume_type: nbd``, see nbd.py), kept under ``_exports/``.
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from nimbostack.volume.backends import tools
+from nimbostack.volume.backends import nbd, tools
 from nimbostack.volume.backends.base import (
     Backend,
     BackendError,
@@ -37,10 +38,16 @@ from nimbostack.volume.backends.base import (
     SnapshotRef,
     VolumeRef,
 )
+from nimbostack.volume.backends.nbd import NbdExports
+from nimbostack.volume.options import BackendOptions
 
 
 class FileBackend(Backend):
     driver = "file"
+
+    def __init__(self, options: BackendOptions, host: str) -> None:
+        super().__init__(options, host)
+        self.nbd = NbdExports(self.root / "_exports", options.export_address)
 
     @property
     def root(self) -> Path:
@@ -52,6 +59,7 @@ class FileBackend(Backend):
 
     async def start(self) -> None:
         await asyncio.to_thread(self._prepare_dirs)
+        await self.nbd.restore()
 
     def _prepare_dirs(self) -> None:
         (self.root / "_tmp").mkdir(parents=True, exist_ok=True)
@@ -123,6 +131,12 @@ class FileBackend(Backend):
 
     async def extend(self, volume: VolumeRef, new_size_gb: int, *, attached: bool) -> ExtendOutcome:
         path, fmt = self.volume_file(volume)
+        if attached and await self._exported(volume.id):
+            # An NBD client learns the size once, when it connects: the guest would not
+            # see the new size (and a qcow2 file is held by the export's daemon).
+            raise BackendError(
+                f"Volume {volume.id} is attached over the network; detach it to extend it."
+            )
         if fmt == "raw":
             # A raw file grows under an open QEMU too; the guest sees it once the
             # host resizes its block node (the volume-extended event).
@@ -134,11 +148,20 @@ class FileBackend(Backend):
         return ExtendOutcome.DONE
 
     async def copy_to(self, volume: VolumeRef, target: ConnectionInfo) -> None:
+        path, fmt = self.volume_file(volume)
+        if target.driver_volume_type == "nbd":
+            key_dir = self._scratch("nbd-client")
+            await asyncio.to_thread(key_dir.mkdir, 0o700)
+            try:
+                args = await asyncio.to_thread(nbd.client_args, target.data, key_dir)
+                await tools.convert_into(path, fmt, args)
+            finally:
+                await asyncio.to_thread(shutil.rmtree, key_dir, True)
+            return
         if target.driver_volume_type != "file":
             raise BackendError(
                 f"Backend {self.name} cannot copy into a {target.driver_volume_type} export."
             )
-        path, fmt = self.volume_file(volume)
         destination = Path(str(target.data["path"]))
         await tools.convert(
             path, fmt, destination, str(target.data["format"]), shared=True, existing=True
@@ -256,13 +279,23 @@ class FileBackend(Backend):
     async def export(
         self, volume: VolumeRef, attachment_id: str, connector: dict[str, Any]
     ) -> ConnectionInfo:
-        if not self.is_local(connector):
-            raise BackendError(
-                f"Backend {self.name} keeps volumes in files on host {self.host}; host "
-                f"{connector.get('host')} cannot reach them (no network export yet)."
-            )
         path, fmt = self.volume_file(volume)
-        return ConnectionInfo("file", {"path": str(path), "format": fmt})
+        if self.is_local(connector):
+            return ConnectionInfo("file", {"path": str(path), "format": fmt})
+        export = await self.nbd.open(
+            attachment_id, volume.id, path, fmt, read_only=connector.get("mode") == "ro"
+        )
+        return ConnectionInfo("nbd", export.connection())
+
+    async def unexport(self, volume: VolumeRef, attachment_id: str) -> None:
+        await self.nbd.close(attachment_id)
+
+    async def exports(self) -> set[str]:
+        return {e.attachment_id for e in await asyncio.to_thread(self.nbd.recorded)}
+
+    async def _exported(self, volume_id: str) -> bool:
+        found = await asyncio.to_thread(self.nbd.recorded)
+        return any(e.volume_id == volume_id for e in found)
 
 
 def _publish(scratch: Path, final: Path) -> None:

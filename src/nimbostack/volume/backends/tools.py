@@ -75,6 +75,15 @@ async def convert(
     await run(*argv, str(source), str(target), timeout=timeout)
 
 
+async def convert_into(
+    source: Path, source_fmt: str, target_args: list[str], *, timeout: float = 3600.0
+) -> None:
+    """``qemu-img convert`` of a source another process may hold open into an existing
+    target that ``target_args`` open (``--object ... --target-image-opts <opts>``)."""
+    argv = [QEMU_IMG, "convert", "-q", "-n", "-U", "-f", source_fmt, str(source)]
+    await run(*argv, *target_args, timeout=timeout)
+
+
 async def info(path: Path, fmt: str) -> dict[str, Any]:
     """``qemu-img info`` of a file we made ourselves (the format is always given)."""
     out = await run(QEMU_IMG, "info", "-U", "--output=json", "-f", fmt, str(path))

@@ -234,6 +234,10 @@ class Driver(abc.ABC):
     async def detach_volume(self, uuid: str, volume_id: str) -> None: ...
 
     @abc.abstractmethod
+    async def extend_volume(self, uuid: str, volume_id: str, size: int) -> None:
+        """Grow an attached volume's disk to ``size`` bytes while the guest runs."""
+
+    @abc.abstractmethod
     async def attach_interface(self, uuid: str, vif: Vif) -> None: ...
 
     @abc.abstractmethod

@@ -37,6 +37,7 @@ class FakeGuest:
     boots: int = 1
     console: list[str] = field(default_factory=list)
     volumes: dict[str, VolumeAttachment] = field(default_factory=dict)
+    volume_sizes: dict[str, int] = field(default_factory=dict)
     vifs: dict[str, Vif] = field(default_factory=dict)
     rescued: bool = False
 
@@ -266,6 +267,13 @@ class FakeDriver(Driver):
     async def detach_volume(self, uuid: str, volume_id: str) -> None:
         await self._step("detach_volume", uuid)
         self._guest(uuid).volumes.pop(volume_id, None)
+
+    async def extend_volume(self, uuid: str, volume_id: str, size: int) -> None:
+        await self._step("extend_volume", uuid)
+        guest = self._guest(uuid)
+        if volume_id not in guest.volumes:
+            raise DriverError(f"guest {uuid} has no volume {volume_id}")
+        guest.volume_sizes[volume_id] = size
 
     async def attach_interface(self, uuid: str, vif: Vif) -> None:
         await self._step("attach_interface", uuid)

@@ -60,6 +60,10 @@ def detail(req: ApiRequest, v: Volume, x: Extras) -> dict[str, Any]:
         "attachments": _attachments(req, x.attachments.get(v.id, [])),
     }
     _extensions(req, v, x, body)
+    if v.pending_size and (admin or "service" in req.context.service_roles):
+        # The size an extend in progress grows to: compute resizes an attached disk
+        # to it before it answers with os-extend_volume_completion.
+        body["extend_new_size"] = v.pending_size
     if admin:
         body["migration_status"] = v.migration_status
     _versioned(req, v, body)

@@ -59,7 +59,7 @@ def _disk_args(spec: GuestSpec, paths: GuestPaths, boot: Boot) -> list[str]:
         args += _drive(str(paths.disk(disks.EPHEMERAL)), "eph0", "raw")
     if spec.swap_mb:
         args += _drive(str(paths.disk(disks.SWAP)), "swap", "raw")
-    args += volumes.command_args(spec.volumes)
+    args += volumes.command_args(spec.volumes, paths)
     if paths.config_drive.exists():
         # The guest kernel has no AHCI: the CD-ROM sits on the pc machine's IDE bus.
         args += [

@@ -19,6 +19,7 @@ from nimbostack.compute.agent.drivers.base import (
     ConsoleInfo,
     Driver,
     DriverError,
+    GuestNotFound,
     GuestSpec,
     HostResources,
     MigrateData,
@@ -251,6 +252,12 @@ class QemuDriver(Driver):
         paths = self.guests.paths(uuid)
         if self.guests.pid(paths) is not None:
             await volumes.unplug(paths, volume_id, self.settings.volume_detach_timeout)
+
+    async def extend_volume(self, uuid: str, volume_id: str, size: int) -> None:
+        paths = self.guests.paths(uuid)
+        if self.guests.pid(paths) is None:
+            raise GuestNotFound(f"guest {uuid} is not running")
+        await volumes.extend(paths, volume_id, size)
 
     async def attach_interface(self, uuid: str, vif: Vif) -> None:
         """Hot-plug into a running guest; a stopped one gets it from its spec when started."""
