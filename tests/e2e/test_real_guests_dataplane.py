@@ -7,11 +7,14 @@ ports bound to the same host whose tap is a veth into a namespace, which the L2 
 the firewall and DHCP treat exactly as a QEMU guest's tap. They stand in wherever the
 point is what the host's dataplane lets through, not what a guest does; each test says
 which are real. The cloud has a host name, a VNI range and a firewall table of its own,
-so other clouds on this machine neither see nor touch its devices.
+so other clouds on this machine neither see nor touch its devices. (A firewall older than
+the per-bridge dispatch in another cloud on the machine filters this cloud's ports too;
+running the module under `ip netns exec` with `[network_l2] local_ip` set keeps it apart.)
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 import subprocess
@@ -26,7 +29,7 @@ import pytest
 
 from nimbostack.core import netdev
 from nimbostack.network.agent_messages import bridge_name
-from nimbostack.network.agents.linuxbridge.naming import owned_network
+from nimbostack.network.agents.linuxbridge import wiring
 from tests.e2e import guest_support as gs
 from tests.e2e.test_admin_password import SerialConsole, serial
 from tests.e2e.test_real_guest_volumes import _root_shell
@@ -113,9 +116,12 @@ def lab() -> Iterator[Lab]:
         finally:
             for veth in veths:
                 veth.remove()
-    # The cloud is gone; its firewall tables go too if a failed test left ports behind.
+    # The cloud is gone; if a failed test left networks behind, their devices and
+    # firewall tables go too (only what this cloud's agent labelled as its own).
     for family in ("bridge", "inet"):
         sh("nft", "delete", "table", family, table, check=False)
+    for name in _owned_devices(host):
+        sh("ip", "link", "del", name, check=False)
 
 
 def _net_a(lab: Lab) -> str:
@@ -392,8 +398,6 @@ def _daemons(cloud: RunningCloud) -> list[int]:
 
 
 def _owned_devices(host: str) -> list[str]:
-    """Devices labelled as made by this cloud's L2 agent."""
-    import asyncio
-
+    """Devices labelled as made by this cloud's L2 agent (segment devices first)."""
     links = asyncio.run(netdev.links())
-    return [link.name for link in links.values() if owned_network(link.alias, host)]
+    return [name for names in wiring.owned(links, host).values() for name in names]
