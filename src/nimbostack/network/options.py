@@ -202,6 +202,12 @@ register(
             "How ports' security groups are enforced: nftables, or noop (no filtering).",
             choices=("nftables", "noop"),
         ),
+        Opt(
+            "firewall_table",
+            "nimbostack-sg",
+            "Name of the firewall's nftables tables (one bridge and one inet table); "
+            "agents sharing a network namespace need distinct names.",
+        ),
     ],
 )
 

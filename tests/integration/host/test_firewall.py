@@ -12,6 +12,7 @@ import json
 import os
 import random
 import time
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import pytest
 
 from nimbostack.core import netdev
 from nimbostack.core.process import run, spawn
-from nimbostack.network.agent_messages import bridge_name
+from nimbostack.network.agent_messages import DeviceDetails, bridge_name
 from nimbostack.network.agents.firewall import NftFirewall
 from tests.support.firewall_host import (
     FirewallLab,
@@ -268,3 +269,45 @@ async def _zone_map(lab: FirewallLab) -> dict[str, int]:
     out = await lab.nft("-j", "list", "map", "inet", lab.firewall.table, "sg-zones")
     (found,) = [o["map"] for o in json.loads(out)["nftables"] if "map" in o]
     return {str(bridge): int(zone) for bridge, zone in found["elem"]}
+
+
+async def test_another_firewall_on_the_host_never_filters_this_ones_ports(
+    lab: FirewallLab,
+) -> None:
+    """Two firewalls in one namespace (two agents' tables, as two clouds on one machine
+    have) number their ports from 1 alike: each looks at the marks of its own bridges."""
+    net = await lab.network("10.64.0.0/24")
+    web = await lab.group("web")
+    await lab.rule(web, **ICMP_IN)
+    a = await lab.guest(net, security_groups=[web["id"]])
+    b = await lab.guest(net, security_groups=[web["id"]])
+    assert await lab.ping(a, b)
+
+    # The other firewall's port 1 and 2 admit nothing and send nothing but DHCP.
+    theirs = [
+        DeviceDetails(
+            device=f"tapzz{n}{lab.tag}",
+            port_id=str(uuid.uuid4()),
+            network_id=str(uuid.uuid4()),
+            mac_address=f"fa:16:3e:00:00:0{n}",
+            admin_state_up=True,
+            network_type="vxlan",
+            fixed_ips=[f"10.65.0.{n}"],
+            device_owner="compute:nova",
+        )
+        for n in (1, 2)
+    ]
+    other = NftFirewall(lab.firewall.plugin, "other", table=f"other-{lab.tag}", netns=lab.host_ns)
+    await other.apply(theirs)
+    try:
+        assert await lab.ping(a, b) and await lab.ping(b, a)
+    finally:
+        await other.clear()
+
+
+async def test_a_host_with_no_port_left_keeps_no_tables(lab: FirewallLab) -> None:
+    net = await lab.network("10.66.0.0/24")
+    await lab.guest(net)
+    assert lab.firewall.table in await lab.nft("list", "tables")
+    await lab.firewall.apply([])
+    assert lab.firewall.table not in await lab.nft("list", "tables")

@@ -17,6 +17,7 @@ from nimbostack.core import netdev
 from nimbostack.core.context import RequestContext
 from nimbostack.core.netdev import FdbEntry
 from nimbostack.network.agent_messages import bridge_name
+from nimbostack.network.agents.linuxbridge import wiring
 from tests.integration.host.l2_support import (
     PEER_IP,
     Host,
@@ -248,3 +249,50 @@ async def test_unknown_tap_stays_unplugged_and_admin_down_goes_down(host: Host) 
     assert resp.status_code == 200
     await await_until(lambda: host.status_is(port["id"], "DOWN"), 10, "port DOWN")
     assert (await netdev.link(tap)).master is None  # type: ignore[union-attr]
+
+
+async def test_a_tap_gone_while_its_network_is_made_leaves_no_devices(
+    host: Host, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tap vanishes between the agent's look at it and its plugging (a guest deleted,
+    a DHCP namespace removed): the network's bridge and VXLAN device go again."""
+    agent = await host.start_agent()
+    net = await host.vxlan_network()
+    port = await host.port(net)
+    plug = wiring.plug_tap
+
+    async def vanishing(tap: str, bridge: str, mtu: int) -> None:
+        await netdev.delete(tap)
+        await plug(tap, bridge, mtu)
+
+    monkeypatch.setattr(wiring, "plug_tap", vanishing)
+    tap = await host.tap_for(port)
+    await agent.wire(tap)
+    links = await netdev.links()
+    assert bridge_name(net["id"]) not in links
+    assert f"vxlan-{net['provider:segmentation_id']}" not in links
+
+
+async def test_a_tap_gone_while_it_is_unplugged_still_removes_its_network(
+    host: Host, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The port is deleted and its tap vanishes while the agent takes it off the bridge:
+    the agent still removes the network's devices (nothing else would until a resync)."""
+    await host.start_agent()
+    net = await host.vxlan_network()
+    port = await host.port(net)
+    tap = await host.tap_for(port)
+    await host.active(port)
+    set_master = netdev.set_master
+
+    async def vanishing(name: str, master: str | None, **kw: object) -> None:
+        if name == tap and master is None:
+            await netdev.delete(tap)
+        await set_master(name, master, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(netdev, "set_master", vanishing)
+    resp = await host.api.call("DELETE", f"/v2.0/ports/{port['id']}")
+    assert resp.status_code == 204
+    bridge = bridge_name(net["id"])
+    await await_until(lambda: _gone(bridge), 10, "the network's bridge removed")
+    assert await _gone(f"vxlan-{net['provider:segmentation_id']}")

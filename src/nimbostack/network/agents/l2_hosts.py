@@ -71,7 +71,7 @@ def firewall(conf: Config, transport: Transport, host: str) -> PortFirewall | No
     if conf.network_l2.firewall_driver != "nftables":
         return None
     plugin = RpcClient(transport, PLUGIN, timeout=30, service="network-l2-agent")
-    return NftFirewall(plugin, host)
+    return NftFirewall(plugin, host, table=str(conf.network_l2.firewall_table))
 
 
 async def on_this_host(config: AgentConfiguration) -> AgentConfiguration:

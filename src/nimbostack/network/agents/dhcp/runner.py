@@ -10,6 +10,7 @@ from nimbostack.core.config import Config
 from nimbostack.core.rpc import Transport
 from nimbostack.network.agents.dhcp.agent import DhcpAgent, agent_settings
 from nimbostack.network.agents.dhcp.plumbing import NamespaceProxies
+from nimbostack.network.agents.l2_hosts import compute_hosts
 
 
 def enabled(conf: Config) -> bool:
@@ -36,7 +37,9 @@ async def start_dhcp_agent(
     options = conf.network_dhcp
     agent = DhcpAgent(
         transport,
-        host,
+        # DHCP ports bind to the host as this machine's L2 agent names it (compute's
+        # host name when one is set), or no agent would wire their taps.
+        compute_hosts(conf, host)[0],
         data_dir,
         agent_settings(options),
         report_interval=float(options.report_interval),

@@ -101,6 +101,12 @@ class NftFirewall:
             self._zones = {}
 
     async def _sync(self) -> None:
+        if not self.ports:
+            # Nothing wired here: no tables at all, rather than empty ones left behind.
+            await self.nft.apply(removal(self.table))
+            self._bridge = ""
+            self._zones = {}
+            return
         ports = sorted(self.ports.values(), key=lambda p: p.port_id)
         chosen = [p for p in ports if filtered(p)]
         info = await self._info(sorted({g for p in chosen for g in p.security_group_ids}))

@@ -13,7 +13,8 @@ ruleset or the new one, never a mix.
   apart.
 - ``inet`` ``prerouting`` (priority raw, before conntrack) puts each bridged packet in
   its network's conntrack zone (``zones``: bridge name to zone). ``forward`` (reached
-  through br_netfilter) lets established and related packets through, then runs the
+  through br_netfilter) looks only at packets of its own bridges (another firewall on
+  the host may use the same marks), lets established and related packets through, then runs the
   sender's ``egress-<port>`` chain (each allowed rule returns, the end drops) and the
   receiver's ``ingress-<port>`` chain (each allowed rule accepts, the end drops).
   Neighbour discovery and MLD pass before the conntrack check (conntrack sees them as
@@ -117,12 +118,17 @@ def _inet_table(wanted: Wanted) -> str:
     parts = [_sets(wanted.info)]
     if wanted.zones:
         zones = ", ".join(f'"{b}" : {z}' for b, z in sorted(wanted.zones.items()))
+        names = ", ".join(f'"{b}"' for b in sorted(wanted.zones))
         parts.append(f"  map sg-zones {{ typeof iifname : ct zone; elements = {{ {zones} }}; }}\n")
+        parts.append(f"  set sg-networks {{ typeof iifname; elements = {{ {names} }}; }}\n")
         zoning = ["ct zone set iifname map @sg-zones"]
+        # Marks are only this table's on its own bridges: another firewall on the host
+        # numbers its ports from 1 too.
+        dispatch = ["iifname @sg-networks meta mark != 0 jump sg-ports"]
     else:
-        zoning = []
+        zoning, dispatch = [], []
     parts.append(_chain("sg-prerouting", zoning, _hook("prerouting", "raw")))
-    parts.append(_chain("sg-forward", ["meta mark != 0 jump sg-ports"], _hook("forward", "filter")))
+    parts.append(_chain("sg-forward", dispatch, _hook("forward", "filter")))
     parts.append(_chain("sg-ports", _dispatch(wanted.filtered)))
     groups = {g.id: g for g in wanted.info.groups}
     for f in wanted.filtered:

@@ -140,8 +140,15 @@ class LinuxBridgeAgent:
         async with self._lock:
             if await netdev.link(tap) is None:
                 return False
-            bridge = await wiring.ensure_network(found, self.config, self.host)
-            await wiring.plug_tap(tap, bridge, found.mtu)
+            try:
+                bridge = await wiring.ensure_network(found, self.config, self.host)
+                await wiring.plug_tap(tap, bridge, found.mtu)
+            except Exception:
+                # The tap can vanish while its network is made (its guest or its DHCP
+                # namespace gone meanwhile): devices made for no wired port go again.
+                if found.network_id not in self._networks():
+                    await self._remove_network(found.network_id)
+                raise
             self.wired[tap] = found
             if self.firewall is not None:
                 await self.firewall.apply(list(self.wired.values()))

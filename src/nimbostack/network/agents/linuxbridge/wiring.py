@@ -64,7 +64,16 @@ async def unplug_tap(tap: str) -> None:
     """Take a tap off its bridge (the tap itself belongs to its guest)."""
     found = await netdev.link(tap)
     if found is not None and found.master:
+        await _nomaster(tap)
+
+
+async def _nomaster(tap: str) -> None:
+    """Take the tap off its bridge; a tap gone meanwhile (its guest deleted) is off it."""
+    try:
         await netdev.set_master(tap, None)
+    except netdev.NetdevError:
+        if await netdev.link(tap) is not None:
+            raise
 
 
 async def unplug_stray(tap: str, host: str, config: AgentConfiguration) -> bool:
@@ -76,7 +85,7 @@ async def unplug_stray(tap: str, host: str, config: AgentConfiguration) -> bool:
     ours = bridge is not None and owned_network(bridge.alias, host) is not None
     if not ours and found.master not in config.bridge_mappings.values():
         return False
-    await netdev.set_master(tap, None)
+    await _nomaster(tap)
     return True
 
 
