@@ -5,7 +5,8 @@ Instances travel by uuid; the agent reads and writes them only through the condu
 Dict fields hold JSON documents whose shape the docstring names (a request spec is
 ``RequestSpec.to_dict``). An instance travels typed, as an ``InstanceRecord``
 (``compute/instance_record.py``). Each server action the API casts to an agent has a
-message type of its own, joined to its API name in ``compute/api/action_registry.py``.
+message type of its own, joined to its API name in ``compute/api/action_registry.py``;
+the volume and interface attachments have theirs in ``compute/device_messages.py``.
 
 An ``admin_pass`` field is the password a guest gets through its config drive: it
 travels only in the messages of one build (or rebuild, evacuation), is stored nowhere,
@@ -315,62 +316,6 @@ class InstanceTask(Message):
 
     instance_uuid: str
     request_id: str
-
-
-@dataclass
-class AttachVolume(InstanceTask):
-    """api -> agent, cast: connect the reserved volume and give it to the guest.
-
-    The API recorded the block device mapping ``bdm_uuid`` (attaching) and created the
-    volume's attachment ``attachment_id`` in block storage (reserved).
-    """
-
-    name = "AttachVolume"
-    bdm_uuid: str
-    volume_id: str
-    attachment_id: str
-
-
-@dataclass
-class DetachVolume(InstanceTask):
-    """api -> agent, cast: take the volume from the guest and delete its attachment."""
-
-    name = "DetachVolume"
-    bdm_uuid: str
-    volume_id: str
-
-
-class PortInUse(RemoteExpectedError):
-    """The port to attach went to another device (409, as Nova answers)."""
-
-
-class InterfaceAttachFailed(RemoteExpectedError):
-    """The host could not make, bind or plug the port (the server is as it was)."""
-
-
-@dataclass
-class AttachInterface(InstanceTask):
-    """api -> agent, call: make (on ``network_id``) or take ``port_id``, bind it on the
-    host, record it in the instance's network info and plug it into the guest.
-
-    Answers the port's id once it is recorded and plugged; failures raise PortInUse or
-    InterfaceAttachFailed after undoing every step.
-    """
-
-    name = "AttachInterface"
-    network_id: str
-    port_id: str | None = None
-    fixed_ip: str | None = None
-    tag: str | None = None
-
-
-@dataclass
-class DetachInterface(InstanceTask):
-    """api -> agent, cast: unplug the port from the guest, then delete it (compute made
-    it) or unbind it (the user's), and drop it from the instance's network info."""
-
-    name = "DetachInterface"
-    port_id: str
 
 
 @dataclass

@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 from nimbostack.compute import states
 from nimbostack.compute.db.models import InstanceAction, InstanceActionEvent
-from nimbostack.compute.messages import AttachInterface, UnexpectedTaskState
+from nimbostack.compute.device_messages import AttachInterface
+from nimbostack.compute.messages import UnexpectedTaskState
 from nimbostack.core.context import RequestContext
 from tests.functional.compute.flow_support import LOOP_WATCH, set_task
 from tests.functional.compute.network_support import NetworkedCloud

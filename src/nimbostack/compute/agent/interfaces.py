@@ -22,15 +22,14 @@ from nimbostack.compute.agent.drivers.base import GuestNotFound
 from nimbostack.compute.agent.drivers.base import Vif as HostVif
 from nimbostack.compute.agent.host import AgentHost
 from nimbostack.compute.agent.vif_events import VifPlugTimeout, VifWaiter
-from nimbostack.compute.instance_record import InstanceRecord
-from nimbostack.compute.messages import (
+from nimbostack.compute.device_messages import (
     AttachInterface,
     DetachInterface,
-    InstanceNotFound,
     InterfaceAttachFailed,
     PortInUse,
-    UnexpectedTaskState,
 )
+from nimbostack.compute.instance_record import InstanceRecord
+from nimbostack.compute.messages import InstanceNotFound, UnexpectedTaskState
 from nimbostack.compute.network_info import RequestedNetwork, Vif
 from nimbostack.core.context import RequestContext
 

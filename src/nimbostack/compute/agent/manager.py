@@ -19,13 +19,15 @@ from nimbostack.compute.agent import (
 from nimbostack.compute.agent.drivers.base import GuestNotFound
 from nimbostack.compute.agent.host import AgentHost
 from nimbostack.compute.agent.vif_events import VIF_PLUGGED
-from nimbostack.compute.messages import (
+from nimbostack.compute.device_messages import (
     AttachInterface,
     AttachVolume,
-    BuildAndRunInstance,
-    ConfirmResize,
     DetachInterface,
     DetachVolume,
+)
+from nimbostack.compute.messages import (
+    BuildAndRunInstance,
+    ConfirmResize,
     ExternalEvent,
     FinishResize,
     FinishRevertResize,

@@ -19,6 +19,7 @@ from typing import Any
 from nimbostack.clients.volume import Connection, VolumeClient, VolumeError
 from nimbostack.compute.agent.drivers.base import DriverError, GuestNotFound, VolumeAttachment
 from nimbostack.compute.agent.host import AgentHost
+from nimbostack.compute.device_messages import AttachVolume, DetachVolume
 from nimbostack.compute.instance_record import (
     BDM_ATTACHED as ATTACHED,
 )
@@ -32,12 +33,7 @@ from nimbostack.compute.instance_record import (
     BlockDevice,
     InstanceRecord,
 )
-from nimbostack.compute.messages import (
-    AttachVolume,
-    DetachVolume,
-    ExternalEvent,
-    InstanceNotFound,
-)
+from nimbostack.compute.messages import ExternalEvent, InstanceNotFound
 from nimbostack.core.context import RequestContext
 
 LOG = logging.getLogger(__name__)

@@ -24,13 +24,13 @@ from nimbostack.compute.api.deps import ApiState, compute_conf, state_of, user_n
 from nimbostack.compute.api.server_lookup import load_server, target
 from nimbostack.compute.api.server_networks import auto_network
 from nimbostack.compute.db.models import Instance
-from nimbostack.compute.messages import (
+from nimbostack.compute.device_messages import (
     AttachInterface,
     DetachInterface,
     InterfaceAttachFailed,
     PortInUse,
-    UnexpectedTaskState,
 )
+from nimbostack.compute.messages import UnexpectedTaskState
 from nimbostack.compute.network_info import decode
 from nimbostack.compute.objects import actions
 from nimbostack.core.api.microversion import Version

@@ -29,7 +29,7 @@ from nimbostack.compute.api.volume_attachments_schema import (
     view,
 )
 from nimbostack.compute.db.models import BlockDeviceMapping, Instance
-from nimbostack.compute.messages import AttachVolume, DetachVolume
+from nimbostack.compute.device_messages import AttachVolume, DetachVolume
 from nimbostack.compute.objects import actions, block_devices
 from nimbostack.core.api.microversion import Version
 from nimbostack.core.api.request import ApiRequest
